@@ -1,0 +1,34 @@
+// Builds the package in the current directory: esbuild bundles each entry point to ESM in dist/,
+// then tsc emits the .d.ts files next to them. Entry points are src/index.ts plus any worker
+// entry files listed in package.json "zeropool.entryPoints" (esbuild does not follow
+// `new URL('./w.js', import.meta.url)`, so worker files must be entries of their own).
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+const cwd = process.cwd();
+const pkg = JSON.parse(readFileSync(join(cwd, 'package.json'), 'utf8'));
+const entryPoints = ['src/index.ts', ...(pkg.zeropool?.entryPoints ?? [])];
+const external = [
+  ...Object.keys(pkg.dependencies ?? {}),
+  ...Object.keys(pkg.peerDependencies ?? {}),
+];
+
+rmSync(join(cwd, 'dist'), { recursive: true, force: true });
+await build({
+  entryPoints,
+  outdir: 'dist',
+  outbase: 'src',
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  external: [...external, 'node:*'],
+  sourcemap: false,
+  logLevel: 'warning',
+});
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { stdio: 'inherit', cwd });
+console.log(`built ${pkg.name}: ${entryPoints.join(', ')}`);
