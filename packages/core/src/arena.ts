@@ -1,0 +1,157 @@
+/**
+ * Creating, checking and attaching to an arena: the header is written once by the creating thread
+ * and read by every thread that attaches; thread slots are claimed here.
+ */
+import { invalidType } from './errors.js';
+import {
+  H_CACHE_BYTES,
+  H_CACHE_SIZE,
+  H_DATA_START,
+  H_MAGIC,
+  H_MAX_SHIFT,
+  H_MAX_THREADS,
+  H_MIN_SHIFT,
+  H_PAGE_COUNT,
+  H_PAGE_TABLE_BASE,
+  H_POOL_TAG,
+  H_SHARDS,
+  H_SHARD_BASE,
+  H_THREAD_BASE,
+  H_VERSION,
+  H_INDEX_BITS,
+  H_PARALLELISM,
+  HEADER_BYTES,
+  H_ARENA_BYTES,
+  H_CLASS_COUNT,
+  LAYOUT_VERSION,
+  MAGIC,
+  NO_SLAB,
+  S_HEAD,
+  T_CLAIM,
+  TAG_MASK,
+  type ArenaLayout,
+  computeLayout,
+  log2,
+  pageClassWord,
+  shardWord,
+  threadWord,
+} from './layout.js';
+import type { PoolHandle, ResolvedConfig } from './types.js';
+
+/**
+ * Pools created in one process get consecutive tags from a random start. The tag is the generation
+ * freshly carved slabs start at, so the first ids of two pools differ, and an id from one pool is
+ * refused by another unless the generations happen to meet.
+ */
+let nextTag = Math.floor(Math.random() * (TAG_MASK + 1));
+
+/** Writes the header and empty shard lists into a fresh (zeroed) arena. */
+export function writeHeader(buffer: SharedArrayBuffer, config: ResolvedConfig): void {
+  const layout = computeLayout(config);
+  const words = new Int32Array(buffer, 0, layout.dataStart >> 2);
+  words[H_VERSION] = LAYOUT_VERSION;
+  words[H_ARENA_BYTES] = layout.arenaBytes | 0;
+  words[H_MIN_SHIFT] = layout.minShift;
+  words[H_MAX_SHIFT] = layout.maxShift;
+  words[H_CLASS_COUNT] = layout.classCount;
+  words[H_SHARDS] = layout.shards;
+  words[H_CACHE_SIZE] = config.cacheSize;
+  words[H_CACHE_BYTES] = config.cacheBytes;
+  words[H_MAX_THREADS] = layout.maxThreads;
+  words[H_PAGE_COUNT] = layout.pageCount;
+  words[H_DATA_START] = layout.dataStart;
+  words[H_POOL_TAG] = nextTag;
+  nextTag = (nextTag + 1) & TAG_MASK;
+  words[H_INDEX_BITS] = layout.indexBits;
+  words[H_PARALLELISM] = config.parallelism;
+  words[H_SHARD_BASE] = layout.shardBase;
+  words[H_PAGE_TABLE_BASE] = layout.pageTableBase;
+  words[H_THREAD_BASE] = layout.threadBase;
+  for (let c = 0; c < layout.classCount; c++) {
+    for (let s = 0; s < layout.shards; s++) words[shardWord(layout, c, s) + S_HEAD] = NO_SLAB;
+  }
+  const pageEntries = (layout.threadBase - layout.pageTableBase) >> 2;
+  words.fill(-1, pageClassWord(layout, 0), pageClassWord(layout, 0) + pageEntries);
+  // The magic goes last: a reader that sees it sees a complete header.
+  Atomics.store(words, H_MAGIC, MAGIC);
+}
+
+/** Checks that `handle` is a pool handle and returns its buffer. */
+export function checkHandle(handle: unknown): SharedArrayBuffer {
+  if (handle === null || typeof handle !== 'object') {
+    throw invalidType('handle', handle, 'a pool handle (pool.handle from the thread that created the pool)');
+  }
+  const { kind, layoutVersion, buffer } = handle as Partial<PoolHandle>;
+  if (kind !== 'zeropool' || !(buffer instanceof SharedArrayBuffer)) {
+    throw invalidType(
+      'handle',
+      handle,
+      'a pool handle ({ kind: "zeropool", layoutVersion, buffer: SharedArrayBuffer }, from pool.handle)',
+    );
+  }
+  if (layoutVersion !== LAYOUT_VERSION) {
+    throw invalidType('handle.layoutVersion', layoutVersion, `layout version ${LAYOUT_VERSION}, the version this library reads`);
+  }
+  return buffer;
+}
+
+/** Reads and checks an arena's header; returns its layout and configuration. */
+export function attachLayout(buffer: SharedArrayBuffer): { layout: ArenaLayout; config: ResolvedConfig; tag: number } {
+  if (buffer.byteLength < HEADER_BYTES) {
+    throw invalidType('handle.buffer', `a SharedArrayBuffer of ${buffer.byteLength} bytes`, 'a pool arena (too small to hold a header)');
+  }
+  const words = new Int32Array(buffer, 0, HEADER_BYTES >> 2);
+  if (Atomics.load(words, H_MAGIC) !== MAGIC) {
+    throw invalidType('handle.buffer', 'a SharedArrayBuffer without the pool magic number', 'a pool arena created by SlabPool');
+  }
+  const version = words[H_VERSION];
+  if (version !== LAYOUT_VERSION) {
+    throw invalidType('handle.buffer', `an arena of layout version ${version}`, `layout version ${LAYOUT_VERSION}, the version this library reads`);
+  }
+  const arenaBytes = words[H_ARENA_BYTES] >>> 0;
+  if (arenaBytes !== buffer.byteLength) {
+    throw invalidType(
+      'handle.buffer',
+      `a SharedArrayBuffer of ${buffer.byteLength} bytes`,
+      `the ${arenaBytes}-byte arena its header describes (truncated or altered)`,
+    );
+  }
+  const config: ResolvedConfig = {
+    parallelism: words[H_PARALLELISM],
+    arenaBytes,
+    minSlabSize: 2 ** words[H_MIN_SHIFT],
+    maxSlabSize: 2 ** words[H_MAX_SHIFT],
+    shards: words[H_SHARDS],
+    cacheSize: words[H_CACHE_SIZE],
+    cacheBytes: words[H_CACHE_BYTES],
+    maxThreads: words[H_MAX_THREADS],
+  };
+  const layout = computeLayout(config);
+  if (
+    layout.dataStart !== words[H_DATA_START] ||
+    layout.threadBase !== words[H_THREAD_BASE] ||
+    layout.classCount !== words[H_CLASS_COUNT] ||
+    layout.indexBits !== words[H_INDEX_BITS] ||
+    log2(config.minSlabSize) !== words[H_MIN_SHIFT]
+  ) {
+    throw invalidType('handle.buffer', 'an arena whose header does not match its own layout', 'an intact pool arena');
+  }
+  return { layout, config, tag: words[H_POOL_TAG] & TAG_MASK };
+}
+
+/**
+ * Claims a free thread slot for the calling thread: the claim word goes from 0 to threadId + 1 in
+ * one compare-exchange, so two threads can never claim the same slot.
+ */
+export function claimThreadSlot(words: Int32Array, layout: ArenaLayout, threadId: number): number {
+  for (let slot = 0; slot < layout.maxThreads; slot++) {
+    if (Atomics.compareExchange(words, threadWord(layout, slot) + T_CLAIM, 0, threadId + 1) === 0) return slot;
+  }
+  const error = new RangeError(
+    `cannot attach: all ${layout.maxThreads} thread slots of this pool are taken (options.maxThreads); ` +
+      `close() the pool objects of threads that are done with it`,
+  );
+  (error as RangeError & { code: string }).code = 'ERR_POOL_THREADS';
+  throw error;
+}
+

@@ -1,0 +1,52 @@
+/**
+ * The per-thread cache: for each size class, a private LIFO stack of slab ids (slab index and
+ * generation, as `acquire` will return them). It lives in ordinary (unshared) memory, so a
+ * hit touches no shared lock; the slab state word still records that the slab is cached by this
+ * thread, which is what lets the rest of the process account for it.
+ */
+import { cacheCapacityFor } from './config.js';
+import type { ResolvedConfig } from './types.js';
+
+export class ThreadCache {
+  /** Distance between two classes' stacks in `ids`. */
+  readonly stride: number;
+  /** Slab ids, `stride` entries per class; entries below `length[c]` are live. */
+  readonly ids: Int32Array;
+  /** How many ids each class's stack holds. */
+  readonly length: Int32Array;
+  /** How many ids each class's stack may hold: `cacheSize`, fewer for large slabs. */
+  readonly capacity: Int32Array;
+
+  constructor(config: Pick<ResolvedConfig, 'cacheSize' | 'cacheBytes' | 'minSlabSize'>, classCount: number) {
+    this.capacity = new Int32Array(classCount);
+    let stride = 1;
+    for (let c = 0; c < classCount; c++) {
+      this.capacity[c] = cacheCapacityFor(config, config.minSlabSize * 2 ** c);
+      stride = Math.max(stride, this.capacity[c]);
+    }
+    this.stride = stride;
+    this.ids = new Int32Array(stride * classCount);
+    this.length = new Int32Array(classCount);
+  }
+
+  /** How many ids a refill asks for: half a cache, so the next few releases do not spill at once. */
+  refillCount(classIndex: number): number {
+    return Math.max(1, this.capacity[classIndex] >> 1);
+  }
+
+  /**
+   * Removes the `count` oldest entries (the bottom of the stack, the coldest slabs) by shifting the
+   * rest down; the caller has already handed them to a shard.
+   */
+  dropBottom(classIndex: number, count: number): void {
+    const base = classIndex * this.stride;
+    const remaining = this.length[classIndex] - count;
+    this.ids.copyWithin(base, base + count, base + count + remaining);
+    this.length[classIndex] = remaining;
+  }
+
+  /** Stops all caching: every release then takes the slow path, which refuses a closed pool. */
+  disable(): void {
+    this.capacity.fill(0);
+  }
+}

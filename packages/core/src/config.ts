@@ -1,0 +1,118 @@
+/**
+ * CPU-aware defaults. One function turns the machine's parallelism into shard count, cache size
+ * and arena size; explicit options win over the defaults, and the `ZEROPOOL_PARALLELISM`
+ * environment variable overrides the detected parallelism (Node 20's `os.availableParallelism()`
+ * ignores container CPU quotas, so a container may need to say how many CPUs it really has).
+ */
+import { availableParallelism } from 'node:os';
+import { outOfRange, invalidType } from './errors.js';
+import {
+  MAX_ARENA_BYTES,
+  MAX_SHARDS,
+  MAX_SLAB_SIZE_LIMIT,
+  MAX_THREADS,
+  MIN_SLAB_SIZE_LIMIT,
+  PAGE_ALIGN_BYTES,
+  computeLayout,
+} from './layout.js';
+import type { ResolvedConfig, SlabPoolOptions } from './types.js';
+
+export const PARALLELISM_ENV = 'ZEROPOOL_PARALLELISM';
+const MiB = 1024 * 1024;
+
+const isPowerOfTwo = (value: number): boolean => value > 0 && (value & (value - 1)) === 0;
+const nextPowerOfTwo = (value: number): number => (value <= 1 ? 1 : 2 ** Math.ceil(Math.log2(value)));
+const clamp = (value: number, low: number, high: number): number => Math.min(high, Math.max(low, value));
+
+/** The defaults for a machine with `parallelism` CPUs. This is the table the README prints. */
+export function defaultsFor(parallelism: number): Omit<ResolvedConfig, 'parallelism'> {
+  return {
+    // Enough room for every class to carve a few pages with the default 1 MiB page, growing with
+    // the number of threads that will fill caches at once.
+    arenaBytes: clamp(32 * MiB * parallelism, 64 * MiB, 1024 * MiB),
+    minSlabSize: 64,
+    maxSlabSize: MiB,
+    // Twice as many shards as CPUs keeps two running threads off one lock most of the time;
+    // past 128 the steal scan of an empty class costs more than contention saves.
+    shards: clamp(nextPowerOfTwo(2 * parallelism), 4, 128),
+    // A refill or spill moves half a cache under one lock, so larger caches amortize the lock
+    // better; with many threads, more memory would sit idle in caches, so they shrink.
+    cacheSize: parallelism <= 8 ? 32 : parallelism <= 32 ? 16 : 8,
+    cacheBytes: MiB,
+    maxThreads: clamp(8 * parallelism, 256, MAX_THREADS),
+  };
+}
+
+/** Reads the parallelism: the explicit value, else the environment override, else the OS. */
+export function detectParallelism(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env[PARALLELISM_ENV];
+  if (raw === undefined || raw === '') return availableParallelism();
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 4096) {
+    throw outOfRange(`environment variable ${PARALLELISM_ENV}`, raw, 'an integer from 1 to 4096');
+  }
+  return value;
+}
+
+function checkInteger(name: string, value: unknown, low: number, high: number, extra = ''): number {
+  if (typeof value !== 'number') throw invalidType(name, value, 'a number');
+  if (!Number.isInteger(value) || value < low || value > high) {
+    throw outOfRange(name, value, `an integer from ${low} to ${high}${extra}`);
+  }
+  return value;
+}
+
+function checkPowerOfTwo(name: string, value: unknown, low: number, high: number): number {
+  checkInteger(name, value, low, high, ', a power of two');
+  if (!isPowerOfTwo(value as number)) throw outOfRange(name, value, `a power of two from ${low} to ${high}`);
+  return value as number;
+}
+
+/**
+ * Merges options over the defaults and validates the result. Throws `TypeError` or `RangeError`
+ * naming the option, the value and what is allowed.
+ */
+export function resolveConfig(options: SlabPoolOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
+  if (options === null || typeof options !== 'object') throw invalidType('options', options, 'an object or undefined');
+  const parallelism =
+    options.parallelism === undefined
+      ? detectParallelism(env)
+      : checkInteger('options.parallelism', options.parallelism, 1, 4096);
+  const defaults = defaultsFor(parallelism);
+  const minSlabSize = checkPowerOfTwo(
+    'options.minSlabSize',
+    options.minSlabSize ?? defaults.minSlabSize,
+    MIN_SLAB_SIZE_LIMIT,
+    MAX_SLAB_SIZE_LIMIT,
+  );
+  const maxSlabSize = checkPowerOfTwo(
+    'options.maxSlabSize',
+    options.maxSlabSize ?? Math.max(defaults.maxSlabSize, minSlabSize),
+    minSlabSize,
+    MAX_SLAB_SIZE_LIMIT,
+  );
+  const shards = checkPowerOfTwo('options.shards', options.shards ?? defaults.shards, 1, MAX_SHARDS);
+  const cacheSize = checkInteger('options.cacheSize', options.cacheSize ?? defaults.cacheSize, 1, 65536);
+  const cacheBytes = checkInteger('options.cacheBytes', options.cacheBytes ?? defaults.cacheBytes, 1, 2 ** 31 - 1);
+  const maxThreads = checkInteger('options.maxThreads', options.maxThreads ?? defaults.maxThreads, 1, MAX_THREADS);
+  const requested = checkInteger('options.arenaBytes', options.arenaBytes ?? defaults.arenaBytes, 1, MAX_ARENA_BYTES);
+  const arenaBytes = requested - (requested % PAGE_ALIGN_BYTES);
+  const layout = computeLayout({ arenaBytes, minSlabSize, maxSlabSize, shards, maxThreads });
+  if (layout.pageCount < 1) {
+    const minimum = layout.dataStart + maxSlabSize + 12;
+    throw outOfRange(
+      'options.arenaBytes',
+      requested,
+      `at least ${Math.ceil(minimum / PAGE_ALIGN_BYTES) * PAGE_ALIGN_BYTES} bytes to hold the pool's header, ` +
+        `lock lines and thread table (${layout.dataStart} bytes) and one ${maxSlabSize}-byte page`,
+    );
+  }
+  // No slab count check is needed: arenas under 4 GiB with slabs of at least 64 bytes plus 12 bytes
+  // of metadata hold fewer than MAX_SLABS (2^26) slabs.
+  return { parallelism, arenaBytes, minSlabSize, maxSlabSize, shards, cacheSize, cacheBytes, maxThreads };
+}
+
+/** The number of ids a thread caches for a class of `slabSize` bytes. */
+export function cacheCapacityFor(config: Pick<ResolvedConfig, 'cacheSize' | 'cacheBytes'>, slabSize: number): number {
+  return clamp(Math.floor(config.cacheBytes / slabSize), 1, config.cacheSize);
+}

@@ -1,0 +1,156 @@
+/**
+ * Reading the whole pool: statistics and the consistency audit. Both walk every slab's state
+ * word, which makes them exact once the threads are quiet and a moment's view while they work.
+ */
+import {
+  COUNTER_COUNT,
+  C_SLOW_ACQUIRES,
+  C_EXHAUSTED,
+  C_LOCK_WAITS,
+  C_REFILLS,
+  C_RELEASES,
+  C_SPILLS,
+  C_STEALS,
+  CLASS_MASK,
+  H_PAGES_CARVED,
+  H_SLAB_COUNT,
+  META_BYTES,
+  META_LINK,
+  META_OFFSET_CLASS,
+  META_STATE,
+  NO_SLAB,
+  RETIRED_F64,
+  S_COUNT,
+  S_HEAD,
+  SLAB_CACHED,
+  SLAB_FREE,
+  SLAB_LEASED,
+  STATE_MASK,
+  T_CLAIM,
+  type ArenaLayout,
+  metaWord,
+  ownerOf,
+  shardWord,
+  threadCounterF64,
+  threadWord,
+} from './layout.js';
+import { lock, unlock } from './lock.js';
+import type { ClassStats, PoolStats, ResolvedConfig } from './types.js';
+
+/** Bytes in use: everything before the first page, the carved pages and their slabs' metadata. */
+export function usedBytesOf(words: Int32Array, layout: ArenaLayout): number {
+  const pages = Atomics.load(words, H_PAGES_CARVED);
+  const slabs = Atomics.load(words, H_SLAB_COUNT);
+  return layout.dataStart + pages * layout.pageBytes + slabs * META_BYTES;
+}
+
+/** Adds a thread's counters to the retired line. The caller holds the arena lock. */
+export function foldCounters(floats: Float64Array, counters: Float64Array): void {
+  for (let i = 0; i < COUNTER_COUNT; i++) floats[RETIRED_F64 + i] += counters[i];
+}
+
+export function collectStats(
+  words: Int32Array,
+  floats: Float64Array,
+  layout: ArenaLayout,
+  config: ResolvedConfig,
+): PoolStats {
+  const metaTop = layout.arenaBytes >> 2;
+  const slabCount = Atomics.load(words, H_SLAB_COUNT);
+  const perClass = Array.from({ length: layout.classCount }, () => ({ slabs: 0, free: 0, cached: 0, leased: 0 }));
+  for (let slab = 0; slab < slabCount; slab++) {
+    const meta = metaWord(metaTop, slab);
+    const counts = perClass[words[meta + META_OFFSET_CLASS] & CLASS_MASK];
+    counts.slabs++;
+    const state = Atomics.load(words, meta + META_STATE) & STATE_MASK;
+    if (state === SLAB_FREE) counts.free++;
+    else if (state === SLAB_CACHED) counts.cached++;
+    else if (state === SLAB_LEASED) counts.leased++;
+  }
+  const totals = new Float64Array(COUNTER_COUNT);
+  for (let i = 0; i < COUNTER_COUNT; i++) totals[i] = floats[RETIRED_F64 + i];
+  let threads = 0;
+  for (let slot = 0; slot < layout.maxThreads; slot++) {
+    if (Atomics.load(words, threadWord(layout, slot) + T_CLAIM) === 0) continue;
+    threads++;
+    const base = threadCounterF64(layout, slot);
+    for (let i = 0; i < COUNTER_COUNT; i++) totals[i] += floats[base + i];
+  }
+  // Every acquire ends as exactly one leased slab or one counted release (see SlabPool.tryAcquire).
+  let leased = 0;
+  for (const counts of perClass) leased += counts.leased;
+  const acquires = totals[C_RELEASES] + leased;
+  const classes: ClassStats[] = perClass.map((counts, c) => ({ slabSize: config.minSlabSize * 2 ** c, ...counts }));
+  return {
+    arenaBytes: layout.arenaBytes,
+    usedBytes: usedBytesOf(words, layout),
+    metadataBytes: slabCount * META_BYTES,
+    overheadBytes: layout.dataStart,
+    pageBytes: layout.pageBytes,
+    pagesCarved: Atomics.load(words, H_PAGES_CARVED),
+    threads,
+    classes,
+    acquires,
+    releases: totals[C_RELEASES],
+    cacheHits: Math.max(0, acquires - totals[C_SLOW_ACQUIRES]),
+    refills: totals[C_REFILLS],
+    spills: totals[C_SPILLS],
+    steals: totals[C_STEALS],
+    lockWaits: totals[C_LOCK_WAITS],
+    exhausted: totals[C_EXHAUSTED],
+  };
+}
+
+/**
+ * Checks that every shard's list and count agree with the slab state words: each listed slab is
+ * free, of the shard's class, marked with that shard, listed once; every free slab is listed; each
+ * cached or leased slab names an attached thread slot. Takes each shard's lock while walking it.
+ * Returns the problems found (empty when consistent).
+ */
+export function auditArena(words: Int32Array, layout: ArenaLayout, lockOwner: number): string[] {
+  const problems: string[] = [];
+  const metaTop = layout.arenaBytes >> 2;
+  const slabCount = Atomics.load(words, H_SLAB_COUNT);
+  const listed = new Uint8Array(slabCount);
+  for (let c = 0; c < layout.classCount; c++) {
+    for (let shard = 0; shard < layout.shards; shard++) {
+      const line = shardWord(layout, c, shard);
+      lock(words, line, lockOwner);
+      try {
+        let length = 0;
+        for (let slab = words[line + S_HEAD]; slab !== NO_SLAB; slab = words[metaWord(metaTop, slab) + META_LINK]) {
+          if (slab < 0 || slab >= slabCount) {
+            problems.push(`class ${c} shard ${shard}: link to slab ${slab}, which does not exist`);
+            break;
+          }
+          if (listed[slab]++) {
+            problems.push(`class ${c} shard ${shard}: slab ${slab} listed twice`);
+            break;
+          }
+          const meta = metaWord(metaTop, slab);
+          const state = Atomics.load(words, meta + META_STATE);
+          if ((state & STATE_MASK) !== SLAB_FREE || ownerOf(state) !== shard) {
+            problems.push(`class ${c} shard ${shard}: slab ${slab} is listed but its state word says ${state & STATE_MASK}/${ownerOf(state)}`);
+          }
+          if ((words[meta + META_OFFSET_CLASS] & CLASS_MASK) !== c) problems.push(`class ${c} shard ${shard}: slab ${slab} is of another class`);
+          length++;
+        }
+        if (length !== words[line + S_COUNT]) {
+          problems.push(`class ${c} shard ${shard}: count says ${words[line + S_COUNT]}, list holds ${length}`);
+        }
+      } finally {
+        unlock(words, line);
+      }
+    }
+  }
+  for (let slab = 0; slab < slabCount; slab++) {
+    const state = Atomics.load(words, metaWord(metaTop, slab) + META_STATE);
+    const kind = state & STATE_MASK;
+    if (kind === SLAB_FREE && !listed[slab]) problems.push(`slab ${slab} is free but in no shard list`);
+    const holder = kind === SLAB_LEASED ? words[metaWord(metaTop, slab) + META_LINK] : ownerOf(state);
+    if ((kind === SLAB_CACHED || kind === SLAB_LEASED) && (holder < 0 || holder >= layout.maxThreads)) {
+      problems.push(`slab ${slab} names thread slot ${holder}, beyond maxThreads`);
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,248 @@
+/**
+ * The memory map of a pool. Every offset into the arena is computed here and nowhere else.
+ *
+ * One `SharedArrayBuffer` holds all state, so a thread that receives the buffer can attach with no
+ * other message:
+ *
+ * ```text
+ *  byte 0                                                                      arenaBytes
+ *  ┌────────┬──────────┬──────────┬────────────┬──────────┬──────────────────────────────┐
+ *  │ header │ counters │  shard   │ page class │  thread  │ pages ──►      ◄── slab meta  │
+ *  │ 128 B  │ (retired)│  lines   │   table    │  table   │ (slab bytes)   (12 B a slab)  │
+ *  │        │  128 B   │ 128 B ea │  4 B/page  │ 128 B ea │                              │
+ *  └────────┴──────────┴──────────┴────────────┴──────────┴──────────────────────────────┘
+ *                                                         ▲ dataStart (4096-aligned)
+ * ```
+ *
+ * - **Header**: magic, layout version and the configuration the pool was created with, then the
+ *   arena lock word and the carving cursors (pages carved, slabs created).
+ * - **Retired counters**: statistics folded in from thread slots that were closed or reclaimed.
+ * - **Shard lines**: one 128-byte line per (size class, shard): the lock word, the head of the
+ *   shard's free list and its length. Contended lock words on one line run about 8x slower, so
+ *   each gets its own line.
+ * - **Page class table**: which size class each page was carved into (-1 while uncarved).
+ * - **Thread table**: one 128-byte line per thread slot: the claim word (threadId + 1, or 0 when
+ *   free), then that thread's statistics counters as float64s.
+ * - **Pages** are carved from the front of the data region on demand, each into one size class
+ *   (memcached's slab pages). **Slab metadata** grows from the back, 12 bytes for each slab that
+ *   exists, so metadata is proportional to the slabs actually carved: 0.3% of the memory of 4 KiB
+ *   slabs, 19% of 64-byte slabs. The two cursors meet when the arena is full.
+ *
+ * Slab metadata, three int32 words for slab `i`, at int32 index `metaTop - 3 * (i + 1)`:
+ * - `META_STATE`: the slab state word (below).
+ * - `META_LINK`: while the slab is free, the next slab in its shard's free list (or -1); while it
+ *   is leased, the thread slot that holds it (set by `acquire`, moved by `adopt`), so crash
+ *   recovery knows whose it is.
+ * - `META_OFFSET_CLASS`: the slab's byte offset with its size class in the low 5 bits (offsets are
+ *   multiples of the minimum slab size, at least 64, so those bits are otherwise zero).
+ *
+ * The slab state word: `generation << 12 | owner << 2 | state`.
+ * - `state`: `SLAB_FREE` (owner = shard), `SLAB_CACHED` (owner = thread slot), `SLAB_LEASED`
+ *   (owner field 0: the expected value of a release is then computable from the id alone, so a
+ *   release is one compare-exchange with no load before it).
+ * - `generation`: advanced on every release, modulo 2^generationBits, so an id kept after its
+ *   release no longer matches the slab.
+ *
+ * A slab id is `generation << indexBits | slabIndex`, a non-negative int32. `indexBits` is the
+ * fewest bits that can number every slab the arena could ever hold, and the generation gets the
+ * remaining `31 - indexBits` bits. Keeping ids below 2^31 keeps them small integers in V8 (Smis):
+ * an id above that is a heap-allocated double every time it leaves a function, which measured
+ * 16 bytes of garbage per acquire. Freshly carved slabs start at a generation derived from a
+ * per-pool tag, so an id from another pool rarely matches.
+ */
+
+/** "ZPL1" in ASCII, little-endian. */
+export const MAGIC = 0x314c505a;
+/** Bumped whenever anything in this file changes meaning; `attach` refuses other versions. */
+export const LAYOUT_VERSION = 1;
+
+export const LINE_BYTES = 128;
+export const PAGE_ALIGN_BYTES = 4096;
+export const MAX_ARENA_BYTES = 2 ** 32 - PAGE_ALIGN_BYTES;
+export const MIN_SLAB_SIZE_LIMIT = 64;
+export const MAX_SLAB_SIZE_LIMIT = 2 ** 30;
+export const MAX_SHARDS = 1024;
+export const MAX_THREADS = 1023;
+export const MAX_SLABS = 2 ** 26;
+
+// Header, int32 indexes. The first line is written once at creation and only read after.
+export const H_MAGIC = 0;
+export const H_VERSION = 1;
+export const H_ARENA_BYTES = 2; // uint32
+export const H_MIN_SHIFT = 3;
+export const H_MAX_SHIFT = 4;
+export const H_CLASS_COUNT = 5;
+export const H_SHARDS = 6;
+export const H_CACHE_SIZE = 7;
+export const H_CACHE_BYTES = 8;
+export const H_MAX_THREADS = 9;
+export const H_PAGE_COUNT = 10;
+export const H_DATA_START = 11;
+export const H_POOL_TAG = 12;
+export const H_SHARD_BASE = 13;
+export const H_PAGE_TABLE_BASE = 14;
+export const H_THREAD_BASE = 15;
+// Second half of the header line: mutable, guarded by the arena lock.
+export const H_ARENA_LOCK = 16;
+/** Pages carved so far. Written under the arena lock, read with Atomics.load. */
+export const H_PAGES_CARVED = 17;
+/** Slabs created so far. Published with Atomics.store after their metadata is written. */
+export const H_SLAB_COUNT = 18;
+export const H_INDEX_BITS = 19;
+export const H_PARALLELISM = 20;
+export const HEADER_BYTES = LINE_BYTES;
+
+/** Retired counters line, as float64 indexes into the arena. */
+export const RETIRED_F64 = HEADER_BYTES / 8;
+
+// Statistics counters, float64 slots within a thread line's counter half (and the retired line).
+/** Acquires that missed the cache; total acquires are this plus cache hits. */
+export const C_SLOW_ACQUIRES = 0;
+export const C_RELEASES = 1;
+/** Unused: cache hits are derived (acquires - slow acquires). Kept so the layout stays put. */
+export const C_UNUSED = 2;
+export const C_REFILLS = 3;
+export const C_SPILLS = 4;
+export const C_STEALS = 5;
+export const C_LOCK_WAITS = 6;
+export const C_EXHAUSTED = 7;
+export const COUNTER_COUNT = 8;
+
+// Shard line, int32 offsets from the line's start.
+export const S_LOCK = 0;
+export const S_HEAD = 1;
+export const S_COUNT = 2;
+
+// Thread line: int32 claim word at offset 0; counters as float64 from byte 64.
+export const T_CLAIM = 0;
+export const T_COUNTERS_BYTE = 64;
+
+// Slab metadata.
+export const META_WORDS = 3;
+export const META_BYTES = META_WORDS * 4;
+export const META_STATE = 0;
+export const META_LINK = 1;
+export const META_OFFSET_CLASS = 2;
+export const CLASS_MASK = 31;
+export const NO_SLAB = -1;
+
+// Slab state word.
+export const STATE_MASK = 3;
+export const SLAB_FREE = 1;
+export const SLAB_CACHED = 2;
+export const SLAB_LEASED = 3;
+export const OWNER_SHIFT = 2;
+export const OWNER_MASK = 1023;
+export const GEN_SHIFT = 12;
+export const GEN_MASK = 0xfffff;
+
+// Slab ids.
+/** Ids are non-negative int32s: `id & ID_MASK` equals `id` exactly for valid-looking ids. */
+export const ID_MASK = 0x7fffffff;
+export const ID_BITS = 31;
+export const TAG_MASK = 0xfffff;
+
+// Lock words: 0 when free, else (thread slot + 1) << 2 with a waiters bit.
+export const LOCK_WAITERS = 1;
+export const LOCK_OWNER_SHIFT = 2;
+
+/** The shape of an arena, derived from its configuration. All offsets in bytes. */
+export interface ArenaLayout {
+  readonly arenaBytes: number;
+  readonly minShift: number;
+  readonly maxShift: number;
+  readonly classCount: number;
+  readonly shards: number;
+  readonly maxThreads: number;
+  readonly pageBytes: number;
+  readonly pageCount: number;
+  readonly shardBase: number;
+  readonly pageTableBase: number;
+  readonly threadBase: number;
+  readonly dataStart: number;
+  /** Bits of a slab id that hold the slab index; the other `31 - indexBits` hold the generation. */
+  readonly indexBits: number;
+}
+
+export interface LayoutInput {
+  readonly arenaBytes: number;
+  readonly minSlabSize: number;
+  readonly maxSlabSize: number;
+  readonly shards: number;
+  readonly maxThreads: number;
+}
+
+const alignUp = (value: number, to: number): number => Math.ceil(value / to) * to;
+
+/** log2 of a power of two. */
+export const log2 = (powerOfTwo: number): number => 31 - Math.clz32(powerOfTwo);
+
+/**
+ * Computes where everything goes. `pageCount` is the number of pages that fit if every page were
+ * carved into the largest class; smaller classes need more metadata and so fewer pages fit.
+ */
+export function computeLayout(input: LayoutInput): ArenaLayout {
+  const minShift = log2(input.minSlabSize);
+  const maxShift = log2(input.maxSlabSize);
+  const classCount = maxShift - minShift + 1;
+  const pageBytes = input.maxSlabSize;
+  const shardBase = HEADER_BYTES + LINE_BYTES;
+  // Upper bound on the page count, used to size the page class table.
+  const pageTableEntries = Math.floor(input.arenaBytes / pageBytes);
+  const pageTableBase = shardBase + classCount * input.shards * LINE_BYTES;
+  const threadBase = alignUp(pageTableBase + pageTableEntries * 4, LINE_BYTES);
+  const dataStart = alignUp(threadBase + input.maxThreads * LINE_BYTES, PAGE_ALIGN_BYTES);
+  const metaPerLargestPage = META_BYTES; // one slab per page in the largest class
+  const pageCount = Math.max(
+    0,
+    Math.min(pageTableEntries, Math.floor((input.arenaBytes - dataStart) / (pageBytes + metaPerLargestPage))),
+  );
+  // The most slabs the arena could ever hold: all of it carved into the smallest class.
+  const maxSlabs = Math.max(1, Math.floor((input.arenaBytes - dataStart) / (input.minSlabSize + META_BYTES)));
+  const indexBits = Math.max(1, 32 - Math.clz32(maxSlabs));
+  return {
+    indexBits,
+    arenaBytes: input.arenaBytes,
+    minShift,
+    maxShift,
+    classCount,
+    shards: input.shards,
+    maxThreads: input.maxThreads,
+    pageBytes,
+    pageCount,
+    shardBase,
+    pageTableBase,
+    threadBase,
+    dataStart,
+  };
+}
+
+/** Int32 index of a shard line's first word. */
+export const shardWord = (layout: ArenaLayout, classIndex: number, shard: number): number =>
+  (layout.shardBase + (classIndex * layout.shards + shard) * LINE_BYTES) >> 2;
+
+/** Int32 index of a thread slot's claim word. */
+export const threadWord = (layout: ArenaLayout, slot: number): number =>
+  (layout.threadBase + slot * LINE_BYTES) >> 2;
+
+/** Float64 index of a thread slot's first counter. */
+export const threadCounterF64 = (layout: ArenaLayout, slot: number): number =>
+  (layout.threadBase + slot * LINE_BYTES + T_COUNTERS_BYTE) >> 3;
+
+/** Int32 index of the page class table entry for `page`. */
+export const pageClassWord = (layout: ArenaLayout, page: number): number => (layout.pageTableBase >> 2) + page;
+
+/** Int32 index of the first metadata word of slab `slabIndex` (metadata grows down from the end). */
+export const metaWord = (metaTop: number, slabIndex: number): number => metaTop - META_WORDS * (slabIndex + 1);
+
+/** Bytes of metadata for `slabCount` slabs. */
+export const metaBytesFor = (slabCount: number): number => slabCount * META_BYTES;
+
+export const packState = (state: number, owner: number, generation: number): number =>
+  (generation << GEN_SHIFT) | (owner << OWNER_SHIFT) | state;
+export const stateOf = (word: number): number => word & STATE_MASK;
+export const ownerOf = (word: number): number => (word >>> OWNER_SHIFT) & OWNER_MASK;
+export const generationOf = (word: number): number => word >>> GEN_SHIFT;
+
+/** Lock word value meaning "held by thread slot `slot`". */
+export const lockOwnerValue = (slot: number): number => (slot + 1) << LOCK_OWNER_SHIFT;

@@ -1,0 +1,63 @@
+/**
+ * The shard lock: one int32 word in shared memory, Drepper's three-state futex mutex ("Futexes Are
+ * Tricky", mutex 3) with the owner recorded in the word.
+ *
+ * Word values: `0` free; `owner` held, nobody asleep; `owner | LOCK_WAITERS` held, and some thread
+ * may be asleep in `Atomics.wait` on the word. `owner` is `(thread slot + 1) << 2`, so the word
+ * says which thread holds the lock (for crash recovery to tell a dead owner from a slow one).
+ *
+ * Every transition is an atomic read-modify-write, so the word is the single source of truth, and
+ * each `Atomics` operation is sequentially consistent: plain writes made while holding the lock
+ * (free-list links, counts) happen before the `Atomics.exchange` that releases it, and so are
+ * visible to the next thread whose compare-exchange takes it.
+ */
+import { LOCK_WAITERS } from './layout.js';
+
+/** Compare-exchange attempts before a taker goes to sleep. A critical section here is a few hundred ns. */
+const SPIN_ATTEMPTS = 64;
+/** Upper bound on one sleep; a sleeper re-checks the word after it even if nobody woke it. */
+const WAIT_TIMEOUT_MS = 50;
+
+/**
+ * Takes the lock at `words[index]` for the thread whose owner value is `owner`. Returns `true` if
+ * the lock was contended (the caller counts lock waits), `false` if it was free at once.
+ */
+export function lock(words: Int32Array, index: number, owner: number): boolean {
+  // Fast path: free → held. The compare-exchange acquires everything the last holder published.
+  if (Atomics.compareExchange(words, index, 0, owner) === 0) return false;
+  lockContended(words, index, owner);
+  return true;
+}
+
+function lockContended(words: Int32Array, index: number, owner: number): void {
+  for (let attempt = 0; attempt < SPIN_ATTEMPTS; attempt++) {
+    // Read before trying, so spinners do not keep the line in exclusive state.
+    if (Atomics.load(words, index) === 0 && Atomics.compareExchange(words, index, 0, owner) === 0) return;
+  }
+  for (;;) {
+    let seen = Atomics.load(words, index);
+    if (seen === 0) {
+      // Take it with the waiters bit set: another thread may still be asleep, and the bit makes our
+      // unlock wake it. At worst that is one spurious wake-up.
+      if (Atomics.compareExchange(words, index, 0, owner | LOCK_WAITERS) === 0) return;
+      continue;
+    }
+    if ((seen & LOCK_WAITERS) === 0) {
+      // Announce a sleeper before sleeping: the holder's unlock sees the bit and calls notify. If
+      // the word changed in between (released, or taken by another), start over.
+      const marked = seen | LOCK_WAITERS;
+      if (Atomics.compareExchange(words, index, seen, marked) !== seen) continue;
+      seen = marked;
+    }
+    // Sleeps only while the word still equals `seen`; an unlock in between changes the word, so
+    // the wake-up cannot be lost.
+    Atomics.wait(words, index, seen, WAIT_TIMEOUT_MS);
+  }
+}
+
+/** Releases the lock at `words[index]`; wakes one sleeper only if the waiters bit says one may sleep. */
+export function unlock(words: Int32Array, index: number): void {
+  // The exchange publishes every write made under the lock and reads the waiters bit in one step.
+  const previous = Atomics.exchange(words, index, 0);
+  if ((previous & LOCK_WAITERS) !== 0) Atomics.notify(words, index, 1);
+}

@@ -1,0 +1,85 @@
+/**
+ * Shard free lists. Each (size class, shard) pair has a line holding a lock word, the head of a
+ * singly linked list threaded through the slabs' `META_LINK` words, and the list's length. Every
+ * function here runs with that shard's lock held; the lock's atomic operations order the plain
+ * reads and writes of heads, links and counts (see lock.ts).
+ *
+ * Each slab's state word is written with `Atomics.store`, since `release` on other threads reads
+ * state words without taking any lock: it must see either the old state or the new one.
+ */
+import {
+  META_LINK,
+  META_STATE,
+  NO_SLAB,
+  S_COUNT,
+  S_HEAD,
+  SLAB_CACHED,
+  SLAB_FREE,
+  generationOf,
+  metaWord,
+  packState,
+} from './layout.js';
+
+/**
+ * Moves up to `want` slabs from the shard at `line` into a cache stack of ids, marking each cached
+ * by `ownerSlot`. Returns how many moved.
+ */
+export function popToCache(
+  words: Int32Array,
+  metaTop: number,
+  line: number,
+  want: number,
+  ownerSlot: number,
+  indexBits: number,
+  ids: Int32Array,
+  at: number,
+): number {
+  let head = words[line + S_HEAD];
+  let moved = 0;
+  while (moved < want && head !== NO_SLAB) {
+    const meta = metaWord(metaTop, head);
+    const generation = generationOf(words[meta + META_STATE]);
+    Atomics.store(words, meta + META_STATE, packState(SLAB_CACHED, ownerSlot, generation));
+    ids[at + moved] = (generation << indexBits) | head;
+    moved++;
+    head = words[meta + META_LINK];
+  }
+  words[line + S_HEAD] = head;
+  words[line + S_COUNT] -= moved;
+  return moved;
+}
+
+/** Pushes the `count` cached ids starting at `from` in a cache stack onto the shard at `line`. */
+export function pushFromCache(
+  words: Int32Array,
+  metaTop: number,
+  line: number,
+  shard: number,
+  indexBits: number,
+  ids: Int32Array,
+  from: number,
+  count: number,
+): void {
+  const indexMask = 2 ** indexBits - 1;
+  let head = words[line + S_HEAD];
+  for (let i = from; i < from + count; i++) {
+    const slab = ids[i] & indexMask;
+    const meta = metaWord(metaTop, slab);
+    words[meta + META_LINK] = head;
+    Atomics.store(words, meta + META_STATE, packState(SLAB_FREE, shard, ids[i] >>> indexBits));
+    head = slab;
+  }
+  words[line + S_HEAD] = head;
+  words[line + S_COUNT] += count;
+}
+
+/**
+ * Links freshly carved slabs `first .. first + count - 1` (already marked free in `shard`, and
+ * chained in index order) onto the front of the shard at `line`.
+ */
+export function spliceCarved(words: Int32Array, metaTop: number, line: number, first: number, count: number): void {
+  const last = metaWord(metaTop, first + count - 1);
+  words[last + META_LINK] = words[line + S_HEAD];
+  words[line + S_HEAD] = first;
+  words[line + S_COUNT] += count;
+}
