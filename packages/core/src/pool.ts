@@ -176,9 +176,10 @@ export class SlabPool {
 
   /** Like {@link SlabPool.acquire}, but returns -1 instead of throwing when the pool is exhausted. */
   tryAcquire(size: number): number {
-    // `size >>> 0 === size` holds only for integers from 0 to 2^32 - 1: it rejects NaN, fractions,
-    // negatives and non-numbers in one comparison.
-    if (size >>> 0 !== size || size > this.maxSlabSize) throw this.sizeError(size);
+    // `size >>> 0 === size` holds only for integers from 0 to 2^32 - 1: it rejects NaN, fractions
+    // and negatives in one comparison. The typeof test first keeps bigints and symbols, which
+    // throw on `>>>`, from reaching it.
+    if (typeof size !== 'number' || size >>> 0 !== size || size > this.maxSlabSize) throw this.sizeError(size);
     const c = size <= 1 << this.minShift ? 0 : 32 - Math.clz32(size - 1) - this.minShift;
     let length = this.cacheLength[c];
     if (length === 0) {
@@ -210,10 +211,13 @@ export class SlabPool {
    *   release, an id never handed out, from another pool, or not an id); the pool is unchanged.
    */
   release(id: number): void {
-    const slab = id & this.indexMask;
     // `id & ID_MASK` equals `id` only for integers from 0 to 2^31 - 1: one comparison rejects
-    // non-numbers, fractions, negatives and NaN. Slabs past the count have no metadata to touch.
-    if ((id & ID_MASK) !== id || slab >= this.words[H_SLAB_COUNT] || this.closed) throw this.badIdError(id);
+    // fractions, negatives and NaN (typeof first: bigints and symbols throw on `&`). Slabs past the
+    // count have no metadata to touch.
+    if (typeof id !== 'number' || (id & ID_MASK) !== id || (id & this.indexMask) >= this.words[H_SLAB_COUNT] || this.closed) {
+      throw this.badIdError(id);
+    }
+    const slab = id & this.indexMask;
     const generation = id >>> this.indexBits;
     const meta = this.metaTop - 3 * slab - 3;
     const leased = SLAB_LEASED | (generation << GEN_SHIFT);
@@ -317,8 +321,10 @@ export class SlabPool {
   }
 
   private checkLeased(id: number): number {
+    if (typeof id !== 'number' || (id & ID_MASK) !== id || (id & this.indexMask) >= this.words[H_SLAB_COUNT]) {
+      throw this.badIdError(id);
+    }
     const slab = id & this.indexMask;
-    if ((id & ID_MASK) !== id || slab >= this.words[H_SLAB_COUNT]) throw this.badIdError(id);
     // A plain read: whoever handed us the id synchronized with its acquirer, so the leased state
     // is visible; a stale id finds another state or generation.
     if (this.words[this.metaTop - 3 * slab - 3] !== (SLAB_LEASED | ((id >>> this.indexBits) << GEN_SHIFT))) {

@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import { SlabPool, SlabStateError } from '../src/index.js';
+
+// Every public function, fed what it must refuse: each gets a specific error, and stats() shows the
+// pool unchanged afterwards.
+const pool = new SlabPool({ arenaBytes: 8 << 20, parallelism: 2 });
+const other = new SlabPool({ arenaBytes: 8 << 20, parallelism: 2 });
+const held = pool.acquire(100);
+const released = pool.acquire(100);
+pool.release(released);
+const foreign = other.acquire(100);
+
+const notNumbers: Array<[string, unknown]> = [
+  ['a numeric string', '64'],
+  ['null', null],
+  ['undefined', undefined],
+  ['an object', { size: 64 }],
+  ['an array', [64]],
+  ['a bigint', 64n],
+  ['a boolean', true],
+  ['a symbol', Symbol('size')],
+];
+const badNumbers: Array<[string, number]> = [
+  ['NaN', NaN],
+  ['Infinity', Infinity],
+  ['-Infinity', -Infinity],
+  ['a negative', -1],
+  ['a fraction', 1.5],
+  ['over maxSlabSize', (1 << 20) + 1],
+  ['2^32', 2 ** 32],
+];
+
+function unchanged(action: () => void): void {
+  const before = pool.stats();
+  expect(action).toThrow();
+  expect(pool.stats()).toEqual(before);
+  expect(pool.audit()).toEqual([]);
+}
+
+describe.each([
+  ['acquire', (v: unknown) => pool.acquire(v as number)],
+  ['tryAcquire', (v: unknown) => pool.tryAcquire(v as number)],
+  ['get', (v: unknown) => pool.get(v as number)],
+])('%s(size)', (_, call) => {
+  it.each(notNumbers)('refuses %s with a TypeError naming size', (_, value) => {
+    expect(() => call(value)).toThrow(TypeError);
+    expect(() => call(value)).toThrow(/^size must be a number; received .+ \(\w+\)$/);
+    unchanged(() => call(value));
+  });
+  it.each(badNumbers)('refuses %s with a RangeError naming size, the value and the range', (_, value) => {
+    expect(() => call(value)).toThrow(RangeError);
+    expect(() => call(value)).toThrow(`size must be an integer from 0 to 1048576 (maxSlabSize); received ${value}`);
+    unchanged(() => call(value));
+  });
+});
+
+const badIds: Array<[string, unknown, RegExp]> = [
+  ['a numeric string', String(held), /an id is a number, received string/],
+  ['null', null, /an id is a number/],
+  ['undefined', undefined, /an id is a number/],
+  ['an object', { id: held }, /an id is a number/],
+  ['a bigint', 5n, /an id is a number, received bigint 5n/],
+  ['a symbol', Symbol('id'), /an id is a number, received symbol Symbol\(id\)/],
+  ['NaN', NaN, /an integer from 0 to 2\^31 - 1/],
+  ['Infinity', Infinity, /an integer from 0 to 2\^31 - 1/],
+  ['-Infinity', -Infinity, /an integer from 0 to 2\^31 - 1/],
+  ['a negative', -1, /an integer from 0 to 2\^31 - 1/],
+  ['a fraction', held + 0.5, /an integer from 0 to 2\^31 - 1/],
+  ['2^31', 2 ** 31, /an integer from 0 to 2\^31 - 1/],
+  ['a slab that does not exist', 2 ** 20 - 1, /does not exist/],
+  ['a released id', released, /it was released/],
+  ['an id from another pool', foreign, /not acquired|stale|another pool/],
+  ['a forged id (right slab, wrong generation)', (held + 2 ** 30) % 2 ** 31, /stale|another pool/],
+];
+
+describe.each([
+  ['release', (v: unknown) => pool.release(v as number)],
+  ['bytes', (v: unknown) => pool.bytes(v as number)],
+  ['capacity', (v: unknown) => pool.capacity(v as number)],
+])('%s(id)', (_, call) => {
+  it.each(badIds)('refuses %s with SlabStateError saying why', (_, value, reason) => {
+    let error: unknown;
+    try {
+      call(value);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(SlabStateError);
+    expect((error as SlabStateError).code).toBe('ERR_SLAB_STATE');
+    expect((error as SlabStateError).message).toMatch(reason);
+    unchanged(() => call(value));
+  });
+});
+
+describe('SlabPool.attach(handle)', () => {
+  const arena = pool.handle.buffer;
+  const copyOf = (bytes: number) => {
+    const copy = new SharedArrayBuffer(bytes);
+    new Uint8Array(copy).set(new Uint8Array(arena, 0, Math.min(bytes, arena.byteLength)));
+    return copy;
+  };
+  const otherVersion = copyOf(arena.byteLength);
+  new Int32Array(otherVersion)[1] = 99;
+
+  const cases: Array<[string, unknown, RegExp]> = [
+    ['undefined', undefined, /handle must be a pool handle/],
+    ['a number', 7, /handle must be a pool handle/],
+    ['a plain SharedArrayBuffer', arena, /handle must be a pool handle/],
+    ['a handle over an ArrayBuffer', { kind: 'zeropool', layoutVersion: 1, buffer: new ArrayBuffer(4096) }, /handle must be a pool handle/],
+    ['a handle of another layout version', { ...pool.handle, layoutVersion: 2 }, /handle\.layoutVersion must be layout version 1.*received 2/],
+    ['a buffer without the magic number', { ...pool.handle, buffer: new SharedArrayBuffer(1 << 20) }, /without the pool magic number/],
+    ['a buffer too small for a header', { ...pool.handle, buffer: new SharedArrayBuffer(16) }, /too small to hold a header/],
+    ['a truncated arena', { ...pool.handle, buffer: copyOf(1 << 20) }, /truncated or altered/],
+    ['an arena written by another layout version', { ...pool.handle, buffer: otherVersion }, /an arena of layout version 99/],
+  ];
+  it.each(cases)('refuses %s with a TypeError saying which', (_, handle, message) => {
+    const before = pool.stats();
+    expect(() => SlabPool.attach(handle as never)).toThrow(TypeError);
+    expect(() => SlabPool.attach(handle as never)).toThrow(message);
+    expect(pool.stats()).toEqual(before);
+  });
+});
+
+describe('new SlabPool(options)', () => {
+  it('refuses bad options before allocating anything', () => {
+    expect(() => new SlabPool({ shards: 3 })).toThrow(/options\.shards must be a power of two from 1 to 1024; received 3/);
+    expect(() => new SlabPool({ arenaBytes: '64mb' as never })).toThrow(TypeError);
+    expect(() => new SlabPool(null as never)).toThrow(/options must be an object or undefined; received null/);
+  });
+});
+
+it('still serves the slab held throughout', () => {
+  expect(pool.capacity(held)).toBe(128);
+  pool.release(held);
+  other.release(foreign);
+});

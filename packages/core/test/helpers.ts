@@ -1,0 +1,73 @@
+import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildSync } from 'esbuild';
+
+export { prng } from './prng.js';
+
+/** The seed for this run: ZEROPOOL_SEED if set, else a fresh one. Printed by the tests that use it. */
+export function testSeed(): number {
+  const fromEnv = process.env.ZEROPOOL_SEED;
+  return fromEnv ? Number(fromEnv) >>> 0 : (Math.random() * 2 ** 32) >>> 0;
+}
+
+const bundled = new Map<string, string>();
+let outDir: string | undefined;
+
+/**
+ * Node 20 cannot start a Worker on a .ts file, so each TypeScript fixture is bundled with esbuild
+ * (once per test file) into a temporary .mjs that imports the library's sources, not dist/.
+ */
+export function fixture(name: string): string {
+  const cached = bundled.get(name);
+  if (cached) return cached;
+  outDir ??= mkdtempSync(join(tmpdir(), 'zeropool-fixtures-'));
+  const outfile = join(outDir, name.replace(/\.ts$/, '.mjs'));
+  buildSync({
+    entryPoints: [fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url))],
+    outfile,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    logLevel: 'error',
+  });
+  bundled.set(name, outfile);
+  return outfile;
+}
+
+/** Starts a worker on a fixture and resolves with its first message of type 'done' (rejects on error or early exit). */
+export function runWorker<T>(
+  name: string,
+  workerData: unknown,
+  timeoutMs = 60_000,
+  transferList: Transferable[] = [],
+): { worker: Worker; done: Promise<T> } {
+  const worker = new Worker(fixture(name), { workerData, transferList: transferList as never });
+  const done = new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      void worker.terminate();
+      reject(new Error(`worker ${name} did not finish within ${timeoutMs} ms`));
+    }, timeoutMs);
+    worker.on('message', (message: { type?: string; result?: T; error?: string }) => {
+      if (message?.type === 'done') {
+        clearTimeout(timer);
+        resolve(message.result as T);
+      } else if (message?.type === 'error') {
+        clearTimeout(timer);
+        reject(new Error(message.error));
+      }
+    });
+    worker.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    worker.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`worker ${name} exited with code ${code} before finishing`));
+    });
+  });
+  return { worker, done };
+}

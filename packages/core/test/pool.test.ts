@@ -1,0 +1,269 @@
+import { describe, expect, it } from 'vitest';
+import { PoolExhaustedError, SlabPool, SlabStateError } from '../src/index.js';
+
+const MiB = 1 << 20;
+const small = (extra: object = {}) => new SlabPool({ arenaBytes: 8 * MiB, parallelism: 2, ...extra });
+
+describe('acquire', () => {
+  it('returns a slab whose capacity is the size rounded up to its power-of-two class', () => {
+    const pool = small();
+    for (const [size, capacity] of [
+      [0, 64],
+      [1, 64],
+      [64, 64],
+      [65, 128],
+      [1000, 1024],
+      [4096, 4096],
+      [4097, 8192],
+      [MiB, MiB],
+    ]) {
+      const id = pool.acquire(size);
+      expect(pool.capacity(id), `size ${size}`).toBe(capacity);
+      expect(pool.bytes(id).byteLength).toBe(capacity);
+      pool.release(id);
+    }
+  });
+
+  it('hands out distinct slabs whose bytes do not overlap', () => {
+    const pool = small();
+    const ids = Array.from({ length: 200 }, (_, i) => pool.acquire(i % 2 ? 100 : 3000));
+    expect(new Set(ids).size).toBe(ids.length);
+    ids.forEach((id, i) => pool.bytes(id).fill(i & 0xff));
+    ids.forEach((id, i) => expect(pool.bytes(id).every((b) => b === (i & 0xff))).toBe(true));
+    const ranges = ids.map((id) => [pool.bytes(id).byteOffset, pool.bytes(id).byteOffset + pool.capacity(id)]).sort((a, b) => a[0] - b[0]);
+    for (let i = 1; i < ranges.length; i++) expect(ranges[i][0]).toBeGreaterThanOrEqual(ranges[i - 1][1]);
+  });
+
+  it('returns small integers (below 2^31) so ids stay unboxed in V8', () => {
+    const pool = small();
+    for (let i = 0; i < 1000; i++) {
+      const id = pool.acquire(64);
+      expect(Number.isInteger(id) && id >= 0 && id < 2 ** 31).toBe(true);
+      pool.release(id);
+    }
+  });
+
+  it('carves any mix of sizes until the arena is full, then throws PoolExhaustedError naming the class and the fill', () => {
+    const pool = small();
+    const held: number[] = [];
+    let error: unknown;
+    try {
+      for (let i = 0; ; i++) held.push(pool.acquire(i % 3 === 0 ? MiB : 256 << (i % 7)));
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(PoolExhaustedError);
+    const exhausted = error as PoolExhaustedError;
+    expect(exhausted.code).toBe('ERR_POOL_EXHAUSTED');
+    expect(exhausted.message).toMatch(/no free slab of class \d+ bytes for a request of \d+ bytes/);
+    expect(exhausted.message).toMatch(/of 8388608 arena bytes in use/);
+    expect(held.length).toBeGreaterThan(6);
+    const stats = pool.stats();
+    expect(stats.exhausted).toBe(1);
+    expect(stats.classes.reduce((n, c) => n + c.leased, 0)).toBe(held.length);
+    for (const id of held) pool.release(id);
+    // Released slabs are reused: the same mix fits again.
+    for (let i = 0; i < held.length; i++) pool.release(pool.acquire(i % 3 === 0 ? MiB : 256 << (i % 7)));
+  });
+
+  it('tryAcquire returns -1 instead of throwing when exhausted, and counts it', () => {
+    const pool = small();
+    const held: number[] = [];
+    for (let id = pool.tryAcquire(MiB); id !== -1; id = pool.tryAcquire(MiB)) held.push(id);
+    const stats = pool.stats();
+    expect(held.length).toBe(stats.pagesCarved);
+    expect(stats.arenaBytes - stats.usedBytes).toBeLessThan(MiB + 12);
+    expect(pool.tryAcquire(MiB)).toBe(-1);
+    expect(pool.stats().exhausted).toBe(2);
+  });
+});
+
+describe('release', () => {
+  it('makes the slab available again and counts acquires, releases and cache hits', () => {
+    const pool = small();
+    const first = pool.acquire(100);
+    const firstOffset = pool.bytes(first).byteOffset;
+    pool.release(first);
+    const second = pool.acquire(100);
+    expect(pool.bytes(second).byteOffset).toBe(firstOffset); // same slab (LIFO cache) ...
+    expect(second).not.toBe(first); // ... under a new generation
+    pool.release(second);
+    const stats = pool.stats();
+    expect(stats.acquires).toBe(2);
+    expect(stats.releases).toBe(2);
+    expect(stats.cacheHits).toBe(1);
+    expect(stats.refills).toBe(1);
+  });
+
+  it('rejects a second release of the same id and leaves the pool unchanged', () => {
+    const pool = small();
+    const id = pool.acquire(100);
+    pool.release(id);
+    const before = pool.stats();
+    expect(() => pool.release(id)).toThrow(SlabStateError);
+    expect(() => pool.release(id)).toThrow(/is not an acquired slab of this pool: slab \d+ is not acquired: it was released/);
+    expect(pool.stats()).toEqual(before);
+  });
+
+  it('rejects a stale id after the slab was handed out again, and the new holder keeps it', () => {
+    const pool = small();
+    const stale = pool.acquire(100);
+    pool.release(stale);
+    const fresh = pool.acquire(100);
+    expect(() => pool.release(stale)).toThrow(/stale/);
+    expect(pool.bytes(fresh).byteLength).toBe(128);
+    pool.release(fresh);
+  });
+
+  it('rejects an id that was never handed out', () => {
+    const pool = small();
+    const id = pool.acquire(100);
+    const neighbour = id + 1; // a slab of the same page, still free in a cache or shard
+    expect(() => pool.release(neighbour)).toThrow(SlabStateError);
+    pool.release(id);
+  });
+
+  it('rejects an id issued by another pool', () => {
+    const a = small();
+    const b = small();
+    const idA = a.acquire(100);
+    const idB = b.acquire(100);
+    expect(() => b.release(idA)).toThrow(SlabStateError);
+    expect(() => a.release(idB)).toThrow(SlabStateError);
+    a.release(idA);
+    b.release(idB);
+  });
+
+  it('spills half a cache to the shards when the cache is full', () => {
+    const pool = small({ cacheSize: 4 });
+    const ids = Array.from({ length: 10 }, () => pool.acquire(64));
+    for (const id of ids) pool.release(id);
+    const stats = pool.stats();
+    expect(stats.spills).toBeGreaterThan(0);
+    expect(stats.classes[0].cached).toBeLessThanOrEqual(4);
+    expect(stats.classes[0].free + stats.classes[0].cached).toBe(stats.classes[0].slabs);
+    expect(pool.audit()).toEqual([]);
+  });
+});
+
+describe('bytes and capacity', () => {
+  it('return the same cached view for repeated calls, over the shared buffer', () => {
+    const pool = small();
+    const id = pool.acquire(500);
+    const view = pool.bytes(id);
+    expect(pool.bytes(id)).toBe(view);
+    expect(view.buffer).toBe(pool.handle.buffer);
+    expect(pool.capacity(id)).toBe(512);
+    pool.release(id);
+    expect(() => pool.bytes(id)).toThrow(SlabStateError);
+    expect(() => pool.capacity(id)).toThrow(SlabStateError);
+  });
+});
+
+describe('get', () => {
+  it('leases exactly the requested number of bytes and releases once', () => {
+    const pool = small();
+    const lease = pool.get(1000);
+    expect(lease.bytes.byteLength).toBe(1000);
+    expect(pool.capacity(lease.id)).toBe(1024);
+    lease.bytes.fill(9);
+    expect(pool.bytes(lease.id)[999]).toBe(9);
+    lease.release();
+    expect(() => lease.release()).toThrow(SlabStateError);
+    expect(pool.stats().classes[4].leased).toBe(0);
+  });
+
+  it('[Symbol.dispose] releases, and does nothing after an explicit release', () => {
+    const pool = small();
+    const lease = pool.get(10);
+    lease[Symbol.dispose]();
+    expect(pool.stats().classes[0].leased).toBe(0);
+    const other = pool.get(10);
+    other.release();
+    expect(() => other[Symbol.dispose]()).not.toThrow();
+    expect(pool.stats().releases).toBe(2);
+  });
+
+  it('composes with `using`: the slab goes back at the end of the scope', () => {
+    const pool = small();
+    {
+      using lease = pool.get(64);
+      lease.bytes[0] = 1;
+      expect(pool.stats().classes[0].leased).toBe(1);
+    }
+    expect(pool.stats().classes[0].leased).toBe(0);
+  });
+});
+
+describe('flush', () => {
+  it('hands every cached slab back to the shards', () => {
+    const pool = small();
+    const ids = Array.from({ length: 20 }, (_, i) => pool.acquire(64 << (i % 4)));
+    for (const id of ids) pool.release(id);
+    expect(pool.stats().classes.some((c) => c.cached > 0)).toBe(true);
+    pool.flush();
+    const stats = pool.stats();
+    for (const c of stats.classes) {
+      expect(c.cached).toBe(0);
+      expect(c.leased).toBe(0);
+      expect(c.free).toBe(c.slabs);
+    }
+    expect(pool.audit()).toEqual([]);
+  });
+});
+
+describe('stats', () => {
+  it('reports arena use, carved pages and metadata consistently', () => {
+    const pool = small();
+    const id = pool.acquire(4096);
+    const stats = pool.stats();
+    expect(stats.arenaBytes).toBe(8 * MiB);
+    expect(stats.pagesCarved).toBe(1);
+    expect(stats.pageBytes).toBe(MiB);
+    expect(stats.metadataBytes).toBe(12 * (MiB / 4096));
+    expect(stats.usedBytes).toBe(stats.overheadBytes + MiB + stats.metadataBytes);
+    expect(stats.threads).toBe(1);
+    expect(stats.classes.find((c) => c.slabSize === 4096)).toEqual({ slabSize: 4096, slabs: 256, free: 240, cached: 15, leased: 1 });
+    pool.release(id);
+  });
+});
+
+describe('attach', () => {
+  it('gives a second view of the same pool: slabs acquired in one are released in the other', () => {
+    const pool = small();
+    const other = SlabPool.attach(pool.handle);
+    const id = pool.acquire(100);
+    pool.bytes(id)[0] = 42;
+    expect(other.bytes(id)[0]).toBe(42);
+    other.release(id);
+    expect(() => pool.release(id)).toThrow(SlabStateError);
+    expect(pool.stats().threads).toBe(2);
+    other.close();
+    expect(pool.stats().threads).toBe(1);
+    expect(pool.stats().releases).toBe(1);
+  });
+
+  it('keeps the handle structured-cloneable', () => {
+    const pool = small();
+    const copy = structuredClone(pool.handle);
+    const other = SlabPool.attach(copy);
+    expect(other.config).toEqual(pool.config);
+    other.close();
+  });
+});
+
+describe('close', () => {
+  it('flushes, frees the thread slot and refuses further use', () => {
+    const pool = small({ maxThreads: 2 });
+    const other = SlabPool.attach(pool.handle);
+    expect(() => SlabPool.attach(pool.handle)).toThrow(/all 2 thread slots of this pool are taken/);
+    const id = other.acquire(64);
+    other.release(id);
+    other.close();
+    expect(pool.stats().classes[0].cached).toBe(0);
+    expect(() => other.acquire(64)).toThrow(/closed/);
+    const third = SlabPool.attach(pool.handle);
+    third.close();
+    other.close(); // a second close does nothing
+  });
+});
