@@ -59,6 +59,10 @@ import { popToCache, pushFromCache, spliceCarved } from './shard.js';
 import { describeBadId } from './validate.js';
 import type { Lease, PoolHandle, PoolStats, ResolvedConfig, SlabPoolOptions } from './types.js';
 
+const VIEW_CACHE_SIZE = 4096;
+const VIEW_CACHE_MASK = VIEW_CACHE_SIZE - 1;
+const EMPTY_VIEW = new Uint8Array(0);
+
 /**
  * A pool of slabs carved from one `SharedArrayBuffer`, shared by every thread that attaches to it.
  *
@@ -88,7 +92,14 @@ export class SlabPool {
   private readonly cacheLength: Int32Array;
   private readonly cacheCapacity: Int32Array;
   private readonly cacheStride: number;
-  private readonly views: Uint8Array[] = [];
+  /**
+   * A direct-mapped cache of views: entry `slab & VIEW_CACHE_MASK` holds the view of the slab whose
+   * index is in `viewSlabs` at the same position. Bounded memory, and a lookup is two array reads.
+   * (A plain array indexed by slab went into V8's dictionary mode for large indexes: 41 ns instead
+   * of 25 ns per acquire + bytes + release, measured with 40 000 slabs carved.)
+   */
+  private readonly views: Uint8Array[] = new Array<Uint8Array>(VIEW_CACHE_SIZE).fill(EMPTY_VIEW);
+  private readonly viewSlabs = new Int32Array(VIEW_CACHE_SIZE).fill(-1);
   private readonly metaTop: number;
   private readonly minShift: number;
   private readonly maxSlabSize: number;
@@ -102,6 +113,8 @@ export class SlabPool {
   private readonly lockOwner: number;
   private readonly cachedBits: number;
   private closed = false;
+  /** Slabs known to exist; 0 once closed, so every id takes the slow check, which refuses it. */
+  private knownSlabs = 0;
 
   /**
    * Creates a pool and its arena, and attaches the calling thread to it.
@@ -214,9 +227,7 @@ export class SlabPool {
     // `id & ID_MASK` equals `id` only for integers from 0 to 2^31 - 1: one comparison rejects
     // fractions, negatives and NaN (typeof first: bigints and symbols throw on `&`). Slabs past the
     // count have no metadata to touch.
-    if (typeof id !== 'number' || (id & ID_MASK) !== id || (id & this.indexMask) >= this.words[H_SLAB_COUNT] || this.closed) {
-      throw this.badIdError(id);
-    }
+    if (typeof id !== 'number' || (id & ID_MASK) !== id || (id & this.indexMask) >= this.knownSlabs) this.checkIdSlow(id);
     const slab = id & this.indexMask;
     const generation = id >>> this.indexBits;
     const meta = this.metaTop - 3 * slab - 3;
@@ -244,7 +255,8 @@ export class SlabPool {
    */
   bytes(id: number): Uint8Array {
     const slab = this.checkLeased(id);
-    return this.views[slab] ?? this.makeView(slab);
+    const entry = slab & VIEW_CACHE_MASK;
+    return this.viewSlabs[entry] === slab ? this.views[entry] : this.makeView(slab);
   }
 
   /**
@@ -269,7 +281,7 @@ export class SlabPool {
   get(size: number): Lease {
     const id = this.acquire(size);
     const slab = id & this.indexMask;
-    const view = this.views[slab] ?? this.makeView(slab);
+    const view = this.viewSlabs[slab & VIEW_CACHE_MASK] === slab ? this.views[slab & VIEW_CACHE_MASK] : this.makeView(slab);
     return new SlabLease(this, id, view.subarray(0, size));
   }
 
@@ -311,6 +323,7 @@ export class SlabPool {
     this.flush();
     this.cache.disable();
     this.closed = true;
+    this.knownSlabs = 0;
     const arenaLock = H_ARENA_LOCK;
     lock(this.words, arenaLock, this.lockOwner);
     foldCounters(this.floats, this.counters);
@@ -320,10 +333,20 @@ export class SlabPool {
     Atomics.store(this.words, threadWord(this.layout, this.slot) + T_CLAIM, 0);
   }
 
-  private checkLeased(id: number): number {
-    if (typeof id !== 'number' || (id & ID_MASK) !== id || (id & this.indexMask) >= this.words[H_SLAB_COUNT]) {
+  /**
+   * The slow half of the id checks: `knownSlabs` is this thread's last look at the shared slab
+   * count (it only grows), so an index past it may be a slab carved since. Re-reads the count, and
+   * throws unless the id is a well-formed index below it on an open pool object.
+   */
+  private checkIdSlow(id: number): void {
+    if (!this.closed) this.knownSlabs = Atomics.load(this.words, H_SLAB_COUNT);
+    if (this.closed || typeof id !== 'number' || (id & ID_MASK) !== id || (id & this.indexMask) >= this.knownSlabs) {
       throw this.badIdError(id);
     }
+  }
+
+  private checkLeased(id: number): number {
+    if (typeof id !== 'number' || (id & ID_MASK) !== id || (id & this.indexMask) >= this.knownSlabs) this.checkIdSlow(id);
     const slab = id & this.indexMask;
     // A plain read: whoever handed us the id synchronized with its acquirer, so the leased state
     // is visible; a stale id finds another state or generation.
@@ -337,7 +360,8 @@ export class SlabPool {
     const word = this.words[metaWord(this.metaTop, slab) + META_OFFSET_CLASS];
     const offset = (word & ~CLASS_MASK) >>> 0;
     const view = new Uint8Array(this.buffer, offset, 1 << (this.minShift + (word & CLASS_MASK)));
-    this.views[slab] = view;
+    this.views[slab & VIEW_CACHE_MASK] = view;
+    this.viewSlabs[slab & VIEW_CACHE_MASK] = slab;
     return view;
   }
 

@@ -43,7 +43,7 @@ export function runWorker<T>(
   name: string,
   workerData: unknown,
   timeoutMs = 60_000,
-  transferList: Transferable[] = [],
+  transferList: readonly unknown[] = [],
 ): { worker: Worker; done: Promise<T> } {
   const worker = new Worker(fixture(name), { workerData, transferList: transferList as never });
   const done = new Promise<T>((resolve, reject) => {
