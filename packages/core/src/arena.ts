@@ -20,6 +20,10 @@ import {
   H_VERSION,
   H_INDEX_BITS,
   H_PARALLELISM,
+  H_FLAGS,
+  FLAG_DEBUG,
+  FLAG_ZERO_ON_ACQUIRE,
+  FLAG_ZERO_ON_RELEASE,
   HEADER_BYTES,
   H_ARENA_BYTES,
   H_CLASS_COUNT,
@@ -64,11 +68,13 @@ export function writeHeader(buffer: SharedArrayBuffer, config: ResolvedConfig): 
   nextTag = (nextTag + 1) & TAG_MASK;
   words[H_INDEX_BITS] = layout.indexBits;
   words[H_PARALLELISM] = config.parallelism;
+  words[H_FLAGS] =
+    (config.zeroOnRelease ? FLAG_ZERO_ON_RELEASE : 0) | (config.zeroOnAcquire ? FLAG_ZERO_ON_ACQUIRE : 0) | (config.debug ? FLAG_DEBUG : 0);
   words[H_SHARD_BASE] = layout.shardBase;
   words[H_PAGE_TABLE_BASE] = layout.pageTableBase;
   words[H_THREAD_BASE] = layout.threadBase;
   for (let c = 0; c < layout.classCount; c++) {
-    for (let s = 0; s < layout.shards; s++) words[shardWord(layout, c, s) + S_HEAD] = NO_SLAB;
+    for (let s = 0; s <= layout.shards; s++) words[shardWord(layout, c, s) + S_HEAD] = NO_SLAB; // shards and the reserved list
   }
   const pageEntries = (layout.threadBase - layout.pageTableBase) >> 2;
   words.fill(-1, pageClassWord(layout, 0), pageClassWord(layout, 0) + pageEntries);
@@ -125,6 +131,11 @@ export function attachLayout(buffer: SharedArrayBuffer): { layout: ArenaLayout; 
     cacheSize: words[H_CACHE_SIZE],
     cacheBytes: words[H_CACHE_BYTES],
     maxThreads: words[H_MAX_THREADS],
+    zeroOnRelease: (words[H_FLAGS] & FLAG_ZERO_ON_RELEASE) !== 0,
+    zeroOnAcquire: (words[H_FLAGS] & FLAG_ZERO_ON_ACQUIRE) !== 0,
+    debug: (words[H_FLAGS] & FLAG_DEBUG) !== 0,
+    // Leak detection belongs to each pool object, not to the arena.
+    leakDetection: 'off',
   };
   const layout = computeLayout(config);
   if (

@@ -15,9 +15,12 @@ import {
   PAGE_ALIGN_BYTES,
   computeLayout,
 } from './layout.js';
-import type { ResolvedConfig, SlabPoolOptions } from './types.js';
+import type { LeakDetection, ResolvedConfig, SlabPoolOptions } from './types.js';
 
 export const PARALLELISM_ENV = 'ZEROPOOL_PARALLELISM';
+export const DEBUG_ENV = 'ZEROPOOL_DEBUG';
+export const LEAK_DETECTION_ENV = 'ZEROPOOL_LEAK_DETECTION';
+const LEAK_LEVELS: readonly LeakDetection[] = ['off', 'sampled', 'full'];
 const MiB = 1024 * 1024;
 
 const isPowerOfTwo = (value: number): boolean => value > 0 && (value & (value - 1)) === 0;
@@ -25,7 +28,9 @@ const nextPowerOfTwo = (value: number): number => (value <= 1 ? 1 : 2 ** Math.ce
 const clamp = (value: number, low: number, high: number): number => Math.min(high, Math.max(low, value));
 
 /** The defaults for a machine with `parallelism` CPUs. This is the table the README prints. */
-export function defaultsFor(parallelism: number): Omit<ResolvedConfig, 'parallelism'> {
+export function defaultsFor(
+  parallelism: number,
+): Omit<ResolvedConfig, 'parallelism' | 'zeroOnRelease' | 'zeroOnAcquire' | 'debug' | 'leakDetection'> {
   return {
     // Enough room for every class to carve a few pages with the default 1 MiB page, growing with
     // the number of threads that will fill caches at once.
@@ -66,6 +71,29 @@ function checkPowerOfTwo(name: string, value: unknown, low: number, high: number
   checkInteger(name, value, low, high, ', a power of two');
   if (!isPowerOfTwo(value as number)) throw outOfRange(name, value, `a power of two from ${low} to ${high}`);
   return value as number;
+}
+
+function checkBoolean(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw invalidType(name, value, 'a boolean');
+  return value;
+}
+
+function envFlag(env: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '' || raw === '0' || raw === 'false') return false;
+  if (raw === '1' || raw === 'true') return true;
+  throw outOfRange(`environment variable ${name}`, raw, '1, true, 0, false or empty');
+}
+
+function checkLeakLevel(name: string, value: unknown): LeakDetection {
+  if (!LEAK_LEVELS.includes(value as LeakDetection)) throw outOfRange(name, value, `one of ${LEAK_LEVELS.map((l) => `'${l}'`).join(', ')}`);
+  return value as LeakDetection;
+}
+
+/** The leak detection level: the option, else `ZEROPOOL_LEAK_DETECTION`, else `'off'`. */
+export function resolveLeakDetection(option: unknown, env: NodeJS.ProcessEnv = process.env): LeakDetection {
+  if (option !== undefined) return checkLeakLevel('options.leakDetection', option);
+  return checkLeakLevel(`environment variable ${LEAK_DETECTION_ENV}`, env[LEAK_DETECTION_ENV] || 'off');
 }
 
 /**
@@ -109,7 +137,24 @@ export function resolveConfig(options: SlabPoolOptions = {}, env: NodeJS.Process
   }
   // No slab count check is needed: arenas under 4 GiB with slabs of at least 64 bytes plus 12 bytes
   // of metadata hold fewer than MAX_SLABS (2^26) slabs.
-  return { parallelism, arenaBytes, minSlabSize, maxSlabSize, shards, cacheSize, cacheBytes, maxThreads };
+  const zeroOnRelease = checkBoolean('options.zeroOnRelease', options.zeroOnRelease ?? false);
+  const zeroOnAcquire = checkBoolean('options.zeroOnAcquire', options.zeroOnAcquire ?? false);
+  const debug = checkBoolean('options.debug', options.debug ?? envFlag(env, DEBUG_ENV));
+  const leakDetection = resolveLeakDetection(options.leakDetection, env);
+  return {
+    parallelism,
+    arenaBytes,
+    minSlabSize,
+    maxSlabSize,
+    shards,
+    cacheSize,
+    cacheBytes,
+    maxThreads,
+    zeroOnRelease,
+    zeroOnAcquire,
+    debug,
+    leakDetection,
+  };
 }
 
 /** The number of ids a thread caches for a class of `slabSize` bytes. */

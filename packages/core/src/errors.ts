@@ -69,3 +69,51 @@ export function outOfRange(argument: string, value: unknown, allowed: string): R
   (error as RangeError & { code: string }).code = 'ERR_OUT_OF_RANGE';
   return error;
 }
+
+/**
+ * Thrown by `acquire` in debug mode when the slab it was about to return was written after its
+ * last release: its poison pattern is broken. The slab is re-poisoned and kept in the pool.
+ */
+export class SlabCorruptionError extends Error {
+  readonly code = 'ERR_SLAB_WRITTEN_AFTER_RELEASE' as const;
+  /** The id the slab had when it was released (the id whose holder wrote after release). */
+  readonly releasedId: number;
+  /** Offset of the first modified byte within the slab. */
+  readonly offset: number;
+
+  constructor(releasedId: number, offset: number, capacity: number) {
+    super(
+      `slab of released id ${releasedId} was written after its release: byte ${offset} of ${capacity} ` +
+        'no longer holds the poison pattern (debug mode); look for a holder that kept using the id or its view',
+    );
+    this.name = 'SlabCorruptionError';
+    this.releasedId = releasedId;
+    this.offset = offset;
+  }
+}
+
+/** Rejects `acquireAsync` when `timeoutMs` passes before a slab of the class comes free. */
+export class AcquireTimeoutError extends Error {
+  readonly code = 'ERR_ACQUIRE_TIMEOUT' as const;
+  readonly requestedSize: number;
+  readonly timeoutMs: number;
+
+  constructor(requestedSize: number, slabSize: number, timeoutMs: number) {
+    super(`acquireAsync timed out after ${timeoutMs} ms waiting for a slab of class ${slabSize} bytes (request of ${requestedSize} bytes)`);
+    this.name = 'AcquireTimeoutError';
+    this.requestedSize = requestedSize;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** Thrown by `reclaim` for a thread that is still running. */
+export class ReclaimLiveThreadError extends Error {
+  readonly code = 'ERR_RECLAIM_LIVE_THREAD' as const;
+  readonly threadId: number;
+
+  constructor(threadId: number, reason: string) {
+    super(`refusing to reclaim thread ${threadId}: ${reason}; reclaim only threads that have exited`);
+    this.name = 'ReclaimLiveThreadError';
+    this.threadId = threadId;
+  }
+}

@@ -9,6 +9,7 @@ import {
   C_LOCK_WAITS,
   C_REFILLS,
   C_RELEASES,
+  C_RECLAIMED,
   C_SPILLS,
   C_STEALS,
   CLASS_MASK,
@@ -27,7 +28,9 @@ import {
   SLAB_LEASED,
   STATE_MASK,
   T_CLAIM,
+  HOLDER_NONE,
   type ArenaLayout,
+  holderSlot,
   metaWord,
   ownerOf,
   shardWord,
@@ -79,7 +82,7 @@ export function collectStats(
   // Every acquire ends as exactly one leased slab or one counted release (see SlabPool.tryAcquire).
   let leased = 0;
   for (const counts of perClass) leased += counts.leased;
-  const acquires = totals[C_RELEASES] + leased;
+  const acquires = totals[C_RELEASES] + totals[C_RECLAIMED] + leased;
   const classes: ClassStats[] = perClass.map((counts, c) => ({ slabSize: config.minSlabSize * 2 ** c, ...counts }));
   return {
     arenaBytes: layout.arenaBytes,
@@ -92,6 +95,7 @@ export function collectStats(
     classes,
     acquires,
     releases: totals[C_RELEASES],
+    reclaimed: totals[C_RECLAIMED],
     cacheHits: Math.max(0, acquires - totals[C_SLOW_ACQUIRES]),
     refills: totals[C_REFILLS],
     spills: totals[C_SPILLS],
@@ -113,7 +117,8 @@ export function auditArena(words: Int32Array, layout: ArenaLayout, lockOwner: nu
   const slabCount = Atomics.load(words, H_SLAB_COUNT);
   const listed = new Uint8Array(slabCount);
   for (let c = 0; c < layout.classCount; c++) {
-    for (let shard = 0; shard < layout.shards; shard++) {
+    // Shard index `shards` is the class's reserved list (acquireAsync).
+    for (let shard = 0; shard <= layout.shards; shard++) {
       const line = shardWord(layout, c, shard);
       lock(words, line, lockOwner);
       try {
@@ -147,7 +152,8 @@ export function auditArena(words: Int32Array, layout: ArenaLayout, lockOwner: nu
     const state = Atomics.load(words, metaWord(metaTop, slab) + META_STATE);
     const kind = state & STATE_MASK;
     if (kind === SLAB_FREE && !listed[slab]) problems.push(`slab ${slab} is free but in no shard list`);
-    const holder = kind === SLAB_LEASED ? words[metaWord(metaTop, slab) + META_LINK] : ownerOf(state);
+    const link = words[metaWord(metaTop, slab) + META_LINK];
+    const holder = kind === SLAB_LEASED ? (link === HOLDER_NONE ? 0 : holderSlot(link)) : ownerOf(state);
     if ((kind === SLAB_CACHED || kind === SLAB_LEASED) && (holder < 0 || holder >= layout.maxThreads)) {
       problems.push(`slab ${slab} names thread slot ${holder}, beyond maxThreads`);
     }

@@ -18,7 +18,8 @@
  *   arena lock word and the carving cursors (pages carved, slabs created).
  * - **Retired counters**: statistics folded in from thread slots that were closed or reclaimed.
  * - **Shard lines**: one 128-byte line per (size class, shard): the lock word, the head of the
- *   shard's free list and its length. Contended lock words on one line run about 8x slower, so
+ *   shard's free list and its length; plus one more per class, the reserved list, which only
+ *   `acquireAsync` waiters take from, with their count and a wake-up sequence word. Contended lock words on one line run about 8x slower, so
  *   each gets its own line.
  * - **Page class table**: which size class each page was carved into (-1 while uncarved).
  * - **Thread table**: one 128-byte line per thread slot: the claim word (threadId + 1, or 0 when
@@ -31,8 +32,8 @@
  * Slab metadata, three int32 words for slab `i`, at int32 index `metaTop - 3 * (i + 1)`:
  * - `META_STATE`: the slab state word (below).
  * - `META_LINK`: while the slab is free, the next slab in its shard's free list (or -1); while it
- *   is leased, the thread slot that holds it (set by `acquire`, moved by `adopt`), so crash
- *   recovery knows whose it is.
+ *   is leased, `holderLink(slot)` of the thread that holds it (set by `acquire`, moved by `adopt`),
+ *   so crash recovery knows whose it is. Holder values are all below -1 (see `HOLDER_NONE`).
  * - `META_OFFSET_CLASS`: the slab's byte offset with its size class in the low 5 bits (offsets are
  *   multiples of the minimum slab size, at least 64, so those bits are otherwise zero).
  *
@@ -54,14 +55,15 @@
 /** "ZPL1" in ASCII, little-endian. */
 export const MAGIC = 0x314c505a;
 /** Bumped whenever anything in this file changes meaning; `attach` refuses other versions. */
-export const LAYOUT_VERSION = 1;
+export const LAYOUT_VERSION = 2;
 
 export const LINE_BYTES = 128;
 export const PAGE_ALIGN_BYTES = 4096;
 export const MAX_ARENA_BYTES = 2 ** 32 - PAGE_ALIGN_BYTES;
 export const MIN_SLAB_SIZE_LIMIT = 64;
 export const MAX_SLAB_SIZE_LIMIT = 2 ** 30;
-export const MAX_SHARDS = 1024;
+/** The owner field of a free slab names its shard; index `shards` is the class's reserved list. */
+export const MAX_SHARDS = 512;
 export const MAX_THREADS = 1023;
 export const MAX_SLABS = 2 ** 26;
 
@@ -90,6 +92,13 @@ export const H_PAGES_CARVED = 17;
 export const H_SLAB_COUNT = 18;
 export const H_INDEX_BITS = 19;
 export const H_PARALLELISM = 20;
+/** Option bits (`FLAG_*`), written once at creation. */
+export const H_FLAGS = 21;
+/** acquireAsync callers waiting on any class; release checks it to feed the reserved lists. */
+export const H_ASYNC_WAITERS = 22;
+export const FLAG_ZERO_ON_RELEASE = 1;
+export const FLAG_ZERO_ON_ACQUIRE = 2;
+export const FLAG_DEBUG = 4;
 export const HEADER_BYTES = LINE_BYTES;
 
 /** Retired counters line, as float64 indexes into the arena. */
@@ -99,8 +108,8 @@ export const RETIRED_F64 = HEADER_BYTES / 8;
 /** Acquires that missed the cache; total acquires are this plus cache hits. */
 export const C_SLOW_ACQUIRES = 0;
 export const C_RELEASES = 1;
-/** Unused: cache hits are derived (acquires - slow acquires). Kept so the layout stays put. */
-export const C_UNUSED = 2;
+/** Leased slabs that crash recovery took back from a dead thread. */
+export const C_RECLAIMED = 2;
 export const C_REFILLS = 3;
 export const C_SPILLS = 4;
 export const C_STEALS = 5;
@@ -112,10 +121,19 @@ export const COUNTER_COUNT = 8;
 export const S_LOCK = 0;
 export const S_HEAD = 1;
 export const S_COUNT = 2;
+// Only on a class's reserved line (shard index `shards`): async waiters of the class and a
+// sequence number bumped whenever a slab of the class is made available to them.
+export const S_WAITERS = 3;
+export const S_SEQUENCE = 4;
 
-// Thread line: int32 claim word at offset 0; counters as float64 from byte 64.
+// Thread line: int32 claim word at offset 0 (threadId + 1, 0 when free, CLAIM_RECLAIMING while
+// crash recovery empties the slot); from byte 8 one byte per class counting this thread's pending
+// acquireAsync calls (so recovery can retract a dead thread's waits); counters as float64s from
+// byte 64.
 export const T_CLAIM = 0;
+export const T_WAITS_BYTE = 8;
 export const T_COUNTERS_BYTE = 64;
+export const CLAIM_RECLAIMING = -1;
 
 // Slab metadata.
 export const META_WORDS = 3;
@@ -125,6 +143,15 @@ export const META_LINK = 1;
 export const META_OFFSET_CLASS = 2;
 export const CLASS_MASK = 31;
 export const NO_SLAB = -1;
+/**
+ * `META_LINK` of a leased slab: `holderLink(slot)` (at most -4) names the thread slot that holds
+ * it; `HOLDER_NONE` means nobody is recorded (its thread closed); `HOLDER_RECLAIMING` means crash
+ * recovery has claimed it. All are below -1, so they can never be mistaken for a list link.
+ */
+export const HOLDER_NONE = -2;
+export const HOLDER_RECLAIMING = -3;
+export const holderLink = (slot: number): number => -(slot + 4);
+export const holderSlot = (link: number): number => -link - 4;
 
 // Slab state word.
 export const STATE_MASK = 3;
@@ -144,6 +171,7 @@ export const TAG_MASK = 0xfffff;
 
 // Lock words: 0 when free, else (thread slot + 1) << 2 with a waiters bit.
 export const LOCK_WAITERS = 1;
+export const LOCK_OWNER_MASK = ~3;
 export const LOCK_OWNER_SHIFT = 2;
 
 /** The shape of an arena, derived from its configuration. All offsets in bytes. */
@@ -189,7 +217,8 @@ export function computeLayout(input: LayoutInput): ArenaLayout {
   const shardBase = HEADER_BYTES + LINE_BYTES;
   // Upper bound on the page count, used to size the page class table.
   const pageTableEntries = Math.floor(input.arenaBytes / pageBytes);
-  const pageTableBase = shardBase + classCount * input.shards * LINE_BYTES;
+  // Each class has `shards` shard lines plus one for its reserved list (see acquireAsync).
+  const pageTableBase = shardBase + classCount * (input.shards + 1) * LINE_BYTES;
   const threadBase = alignUp(pageTableBase + pageTableEntries * 4, LINE_BYTES);
   const dataStart = alignUp(threadBase + input.maxThreads * LINE_BYTES, PAGE_ALIGN_BYTES);
   const metaPerLargestPage = META_BYTES; // one slab per page in the largest class
@@ -219,7 +248,10 @@ export function computeLayout(input: LayoutInput): ArenaLayout {
 
 /** Int32 index of a shard line's first word. */
 export const shardWord = (layout: ArenaLayout, classIndex: number, shard: number): number =>
-  (layout.shardBase + (classIndex * layout.shards + shard) * LINE_BYTES) >> 2;
+  (layout.shardBase + (classIndex * (layout.shards + 1) + shard) * LINE_BYTES) >> 2;
+
+/** Int32 index of class `classIndex`'s reserved line: slabs set aside for async waiters. */
+export const reservedWord = (layout: ArenaLayout, classIndex: number): number => shardWord(layout, classIndex, layout.shards);
 
 /** Int32 index of a thread slot's claim word. */
 export const threadWord = (layout: ArenaLayout, slot: number): number =>
@@ -246,3 +278,5 @@ export const generationOf = (word: number): number => word >>> GEN_SHIFT;
 
 /** Lock word value meaning "held by thread slot `slot`". */
 export const lockOwnerValue = (slot: number): number => (slot + 1) << LOCK_OWNER_SHIFT;
+/** The thread slot holding a lock word, or -1 when the word is free. */
+export const lockOwnerSlot = (word: number): number => (word >>> LOCK_OWNER_SHIFT) - 1;

@@ -1,63 +1,66 @@
 /**
  * The public pool class. One instance per thread: the constructor creates the arena, `attach`
- * gives another thread a view over the same memory with its own thread slot and cache.
- *
- * Tiers, fastest first (the .NET `SharedArrayPool` shape):
- * 1. The thread cache: a private stack per size class. `acquire` pops, `release` pushes; the only
- *    shared-memory write is the slab's state word.
- * 2. The home shard (`threadId & (shards - 1)`): a refill takes half a cache from it under its
- *    lock, a spill gives half a cache back. Thread ids are handed out in sequence, so the mask
- *    spreads consecutive threads over distinct shards.
- * 3. The other shards, scanned in order from the home shard (a steal).
- * 4. Carving: a new page of the arena is cut into slabs of the class and put in the home shard.
+ * gives another thread a view over the same memory with its own thread slot and cache. The slow
+ * tiers live in core.ts, crash recovery in recovery.ts, waiting in waiters.ts.
  */
-import { threadId } from 'node:worker_threads';
-import { ThreadCache } from './cache.js';
-import { resolveConfig } from './config.js';
-import { PoolExhaustedError, SlabStateError, invalidType, outOfRange } from './errors.js';
-import { SlabLease } from './lease.js';
-import { auditArena, collectStats, foldCounters, usedBytesOf } from './inspect.js';
-import { lock, unlock } from './lock.js';
-import { attachLayout, checkHandle, claimThreadSlot, writeHeader } from './arena.js';
+import { threadId as currentThreadId } from 'node:worker_threads';
+import { checkHandle, writeHeader } from './arena.js';
+import { resolveConfig, resolveLeakDetection } from './config.js';
+import { PoolCore, closedError } from './core.js';
+import { fillSlab, findUnpoisoned } from './debug.js';
 import {
-  C_SLOW_ACQUIRES,
+  PoolExhaustedError,
+  ReclaimLiveThreadError,
+  SlabCorruptionError,
+  SlabStateError,
+  invalidType,
+  outOfRange,
+} from './errors.js';
+import { auditArena, collectStats, foldCounters, usedBytesOf } from './inspect.js';
+import {
   C_EXHAUSTED,
-  C_LOCK_WAITS,
-  C_REFILLS,
+  C_RECLAIMED,
   C_RELEASES,
-  C_SPILLS,
-  C_STEALS,
+  C_SLOW_ACQUIRES,
   CLASS_MASK,
-  COUNTER_COUNT,
+  FLAG_DEBUG,
+  FLAG_ZERO_ON_ACQUIRE,
+  FLAG_ZERO_ON_RELEASE,
   GEN_SHIFT,
   H_ARENA_LOCK,
-  H_PAGES_CARVED,
+  H_ASYNC_WAITERS,
   H_SLAB_COUNT,
+  HOLDER_NONE,
   ID_MASK,
   LAYOUT_VERSION,
-  MAX_SLABS,
-  META_BYTES,
   META_LINK,
   META_OFFSET_CLASS,
-  META_STATE,
   NO_SLAB,
   S_COUNT,
-  SLAB_CACHED,
-  SLAB_FREE,
   SLAB_LEASED,
   T_CLAIM,
-  type ArenaLayout,
-  lockOwnerValue,
   metaWord,
-  packState,
-  pageClassWord,
-  shardWord,
+  reservedWord,
   threadCounterF64,
   threadWord,
 } from './layout.js';
-import { popToCache, pushFromCache, spliceCarved } from './shard.js';
+import { LeakTracker } from './leaks.js';
+import { SlabLease } from './lease.js';
+import { unlock } from './lock.js';
+import {
+  type ReclaimReport,
+  type RecoveryContext,
+  claimDeadSlots,
+  collectSlabs,
+  disownLeases,
+  releaseSlot,
+  retractWaits,
+  takeOverLocks,
+} from './recovery.js';
+import { popToCache } from './shard.js';
+import type { AcquireAsyncOptions, Lease, LeaseRecord, PoolHandle, PoolStats, SlabPoolOptions, WatchedWorker } from './types.js';
 import { describeBadId } from './validate.js';
-import type { Lease, PoolHandle, PoolStats, ResolvedConfig, SlabPoolOptions } from './types.js';
+import { waitForSlab } from './waiters.js';
 
 const VIEW_CACHE_SIZE = 4096;
 const VIEW_CACHE_MASK = VIEW_CACHE_SIZE - 1;
@@ -75,23 +78,10 @@ const EMPTY_VIEW = new Uint8Array(0);
  * worker.postMessage({ id }); // the worker calls pool.bytes(id), then pool.release(id)
  * ```
  */
-export class SlabPool {
+export class SlabPool extends PoolCore {
   /** Send this to another thread (in `workerData` or `postMessage`) and call {@link SlabPool.attach} there. */
   readonly handle: PoolHandle;
-  /** The configuration the pool was created with. */
-  readonly config: ResolvedConfig;
 
-  private readonly buffer: SharedArrayBuffer;
-  private readonly words: Int32Array;
-  private readonly floats: Float64Array;
-  private readonly layout: ArenaLayout;
-  private readonly counters: Float64Array;
-  private readonly cache: ThreadCache;
-  // The cache's arrays, held directly: the hot path then loads one field instead of two.
-  private readonly cacheIds: Int32Array;
-  private readonly cacheLength: Int32Array;
-  private readonly cacheCapacity: Int32Array;
-  private readonly cacheStride: number;
   /**
    * A direct-mapped cache of views: entry `slab & VIEW_CACHE_MASK` holds the view of the slab whose
    * index is in `viewSlabs` at the same position. Bounded memory, and a lookup is two array reads.
@@ -100,78 +90,52 @@ export class SlabPool {
    */
   private readonly views: Uint8Array[] = new Array<Uint8Array>(VIEW_CACHE_SIZE).fill(EMPTY_VIEW);
   private readonly viewSlabs = new Int32Array(VIEW_CACHE_SIZE).fill(-1);
-  private readonly metaTop: number;
-  private readonly minShift: number;
-  private readonly maxSlabSize: number;
-  private readonly indexBits: number;
-  private readonly indexMask: number;
-  private readonly generationMask: number;
-  /** Generation of freshly carved slabs: the pool's tag, so ids of other pools rarely match. */
-  private readonly firstGeneration: number;
-  private readonly slot: number;
-  private readonly home: number;
-  private readonly lockOwner: number;
-  private readonly cachedBits: number;
-  private closed = false;
-  /** Slabs known to exist; 0 once closed, so every id takes the slow check, which refuses it. */
-  private knownSlabs = 0;
+  private readonly leaks: LeakTracker;
+  private readonly watched = new Map<number, { alive: boolean }>();
 
   /**
    * Creates a pool and its arena, and attaches the calling thread to it.
    * @param options sizes and limits; every member is optional (see {@link SlabPoolOptions}).
-   * @throws {TypeError} an option is not a number.
+   * @throws {TypeError} an option is not of the right type.
    * @throws {RangeError} an option is out of range; the message names it, the value and the range.
    */
   constructor(options?: SlabPoolOptions);
   /** @internal attaches to an existing arena. */
   constructor(options: SlabPoolOptions | undefined, existing: SharedArrayBuffer);
   constructor(options?: SlabPoolOptions, existing?: SharedArrayBuffer) {
-    let buffer: SharedArrayBuffer;
-    if (existing === undefined) {
-      const config = resolveConfig(options);
+    const config = existing === undefined ? resolveConfig(options) : undefined;
+    let buffer = existing;
+    if (buffer === undefined && config !== undefined) {
       buffer = new SharedArrayBuffer(config.arenaBytes);
       writeHeader(buffer, config);
-    } else {
-      buffer = existing;
     }
-    const { layout, config, tag } = attachLayout(buffer);
-    this.buffer = buffer;
-    this.config = config;
-    this.layout = layout;
-    this.words = new Int32Array(buffer, 0, layout.arenaBytes >> 2);
-    this.floats = new Float64Array(buffer, 0, layout.dataStart >> 3);
-    this.metaTop = layout.arenaBytes >> 2;
-    this.minShift = layout.minShift;
-    this.maxSlabSize = config.maxSlabSize;
-    this.indexBits = layout.indexBits;
-    this.indexMask = 2 ** layout.indexBits - 1;
-    this.generationMask = 2 ** (31 - layout.indexBits) - 1;
-    this.firstGeneration = tag & this.generationMask;
-    this.slot = claimThreadSlot(this.words, layout, threadId);
-    this.counters = new Float64Array(buffer, threadCounterF64(layout, this.slot) * 8, COUNTER_COUNT);
-    this.counters.fill(0);
-    this.home = threadId & (layout.shards - 1);
-    this.lockOwner = lockOwnerValue(this.slot);
-        this.cachedBits = packState(SLAB_CACHED, this.slot, 0);
-    this.cache = new ThreadCache(config, layout.classCount);
-    this.cacheIds = this.cache.ids;
-    this.cacheLength = this.cache.length;
-    this.cacheCapacity = this.cache.capacity;
-    this.cacheStride = this.cache.stride;
-    this.handle = Object.freeze({ kind: 'zeropool', layoutVersion: LAYOUT_VERSION, buffer });
+    super(buffer as SharedArrayBuffer);
+    this.handle = Object.freeze({ kind: 'zeropool', layoutVersion: LAYOUT_VERSION, buffer: this.buffer });
+    if (this.flags !== 0) {
+      // Own properties shadow the plain methods only on pools with zeroing or debug on.
+      const self = this as unknown as { take: (c: number) => number; release: (id: number) => void };
+      const plainTake = SlabPool.prototype.take;
+      self.take = (c) => {
+        const id = plainTake.call(this, c);
+        return id === -1 ? -1 : this.afterAcquire(id, c, this.cacheLength[c]);
+      };
+      self.release = (id) => this.releaseHooked(id);
+    }
+    this.leaks = new LeakTracker(config?.leakDetection ?? resolveLeakDetection(options?.leakDetection));
   }
 
   /**
    * Attaches the calling thread to the pool behind `handle`: the same slabs and the same shards,
-   * with a cache of its own. Call it once per thread.
+   * with a cache of its own. Call it once per thread; `close()` when the thread is done.
+   * @param options only `leakDetection` applies: the arena's other settings are fixed at creation.
    * @throws {TypeError} `handle` is not a pool handle, or its arena has another layout version.
    * @example
    * ```ts
    * const pool = SlabPool.attach(workerData.pool);
    * ```
    */
-  static attach(handle: PoolHandle): SlabPool {
-    return new SlabPool(undefined, checkHandle(handle));
+  static attach(handle: PoolHandle, options?: Pick<SlabPoolOptions, 'leakDetection'>): SlabPool {
+    return new SlabPool(options, checkHandle(handle));
   }
 
   /**
@@ -193,28 +157,36 @@ export class SlabPool {
     // and negatives in one comparison. The typeof test first keeps bigints and symbols, which
     // throw on `>>>`, from reaching it.
     if (typeof size !== 'number' || size >>> 0 !== size || size > this.maxSlabSize) throw this.sizeError(size);
-    const c = size <= 1 << this.minShift ? 0 : 32 - Math.clz32(size - 1) - this.minShift;
+    const id = this.take(size <= 1 << this.minShift ? 0 : 32 - Math.clz32(size - 1) - this.minShift);
+    if (id === -1) this.counters[C_EXHAUSTED]++;
+    return id;
+  }
+
+  /**
+   * Pops an id of class `c` from the cache (refilling it if empty) and leases it; -1 if none.
+   * Pools with zeroing or debug on get `take` and `release` shadowed by hooked versions in the
+   * constructor, so the plain path tests no flag: a flag test here and in `release` measured 5 ns
+   * of 30, and splitting the bodies into shared helpers blew V8's inlining budget (also ~5 ns).
+   */
+  private take(c: number): number {
     let length = this.cacheLength[c];
     if (length === 0) {
       length = this.refill(c);
-      if (length === 0) {
-        this.counters[C_EXHAUSTED]++;
-        return -1;
-      }
+      if (length === 0) return -1;
       this.counters[C_SLOW_ACQUIRES]++;
     }
-    // A hit counts nothing: every acquire ends up either leased or released, so stats() derives
-    // acquires as releases + leased and cache hits as acquires minus the slow ones, keeping a
-    // shared-memory increment off the fastest path.
+    // A hit counts nothing: every acquire ends up leased, released or reclaimed, so stats()
+    // derives acquires from those, keeping a shared-memory increment off the fastest path.
     length--;
     this.cacheLength[c] = length;
     const id = this.cacheIds[c * this.cacheStride + length];
     const meta = this.metaTop - 3 * (id & this.indexMask) - 3;
     // Plain stores suffice: nobody else writes the words of a slab in our cache, and the id
     // reaches another thread only through a synchronizing hand-off (postMessage, an atomic), which
-    // orders these stores before that thread's release. Leased: generation only, owner field 0.
+    // orders these stores before that thread's release. The holder goes first: a thread stopped
+    // between the two leaves a slab that is still cached by it, which recovery handles.
+    this.words[meta + 1] = this.holder;
     this.words[meta] = SLAB_LEASED | ((id >>> this.indexBits) << GEN_SHIFT);
-    this.words[meta + 1] = this.slot;
     return id;
   }
 
@@ -241,16 +213,45 @@ export class SlabPool {
       throw this.badIdError(id);
     }
     const c = this.words[meta + META_OFFSET_CLASS] & CLASS_MASK;
+    const nextId = (next << this.indexBits) | slab;
+    this.counters[C_RELEASES]++;
+    // Async waiters anywhere in the process get released slabs first, so they cannot starve.
+    if (this.words[H_ASYNC_WAITERS] !== 0 && this.offerToWaiters(c, nextId)) return;
     if (this.cacheLength[c] >= this.cacheCapacity[c]) this.spill(c);
     const length = this.cacheLength[c];
-    this.cacheIds[c * this.cacheStride + length] = (next << this.indexBits) | slab;
+    this.cacheIds[c * this.cacheStride + length] = nextId;
     this.cacheLength[c] = length + 1;
+  }
+
+  /**
+   * `release` for pools with zeroing or debug on: the same steps, with the slab zeroed or poisoned
+   * after the compare-exchange makes it ours and before anyone else can take it. (A copy rather
+   * than a shared helper: see `take`.)
+   */
+  private releaseHooked(id: number): void {
+    if (typeof id !== 'number' || (id & ID_MASK) !== id || (id & this.indexMask) >= this.knownSlabs) this.checkIdSlow(id);
+    const slab = id & this.indexMask;
+    const generation = id >>> this.indexBits;
+    const meta = this.metaTop - 3 * slab - 3;
+    const leased = SLAB_LEASED | (generation << GEN_SHIFT);
+    const next = (generation + 1) & this.generationMask;
+    if (Atomics.compareExchange(this.words, meta, leased, this.cachedBits | (next << GEN_SHIFT)) !== leased) {
+      throw this.badIdError(id);
+    }
+    const c = this.words[meta + META_OFFSET_CLASS] & CLASS_MASK;
+    const nextId = (next << this.indexBits) | slab;
     this.counters[C_RELEASES]++;
+    this.afterRelease(slab, c);
+    if (this.words[H_ASYNC_WAITERS] !== 0 && this.offerToWaiters(c, nextId)) return;
+    if (this.cacheLength[c] >= this.cacheCapacity[c]) this.spill(c);
+    const length = this.cacheLength[c];
+    this.cacheIds[c * this.cacheStride + length] = nextId;
+    this.cacheLength[c] = length + 1;
   }
 
   /**
    * A `Uint8Array` over the whole slab (its capacity, which may exceed the size asked for). Views
-   * are cached per thread, so repeated calls return the same object.
+   * are cached per thread, so repeated calls usually return the same object.
    * @throws {SlabStateError} `id` is not currently acquired from this pool.
    */
   bytes(id: number): Uint8Array {
@@ -281,20 +282,143 @@ export class SlabPool {
   get(size: number): Lease {
     const id = this.acquire(size);
     const slab = id & this.indexMask;
-    const view = this.viewSlabs[slab & VIEW_CACHE_MASK] === slab ? this.views[slab & VIEW_CACHE_MASK] : this.makeView(slab);
-    return new SlabLease(this, id, view.subarray(0, size));
+    const entry = slab & VIEW_CACHE_MASK;
+    const view = this.viewSlabs[entry] === slab ? this.views[entry] : this.makeView(slab);
+    const lease = new SlabLease(this, id, view.subarray(0, size), this.leaks);
+    this.leaks.track(lease, id, size);
+    return lease;
+  }
+
+  /**
+   * Like {@link SlabPool.acquire}, but when the class is exhausted, waits until a slab of the
+   * class is released anywhere in the process (woken by `Atomics.waitAsync`, no polling). Released
+   * slabs go to waiters before anyone else, so a waiter does not starve while others keep taking.
+   * @throws {TypeError | RangeError} (as a rejection) `size` or an option is invalid.
+   * @throws {AcquireTimeoutError} (as a rejection) `timeoutMs` passed first.
+   * @throws the signal's `reason` (as a rejection) when `signal` aborts first.
+   * @example
+   * ```ts
+   * const id = await pool.acquireAsync(65536, { timeoutMs: 1000 });
+   * ```
+   */
+  async acquireAsync(size: number, options: AcquireAsyncOptions = {}): Promise<number> {
+    if (typeof size !== 'number' || size >>> 0 !== size || size > this.maxSlabSize) throw this.sizeError(size);
+    return waitForSlab(this.waitContext(), size, this.classOf(size), options);
+  }
+
+  /**
+   * Records the calling thread as the holder of `id`, for crash recovery: call it in a thread that
+   * receives an id from a thread that may die, so `reclaim` of the sender leaves the slab alone.
+   * @throws {SlabStateError} `id` is not currently acquired (for example, its sender died and the
+   *   slab was reclaimed before this call).
+   */
+  adopt(id: number): void {
+    const slab = this.checkLeased(id);
+    const link = metaWord(this.metaTop, slab) + META_LINK;
+    for (;;) {
+      const current = Atomics.load(this.words, link);
+      if (current === this.holder) break;
+      // Holder values are below -1; anything else (a list link, or recovery's claim) means the
+      // slab is no longer leased under this id.
+      if (current >= NO_SLAB || (current !== HOLDER_NONE && current > -4)) throw this.badIdError(id);
+      if (Atomics.compareExchange(this.words, link, current, this.holder) === current) break;
+    }
+    // The slab may have been released between the first check and the exchange; then the link we
+    // wrote is ignored (a released slab's link is rewritten before it is listed), but say so.
+    this.checkLeased(id);
   }
 
   /** Hands every slab in this thread's cache back to the shards, so other threads can take them. */
   flush(): void {
-    const cache = this.cache;
     for (let c = 0; c < this.layout.classCount; c++) {
-      const length = cache.length[c];
+      const length = this.cacheLength[c];
       if (length === 0) continue;
-      this.pushToHome(c, c * cache.stride, length);
-      cache.length[c] = 0;
-      this.counters[C_SPILLS]++;
+      this.pushToHome(c, c * this.cacheStride, length, this.cacheIds);
+      this.cacheLength[c] = 0;
     }
+  }
+
+  /**
+   * Returns every slab that the exited thread `threadId` held (in its cache or leased, unless
+   * another thread adopted it), takes over the locks it held and rebuilds the shards they guarded,
+   * and frees its thread slots. Call it from the thread that sees the worker's `'exit'` event, or
+   * let {@link SlabPool.watch} do so. Calling it again for the same thread does nothing.
+   * @throws {ReclaimLiveThreadError} `threadId` is the calling thread, or a watched worker that
+   *   is still running.
+   * @example
+   * ```ts
+   * worker.on('exit', () => pool.reclaim(threadId));
+   * ```
+   */
+  reclaim(threadId: number): ReclaimReport {
+    if (typeof threadId !== 'number') throw invalidType('threadId', threadId, 'a number');
+    if (!Number.isSafeInteger(threadId) || threadId < 0) throw outOfRange('threadId', threadId, 'a non-negative integer');
+    if (threadId === currentThreadId) throw new ReclaimLiveThreadError(threadId, 'it is the calling thread');
+    if (this.watched.get(threadId)?.alive) throw new ReclaimLiveThreadError(threadId, 'it is a watched worker that has not exited');
+    if (this.closed) throw closedError();
+    const ctx = this.recoveryContext();
+    const report = { threadId, slots: 0, locks: 0, cached: 0, leased: 0 };
+    for (const slot of claimDeadSlots(this.words, this.layout, threadId)) {
+      report.slots++;
+      report.locks += takeOverLocks(ctx, slot);
+      retractWaits(ctx, slot, (line) => this.lockWord(line), (c) => this.drainReserved(c));
+      const batch = new Int32Array(1);
+      const returned = collectSlabs(ctx, slot, (c, id, wasLeased) => {
+        if (wasLeased && this.flags !== 0) this.afterRelease(id & this.indexMask, c);
+        batch[0] = id;
+        this.pushToHome(c, 0, 1, batch);
+      });
+      report.cached += returned.cached;
+      report.leased += returned.leased;
+      this.counters[C_RECLAIMED] += returned.leased;
+      this.lockWord(H_ARENA_LOCK);
+      const counters = new Float64Array(this.buffer, threadCounterF64(this.layout, slot) * 8, this.counters.length);
+      foldCounters(this.floats, counters);
+      counters.fill(0);
+      unlock(this.words, H_ARENA_LOCK);
+      releaseSlot(this.words, this.layout, slot);
+    }
+    return report;
+  }
+
+  /**
+   * Calls {@link SlabPool.reclaim} for `worker` when it exits, however it exits. For plain
+   * `worker_threads` users; `@zeropool/piscina` does the same for piscina's workers.
+   * @param onReclaim receives what was returned; errors from reclaiming are emitted as warnings.
+   * @returns a function that stops watching.
+   * @throws {TypeError} `worker` is not a running `Worker`.
+   */
+  watch(worker: WatchedWorker, onReclaim?: (report: ReclaimReport) => void): () => void {
+    if (worker === null || typeof worker !== 'object' || typeof worker.once !== 'function' || typeof worker.threadId !== 'number') {
+      throw invalidType('worker', worker, 'a Worker from node:worker_threads');
+    }
+    const threadId = worker.threadId;
+    if (threadId < 0) throw invalidType('worker', `a Worker that has already exited`, 'a running Worker');
+    const entry = { alive: true };
+    this.watched.set(threadId, entry);
+    const onExit = (): void => {
+      entry.alive = false;
+      this.watched.delete(threadId);
+      try {
+        const report = this.reclaim(threadId);
+        onReclaim?.(report);
+      } catch (error) {
+        process.emitWarning(`zeropool: reclaiming thread ${threadId} failed: ${(error as Error).message}`, 'ZeropoolWarning');
+      }
+    };
+    worker.once('exit', onExit);
+    return () => {
+      worker.off?.('exit', onExit);
+      this.watched.delete(threadId);
+    };
+  }
+
+  /**
+   * Leases taken with `get()` on this pool object that leak detection recorded and that are not
+   * released yet, with the stacks where they were taken. Empty when `leakDetection` is `'off'`.
+   */
+  outstandingLeases(): LeaseRecord[] {
+    return this.leaks.outstanding();
   }
 
   /**
@@ -324,11 +448,13 @@ export class SlabPool {
     this.cache.disable();
     this.closed = true;
     this.knownSlabs = 0;
-    const arenaLock = H_ARENA_LOCK;
-    lock(this.words, arenaLock, this.lockOwner);
+    disownLeases(this.words, this.layout, this.slot);
+    this.lockWord(H_ARENA_LOCK);
     foldCounters(this.floats, this.counters);
     this.counters.fill(0);
-    unlock(this.words, arenaLock);
+    unlock(this.words, H_ARENA_LOCK);
+    // Wake this thread's pending acquireAsync calls, so they see the pool closed and reject.
+    if (this.words[H_ASYNC_WAITERS] !== 0) for (let c = 0; c < this.layout.classCount; c++) this.wakeWaiters(c);
     // Frees the slot for another thread; everything this slot published is already visible.
     Atomics.store(this.words, threadWord(this.layout, this.slot) + T_CLAIM, 0);
   }
@@ -365,101 +491,96 @@ export class SlabPool {
     return view;
   }
 
-  /** Fills an empty cache stack for class `c`: home shard, then the others, then a new page. */
-  private refill(c: number): number {
-    if (this.closed) throw closedError();
-    const want = this.cache.refillCount(c);
-    let got = this.popFrom(c, this.home, want);
-    if (got > 0) return got;
-    got = this.steal(c, want, true);
-    if (got > 0) return got;
-    while (this.carve(c)) {
-      got = this.popFrom(c, this.home, want);
-      if (got > 0) return got;
-    }
-    // The arena is full; slabs may have been spilled while we carved.
-    return this.steal(c, want, false);
-  }
-
-  private steal(c: number, want: number, useHint: boolean): number {
-    const shards = this.layout.shards;
-    for (let k = 1; k < shards; k++) {
-      const shard = (this.home + k) & (shards - 1);
-      // The count read without the lock is only a hint that saves locking empty shards.
-      if (useHint && this.words[shardWord(this.layout, c, shard) + S_COUNT] === 0) continue;
-      const got = this.popFrom(c, shard, want);
-      if (got > 0) {
-        this.counters[C_STEALS]++;
-        return got;
+  /** Debug check and zeroing for a slab just leased from the cache (only when a flag is set). */
+  private afterAcquire(id: number, c: number, position: number): number {
+    const slab = id & this.indexMask;
+    const word = this.words[metaWord(this.metaTop, slab) + META_OFFSET_CLASS];
+    const offset = (word & ~CLASS_MASK) >>> 0;
+    const capacity = 1 << (this.minShift + c);
+    if (this.flags & FLAG_DEBUG) {
+      const bad = findUnpoisoned(this.buffer, offset, capacity);
+      if (bad !== -1) {
+        // Put it back as it was, poisoned again, so the pool loses nothing, then report.
+        fillSlab(this.buffer, offset, capacity, true);
+        this.words[metaWord(this.metaTop, slab)] = this.cachedBits | ((id >>> this.indexBits) << GEN_SHIFT);
+        this.cacheIds[c * this.cacheStride + position] = id;
+        this.cacheLength[c] = position + 1;
+        const releasedGeneration = ((id >>> this.indexBits) - 1) & this.generationMask;
+        throw new SlabCorruptionError((releasedGeneration << this.indexBits) | slab, bad, capacity);
       }
     }
-    return 0;
+    if (this.flags & FLAG_ZERO_ON_ACQUIRE) fillSlab(this.buffer, offset, capacity, false);
+    return id;
   }
 
-  private popFrom(c: number, shard: number, want: number): number {
-    const line = shardWord(this.layout, c, shard);
-    if (lock(this.words, line, this.lockOwner)) this.counters[C_LOCK_WAITS]++;
-    const cache = this.cache;
-    const base = c * cache.stride;
-    const got = popToCache(this.words, this.metaTop, line, want, this.slot, this.indexBits, cache.ids, base);
-    unlock(this.words, line);
-    if (got > 0) {
-      cache.length[c] = got;
-      this.counters[C_REFILLS]++;
+  /** Poisons (debug) or zeroes (`zeroOnRelease`) a slab just released. */
+  private afterRelease(slab: number, c: number): void {
+    if ((this.flags & (FLAG_DEBUG | FLAG_ZERO_ON_RELEASE)) === 0) return;
+    const word = this.words[metaWord(this.metaTop, slab) + META_OFFSET_CLASS];
+    fillSlab(this.buffer, (word & ~CLASS_MASK) >>> 0, 1 << (this.minShift + c), (this.flags & FLAG_DEBUG) !== 0);
+  }
+
+  /** Moves every slab of class `c`'s reserved list to the home shard. The caller holds its lock. */
+  private drainReserved(c: number): void {
+    const line = reservedWord(this.layout, c);
+    const count = this.words[line + S_COUNT];
+    if (count === 0) return;
+    const ids = new Int32Array(count);
+    const got = popToCache(this.words, this.metaTop, line, count, this.slot, this.indexBits, ids, 0);
+    this.pushToHome(c, 0, got, ids);
+  }
+
+  private recoveryContext(): RecoveryContext {
+    return {
+      words: this.words,
+      layout: this.layout,
+      lockOwner: this.lockOwner,
+      cachedBits: this.cachedBits,
+      generationMask: this.generationMask,
+      indexBits: this.indexBits,
+    };
+  }
+
+  private waitContext() {
+    return {
+      words: this.words,
+      layout: this.layout,
+      slotWaits: new Uint8Array(this.buffer, this.layout.threadBase + this.slot * 128 + 8, this.layout.classCount),
+      isClosed: () => this.closed,
+      take: (c: number) => this.take(c),
+      takeReserved: (c: number) => {
+        const id = this.takeReserved(c);
+        if (id === -1) return -1;
+        // Lease it exactly as take() does from the cache.
+        const meta = metaWord(this.metaTop, id & this.indexMask);
+        this.words[meta + 1] = this.holder;
+        this.words[meta] = SLAB_LEASED | ((id >>> this.indexBits) << GEN_SHIFT);
+        this.counters[C_SLOW_ACQUIRES]++;
+        return this.flags !== 0 ? this.afterReserved(id) : id;
+      },
+      lockLine: (line: number) => this.lockWord(line),
+      drain: (c: number) => this.drainReserved(c),
+      countExhausted: () => this.counters[C_EXHAUSTED]++,
+      slabSize: (c: number) => 1 << (this.minShift + c),
+    };
+  }
+
+  /**
+   * Debug check and zeroing for a slab taken from a reserved list. The waiter already owns it, so
+   * a broken poison pattern is reported as a warning rather than thrown.
+   */
+  private afterReserved(id: number): number {
+    const slab = id & this.indexMask;
+    const word = this.words[metaWord(this.metaTop, slab) + META_OFFSET_CLASS];
+    const offset = (word & ~CLASS_MASK) >>> 0;
+    const capacity = 1 << (this.minShift + (word & CLASS_MASK));
+    if (this.flags & FLAG_DEBUG) {
+      const bad = findUnpoisoned(this.buffer, offset, capacity);
+      const releasedId = ((((id >>> this.indexBits) - 1) & this.generationMask) << this.indexBits) | slab;
+      if (bad !== -1) process.emitWarning(new SlabCorruptionError(releasedId, bad, capacity).message, 'ZeropoolWarning');
     }
-    return got;
-  }
-
-  /** Moves the coldest half of a full cache stack to the home shard. */
-  private spill(c: number): void {
-    if (this.closed) throw closedError();
-    const cache = this.cache;
-    const count = Math.max(1, cache.capacity[c] >> 1);
-    this.pushToHome(c, c * cache.stride, count);
-    cache.dropBottom(c, count);
-    this.counters[C_SPILLS]++;
-  }
-
-  private pushToHome(c: number, from: number, count: number): void {
-    const line = shardWord(this.layout, c, this.home);
-    if (lock(this.words, line, this.lockOwner)) this.counters[C_LOCK_WAITS]++;
-    pushFromCache(this.words, this.metaTop, line, this.home, this.indexBits, this.cacheIds, from, count);
-    unlock(this.words, line);
-  }
-
-  /** Cuts the next free page into slabs of class `c` and puts them in the home shard. */
-  private carve(c: number): boolean {
-    const words = this.words;
-    const layout = this.layout;
-    if (lock(words, H_ARENA_LOCK, this.lockOwner)) this.counters[C_LOCK_WAITS]++;
-    try {
-      const pages = words[H_PAGES_CARVED];
-      const first = words[H_SLAB_COUNT];
-      const slabSize = 1 << (this.minShift + c);
-      const count = layout.pageBytes / slabSize;
-      const pageStart = layout.dataStart + pages * layout.pageBytes;
-      const metaLow = layout.arenaBytes - first * META_BYTES;
-      if (pageStart + layout.pageBytes > metaLow - count * META_BYTES || first + count > MAX_SLABS) return false;
-      const free = packState(SLAB_FREE, this.home, this.firstGeneration);
-      for (let i = 0; i < count; i++) {
-        const meta = metaWord(this.metaTop, first + i);
-        words[meta + META_OFFSET_CLASS] = (pageStart + i * slabSize) | c;
-        words[meta + META_LINK] = i + 1 < count ? first + i + 1 : NO_SLAB;
-        words[meta + META_STATE] = free;
-      }
-      words[pageClassWord(layout, pages)] = c;
-      // Publish the metadata before any thread can see the slabs: the stores are ordered after
-      // the plain writes above, and readers check ids against the count with a load.
-      Atomics.store(words, H_PAGES_CARVED, pages + 1);
-      Atomics.store(words, H_SLAB_COUNT, first + count);
-      const line = shardWord(layout, c, this.home);
-      if (lock(words, line, this.lockOwner)) this.counters[C_LOCK_WAITS]++;
-      spliceCarved(words, this.metaTop, line, first, count);
-      unlock(words, line);
-      return true;
-    } finally {
-      unlock(words, H_ARENA_LOCK);
-    }
+    if (this.flags & FLAG_ZERO_ON_ACQUIRE) fillSlab(this.buffer, offset, capacity, false);
+    return id;
   }
 
   private sizeError(size: unknown): Error {
@@ -468,17 +589,10 @@ export class SlabPool {
   }
 
   private exhaustedError(size: number): PoolExhaustedError {
-    const c = size <= 1 << this.minShift ? 0 : 32 - Math.clz32(size - 1) - this.minShift;
-    return new PoolExhaustedError(size, 1 << (this.minShift + c), usedBytesOf(this.words, this.layout), this.layout.arenaBytes);
+    return new PoolExhaustedError(size, 1 << (this.minShift + this.classOf(size)), usedBytesOf(this.words, this.layout), this.layout.arenaBytes);
   }
 
   private badIdError(id: unknown): SlabStateError {
     return new SlabStateError(id, this.closed ? 'this SlabPool object was closed' : describeBadId(id, this.words, this.layout));
   }
-}
-
-function closedError(): Error {
-  const error = new Error('this SlabPool object was closed; attach again to use the pool from this thread');
-  (error as Error & { code: string }).code = 'ERR_POOL_CLOSED';
-  return error;
 }

@@ -22,7 +22,7 @@ export interface SlabPoolOptions {
    */
   maxSlabSize?: number;
   /**
-   * Free lists per size class, each behind its own lock word: a power of two from 1 to 1024.
+   * Free lists per size class, each behind its own lock word: a power of two from 1 to 512.
    * @default twice the parallelism rounded up to a power of two, from 4 to 128
    */
   shards?: number;
@@ -44,14 +44,47 @@ export interface SlabPoolOptions {
    */
   maxThreads?: number;
   /**
+   * Fill each slab with zeros when it is released, so no later holder can read what it held. For
+   * callers that handle secrets; costs a `fill(0)` of the slab's whole capacity per release.
+   * @default false
+   */
+  zeroOnRelease?: boolean;
+  /**
+   * Fill each slab with zeros before `acquire` returns it. Costs a `fill(0)` per acquire.
+   * @default false
+   */
+  zeroOnAcquire?: boolean;
+  /**
+   * Debug mode: released slabs are filled with a poison pattern (0xDB) that the next acquire
+   * checks, so a write after release is reported (a `SlabCorruptionError` naming the slab). Costs
+   * a fill and a scan of the slab per release and acquire.
+   * @default true if the `ZEROPOOL_DEBUG` environment variable is `1` or `true`, else false
+   */
+  debug?: boolean;
+  /**
+   * Leak detection for leases from `get()` (per pool object, like Netty's levels): `'off'`;
+   * `'sampled'` records the acquiring stack of one lease in 64; `'full'` of every lease. A
+   * recorded lease that is garbage-collected unreleased is reported with `process.emitWarning`
+   * (type `ZeropoolLeakWarning`) and its stack; `outstandingLeases()` lists recorded leases.
+   * @default 'off', or the `ZEROPOOL_LEAK_DETECTION` environment variable
+   */
+  leakDetection?: LeakDetection;
+  /**
    * The parallelism the defaults are derived from.
    * @default the `ZEROPOOL_PARALLELISM` environment variable if set, else `os.availableParallelism()`
    */
   parallelism?: number;
 }
 
+/** Leak detection levels for `get()` leases. */
+export type LeakDetection = 'off' | 'sampled' | 'full';
+
 /** The configuration a pool actually runs with, after defaults and rounding. */
 export interface ResolvedConfig {
+  readonly zeroOnRelease: boolean;
+  readonly zeroOnAcquire: boolean;
+  readonly debug: boolean;
+  readonly leakDetection: LeakDetection;
   readonly parallelism: number;
   readonly arenaBytes: number;
   readonly minSlabSize: number;
@@ -102,10 +135,12 @@ export interface PoolStats {
   /** Thread slots currently attached. */
   readonly threads: number;
   readonly classes: readonly ClassStats[];
-  /** Successful `acquire`, `tryAcquire` and `get` calls. */
+  /** Successful acquires of every kind (derived: releases + reclaimed + currently leased). */
   readonly acquires: number;
   /** Successful `release` calls. */
   readonly releases: number;
+  /** Leased slabs taken back by `reclaim` from threads that died holding them. */
+  readonly reclaimed: number;
   /** Acquires served from the calling thread's cache, with no lock taken. */
   readonly cacheHits: number;
   /** Batches moved from a shard into a thread cache. */
@@ -132,4 +167,34 @@ export interface Lease extends Disposable {
   release(): void;
   /** Returns the slab unless it was already released; then it does nothing. */
   [Symbol.dispose](): void;
+}
+
+/** Options for {@link SlabPool.acquireAsync}. */
+export interface AcquireAsyncOptions {
+  /**
+   * Aborts the wait: the promise rejects with `signal.reason`.
+   * @default undefined (no abort)
+   */
+  signal?: AbortSignal;
+  /**
+   * Rejects with `AcquireTimeoutError` after this many milliseconds without a slab.
+   * @default Infinity (wait until a slab comes free or the signal aborts)
+   */
+  timeoutMs?: number;
+}
+
+/** A lease recorded by leak detection: where it was taken. */
+export interface LeaseRecord {
+  readonly id: number;
+  /** The size asked of `get()`. */
+  readonly size: number;
+  /** The stack at the `get()` call. */
+  readonly stack: string;
+}
+
+/** The part of a `Worker` that {@link SlabPool.watch} uses. */
+export interface WatchedWorker {
+  readonly threadId: number;
+  once(event: 'exit', listener: (exitCode: number) => void): unknown;
+  off?(event: 'exit', listener: (exitCode: number) => void): unknown;
 }

@@ -106,8 +106,8 @@ describe('SlabPool.attach(handle)', () => {
     ['undefined', undefined, /handle must be a pool handle/],
     ['a number', 7, /handle must be a pool handle/],
     ['a plain SharedArrayBuffer', arena, /handle must be a pool handle/],
-    ['a handle over an ArrayBuffer', { kind: 'zeropool', layoutVersion: 1, buffer: new ArrayBuffer(4096) }, /handle must be a pool handle/],
-    ['a handle of another layout version', { ...pool.handle, layoutVersion: 2 }, /handle\.layoutVersion must be layout version 1.*received 2/],
+    ['a handle over an ArrayBuffer', { kind: 'zeropool', layoutVersion: 2, buffer: new ArrayBuffer(4096) }, /handle must be a pool handle/],
+    ['a handle of another layout version', { ...pool.handle, layoutVersion: 99 }, /handle\.layoutVersion must be layout version 2.*received 99/],
     ['a buffer without the magic number', { ...pool.handle, buffer: new SharedArrayBuffer(1 << 20) }, /without the pool magic number/],
     ['a buffer too small for a header', { ...pool.handle, buffer: new SharedArrayBuffer(16) }, /too small to hold a header/],
     ['a truncated arena', { ...pool.handle, buffer: copyOf(1 << 20) }, /truncated or altered/],
@@ -123,7 +123,7 @@ describe('SlabPool.attach(handle)', () => {
 
 describe('new SlabPool(options)', () => {
   it('refuses bad options before allocating anything', () => {
-    expect(() => new SlabPool({ shards: 3 })).toThrow(/options\.shards must be a power of two from 1 to 1024; received 3/);
+    expect(() => new SlabPool({ shards: 3 })).toThrow(/options\.shards must be a power of two from 1 to 512; received 3/);
     expect(() => new SlabPool({ arenaBytes: '64mb' as never })).toThrow(TypeError);
     expect(() => new SlabPool(null as never)).toThrow(/options must be an object or undefined; received null/);
   });

@@ -20,7 +20,8 @@ describe('computeLayout', () => {
 
   it('puts every region after the one before it, with pages 4096-aligned', () => {
     expect(layout.shardBase).toBeGreaterThanOrEqual(2 * LINE_BYTES);
-    expect(layout.pageTableBase).toBe(layout.shardBase + layout.classCount * layout.shards * LINE_BYTES);
+    // Each class has its shards plus a reserved list.
+    expect(layout.pageTableBase).toBe(layout.shardBase + layout.classCount * (layout.shards + 1) * LINE_BYTES);
     expect(layout.threadBase).toBeGreaterThanOrEqual(layout.pageTableBase + 4 * Math.floor((64 << 20) / (1 << 20)));
     expect(layout.dataStart).toBeGreaterThanOrEqual(layout.threadBase + 256 * LINE_BYTES);
     expect(layout.dataStart % 4096).toBe(0);
@@ -31,7 +32,7 @@ describe('computeLayout', () => {
     const b = shardWord(layout, 0, 1) * 4;
     const c = shardWord(layout, 1, 0) * 4;
     expect(b - a).toBe(LINE_BYTES);
-    expect(c - a).toBe(layout.shards * LINE_BYTES);
+    expect(c - a).toBe((layout.shards + 1) * LINE_BYTES);
     expect(threadWord(layout, 1) * 4 - threadWord(layout, 0) * 4).toBe(LINE_BYTES);
   });
 

@@ -1,0 +1,274 @@
+/**
+ * The machinery behind `SlabPool`, shared by its public methods and by crash recovery: the fields
+ * every thread keeps about the arena, and the slow tiers of the pool (refill, steal, spill, carve).
+ *
+ * Tiers, fastest first (the .NET `SharedArrayPool` shape):
+ * 1. The thread cache: a private stack of ids per size class. `acquire` pops, `release` pushes; the
+ *    only shared-memory writes are the slab's own metadata words.
+ * 2. The home shard (`threadId & (shards - 1)`): a refill takes half a cache from it under its
+ *    lock, a spill gives half a cache back. Thread ids are handed out in sequence, so the mask
+ *    spreads consecutive threads over distinct shards.
+ * 3. The other shards, scanned in order from the home shard (a steal).
+ * 4. Carving: a new page of the arena is cut into slabs of the class and put in the home shard.
+ */
+import { threadId } from 'node:worker_threads';
+import { attachLayout, claimThreadSlot } from './arena.js';
+import { ThreadCache } from './cache.js';
+import { fillSlab } from './debug.js';
+import {
+  C_LOCK_WAITS,
+  C_REFILLS,
+  C_SPILLS,
+  C_STEALS,
+  COUNTER_COUNT,
+  FLAG_DEBUG,
+  H_ARENA_LOCK,
+  H_ASYNC_WAITERS,
+  H_FLAGS,
+  H_PAGES_CARVED,
+  H_SLAB_COUNT,
+  MAX_SLABS,
+  META_BYTES,
+  META_LINK,
+  META_OFFSET_CLASS,
+  META_STATE,
+  NO_SLAB,
+  S_COUNT,
+  S_SEQUENCE,
+  S_WAITERS,
+  SLAB_CACHED,
+  SLAB_FREE,
+  type ArenaLayout,
+  holderLink,
+  lockOwnerValue,
+  metaWord,
+  packState,
+  pageClassWord,
+  reservedWord,
+  shardWord,
+  threadCounterF64,
+} from './layout.js';
+import { lock, unlock } from './lock.js';
+import { popToCache, pushFromCache, spliceCarved } from './shard.js';
+import type { ResolvedConfig } from './types.js';
+
+export class PoolCore {
+  /** The configuration the pool was created with. */
+  readonly config: ResolvedConfig;
+
+  protected readonly buffer: SharedArrayBuffer;
+  protected readonly words: Int32Array;
+  protected readonly floats: Float64Array;
+  protected readonly layout: ArenaLayout;
+  protected readonly counters: Float64Array;
+  protected readonly cache: ThreadCache;
+  // The cache's arrays, held directly: the hot path then loads one field instead of two.
+  protected readonly cacheIds: Int32Array;
+  protected readonly cacheLength: Int32Array;
+  protected readonly cacheCapacity: Int32Array;
+  protected readonly cacheStride: number;
+  protected readonly metaTop: number;
+  protected readonly minShift: number;
+  protected readonly maxSlabSize: number;
+  protected readonly indexBits: number;
+  protected readonly indexMask: number;
+  protected readonly generationMask: number;
+  /** Generation of freshly carved slabs: the pool's tag, so ids of other pools rarely match. */
+  protected readonly firstGeneration: number;
+  protected readonly slot: number;
+  protected readonly home: number;
+  protected readonly lockOwner: number;
+  protected readonly cachedBits: number;
+  /** `META_LINK` value naming this thread as a slab's holder. */
+  protected readonly holder: number;
+  /** Option bits (`FLAG_*`): nonzero sends acquire and release through their hooks. */
+  protected readonly flags: number;
+  protected closed = false;
+  /** Slabs known to exist; 0 once closed, so every id takes the slow check, which refuses it. */
+  protected knownSlabs = 0;
+  /** One-id scratch stack for moving single slabs with the batch functions. */
+  private readonly scratch = new Int32Array(1);
+
+  protected constructor(buffer: SharedArrayBuffer) {
+    const { layout, config, tag } = attachLayout(buffer);
+    this.buffer = buffer;
+    this.config = config;
+    this.layout = layout;
+    this.words = new Int32Array(buffer, 0, layout.arenaBytes >> 2);
+    this.floats = new Float64Array(buffer, 0, layout.dataStart >> 3);
+    this.metaTop = layout.arenaBytes >> 2;
+    this.minShift = layout.minShift;
+    this.maxSlabSize = config.maxSlabSize;
+    this.indexBits = layout.indexBits;
+    this.indexMask = 2 ** layout.indexBits - 1;
+    this.generationMask = 2 ** (31 - layout.indexBits) - 1;
+    this.firstGeneration = tag & this.generationMask;
+    this.flags = this.words[H_FLAGS];
+    this.slot = claimThreadSlot(this.words, layout, threadId);
+    this.counters = new Float64Array(buffer, threadCounterF64(layout, this.slot) * 8, COUNTER_COUNT);
+    this.counters.fill(0);
+    this.home = threadId & (layout.shards - 1);
+    this.lockOwner = lockOwnerValue(this.slot);
+    this.cachedBits = packState(SLAB_CACHED, this.slot, 0);
+    this.holder = holderLink(this.slot);
+    this.cache = new ThreadCache(config, layout.classCount);
+    this.cacheIds = this.cache.ids;
+    this.cacheLength = this.cache.length;
+    this.cacheCapacity = this.cache.capacity;
+    this.cacheStride = this.cache.stride;
+  }
+
+  /** The size class of a validated size. */
+  protected classOf(size: number): number {
+    return size <= 1 << this.minShift ? 0 : 32 - Math.clz32(size - 1) - this.minShift;
+  }
+
+  /** Takes a lock word, counting a wait when it was contended. */
+  protected lockWord(index: number): void {
+    if (lock(this.words, index, this.lockOwner)) this.counters[C_LOCK_WAITS]++;
+  }
+
+  /** Fills an empty cache stack for class `c`: home shard, then the others, then a new page. */
+  protected refill(c: number): number {
+    if (this.closed) throw closedError();
+    const want = this.cache.refillCount(c);
+    let got = this.popFrom(c, this.home, want);
+    if (got > 0) return got;
+    got = this.steal(c, want, true);
+    if (got > 0) return got;
+    while (this.carve(c)) {
+      got = this.popFrom(c, this.home, want);
+      if (got > 0) return got;
+    }
+    // The arena is full; slabs may have been spilled while we carved.
+    return this.steal(c, want, false);
+  }
+
+  private steal(c: number, want: number, useHint: boolean): number {
+    const shards = this.layout.shards;
+    for (let k = 1; k < shards; k++) {
+      const shard = (this.home + k) & (shards - 1);
+      // The count read without the lock is only a hint that saves locking empty shards.
+      if (useHint && this.words[shardWord(this.layout, c, shard) + S_COUNT] === 0) continue;
+      const got = this.popFrom(c, shard, want);
+      if (got > 0) {
+        this.counters[C_STEALS]++;
+        return got;
+      }
+    }
+    return 0;
+  }
+
+  private popFrom(c: number, shard: number, want: number): number {
+    const line = shardWord(this.layout, c, shard);
+    this.lockWord(line);
+    const base = c * this.cacheStride;
+    const got = popToCache(this.words, this.metaTop, line, want, this.slot, this.indexBits, this.cacheIds, base);
+    unlock(this.words, line);
+    if (got > 0) {
+      this.cacheLength[c] = got;
+      this.counters[C_REFILLS]++;
+    }
+    return got;
+  }
+
+  /** Moves the coldest half of a full cache stack to the home shard. */
+  protected spill(c: number): void {
+    if (this.closed) throw closedError();
+    const count = Math.max(1, this.cacheCapacity[c] >> 1);
+    this.pushToHome(c, c * this.cacheStride, count, this.cacheIds);
+    this.cache.dropBottom(c, count);
+    this.counters[C_SPILLS]++;
+  }
+
+  /** Pushes `count` cached ids from `ids[from]` onward onto this thread's home shard of class `c`. */
+  protected pushToHome(c: number, from: number, count: number, ids: Int32Array): void {
+    const line = shardWord(this.layout, c, this.home);
+    this.lockWord(line);
+    pushFromCache(this.words, this.metaTop, line, this.home, this.indexBits, ids, from, count);
+    unlock(this.words, line);
+    if (this.words[H_ASYNC_WAITERS] !== 0) this.wakeWaiters(c);
+  }
+
+  /**
+   * If some thread waits in `acquireAsync` for class `c`, puts the slab (cached by this thread,
+   * generation in `id`) in the class's reserved list, which only waiters take from, and wakes
+   * them. Returns false, leaving the slab alone, when nobody waits.
+   */
+  protected offerToWaiters(c: number, id: number): boolean {
+    const line = reservedWord(this.layout, c);
+    this.lockWord(line);
+    // Checked under the lock: the last waiter to leave drains the list under the same lock, so a
+    // slab can never be left behind in a reserved list nobody waits on.
+    if (this.words[line + S_WAITERS] === 0) {
+      unlock(this.words, line);
+      return false;
+    }
+    this.scratch[0] = id;
+    pushFromCache(this.words, this.metaTop, line, this.layout.shards, this.indexBits, this.scratch, 0, 1);
+    unlock(this.words, line);
+    this.wakeWaiters(c);
+    return true;
+  }
+
+  /** Bumps class `c`'s wake-up sequence and wakes every `acquireAsync` waiting on it. */
+  protected wakeWaiters(c: number): void {
+    const sequence = reservedWord(this.layout, c) + S_SEQUENCE;
+    // The add makes the change a waiter compares against; notify wakes those already asleep.
+    Atomics.add(this.words, sequence, 1);
+    Atomics.notify(this.words, sequence);
+  }
+
+  /** Takes one slab from class `c`'s reserved list and leases it to this thread; -1 if empty. */
+  protected takeReserved(c: number): number {
+    const line = reservedWord(this.layout, c);
+    this.lockWord(line);
+    const got = popToCache(this.words, this.metaTop, line, 1, this.slot, this.indexBits, this.scratch, 0);
+    unlock(this.words, line);
+    return got === 0 ? -1 : this.scratch[0];
+  }
+
+  /** Cuts the next free page into slabs of class `c` and puts them in the home shard. */
+  private carve(c: number): boolean {
+    const words = this.words;
+    const layout = this.layout;
+    this.lockWord(H_ARENA_LOCK);
+    try {
+      const pages = words[H_PAGES_CARVED];
+      const first = words[H_SLAB_COUNT];
+      const slabSize = 1 << (this.minShift + c);
+      const count = layout.pageBytes / slabSize;
+      const pageStart = layout.dataStart + pages * layout.pageBytes;
+      const metaLow = layout.arenaBytes - first * META_BYTES;
+      if (pageStart + layout.pageBytes > metaLow - count * META_BYTES || first + count > MAX_SLABS) return false;
+      const free = packState(SLAB_FREE, this.home, this.firstGeneration);
+      for (let i = 0; i < count; i++) {
+        const meta = metaWord(this.metaTop, first + i);
+        words[meta + META_OFFSET_CLASS] = (pageStart + i * slabSize) | c;
+        words[meta + META_LINK] = i + 1 < count ? first + i + 1 : NO_SLAB;
+        words[meta + META_STATE] = free;
+      }
+      if (this.flags & FLAG_DEBUG) fillSlab(this.buffer, pageStart, layout.pageBytes, true);
+      words[pageClassWord(layout, pages)] = c;
+      // The page is taken before its slabs exist: a thread that dies here leaks one page, never
+      // hands one page out twice.
+      Atomics.store(words, H_PAGES_CARVED, pages + 1);
+      const line = shardWord(layout, c, this.home);
+      this.lockWord(line);
+      spliceCarved(words, this.metaTop, line, first, count);
+      // Published under the shard lock: recovery rebuilds a shard from the slabs below the count
+      // while holding the same lock, so it sees either none of this page or all of it listed.
+      Atomics.store(words, H_SLAB_COUNT, first + count);
+      unlock(words, line);
+      return true;
+    } finally {
+      unlock(words, H_ARENA_LOCK);
+    }
+  }
+}
+
+export function closedError(): Error {
+  const error = new Error('this SlabPool object was closed; attach again to use the pool from this thread');
+  (error as Error & { code: string }).code = 'ERR_POOL_CLOSED';
+  return error;
+}

@@ -1,0 +1,51 @@
+/**
+ * Leak detection for `get()` leases, after Netty's levels: off, sampled (one lease in 64), full.
+ * A recorded lease keeps the stack where it was taken; if the lease object is garbage-collected
+ * while its slab is still leased, a `FinalizationRegistry` callback reports it with that stack.
+ * The slab is not released automatically: its id may still be in use elsewhere.
+ */
+import type { LeakDetection, LeaseRecord } from './types.js';
+
+const SAMPLE_MASK = 63;
+
+export class LeakTracker {
+  private readonly level: LeakDetection;
+  private readonly records = new Map<number, LeaseRecord>();
+  private readonly registry: FinalizationRegistry<number> | undefined;
+  private leases = 0;
+
+  constructor(level: LeakDetection) {
+    this.level = level;
+    this.registry = level === 'off' ? undefined : new FinalizationRegistry((id) => this.collected(id));
+  }
+
+  /** Records `lease` if the level says so. */
+  track(lease: object, id: number, size: number): void {
+    if (this.registry === undefined) return;
+    if (this.level === 'sampled' && (++this.leases & SAMPLE_MASK) !== 1) return;
+    const stack = (new Error('lease taken here').stack ?? '').split('\n').slice(2).join('\n');
+    this.records.set(id, { id, size, stack });
+    // The lease itself is the unregister token: held weakly, so it does not keep the lease alive.
+    this.registry.register(lease, id, lease);
+  }
+
+  /** Forgets a lease that was released. */
+  untrack(lease: object, id: number): void {
+    if (this.registry === undefined || !this.records.delete(id)) return;
+    this.registry.unregister(lease);
+  }
+
+  outstanding(): LeaseRecord[] {
+    return [...this.records.values()];
+  }
+
+  private collected(id: number): void {
+    const record = this.records.get(id);
+    if (record === undefined) return;
+    this.records.delete(id);
+    process.emitWarning(
+      `a lease of slab id ${id} (${record.size} bytes) was garbage-collected without release(); its slab stays leased. Taken at:\n${record.stack}`,
+      'ZeropoolLeakWarning',
+    );
+  }
+}

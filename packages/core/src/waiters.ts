@@ -1,0 +1,94 @@
+/**
+ * `acquireAsync`: waiting for a slab of an exhausted class without polling. Each class has a
+ * reserved list and a wake-up sequence word on its reserved line. While any thread waits on the
+ * class, `release` anywhere puts the slab in the reserved list (not in the releaser's cache) and
+ * bumps the sequence; waiters sleep in `Atomics.waitAsync` on the sequence and take from the
+ * reserved list first. Ordinary acquires never take from reserved lists, so a waiter cannot be
+ * starved by threads that keep acquiring.
+ */
+import { closedError } from './core.js';
+import { AcquireTimeoutError, invalidType, outOfRange } from './errors.js';
+import { type ArenaLayout, H_ASYNC_WAITERS, S_SEQUENCE, S_WAITERS, reservedWord } from './layout.js';
+import { unlock } from './lock.js';
+import type { AcquireAsyncOptions } from './types.js';
+
+export interface WaitContext {
+  readonly words: Int32Array;
+  readonly layout: ArenaLayout;
+  /** This thread slot's per-class count of pending waits, for crash recovery to retract. */
+  readonly slotWaits: Uint8Array;
+  isClosed(): boolean;
+  /** An ordinary acquire of class `c` (cache, shards, carving); -1 when exhausted. */
+  take(c: number): number;
+  /** An acquire from class `c`'s reserved list; -1 when empty. */
+  takeReserved(c: number): number;
+  lockLine(line: number): void;
+  /** Moves class `c`'s reserved slabs back to a shard; called with the reserved lock held. */
+  drain(c: number): void;
+  countExhausted(): void;
+  slabSize(c: number): number;
+}
+
+export async function waitForSlab(ctx: WaitContext, size: number, c: number, options: AcquireAsyncOptions): Promise<number> {
+  if (options === null || typeof options !== 'object') throw invalidType('options', options, 'an object or undefined');
+  const { signal, timeoutMs } = options;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidType('options.signal', signal, 'an AbortSignal');
+  if (timeoutMs !== undefined) {
+    if (typeof timeoutMs !== 'number') throw invalidType('options.timeoutMs', timeoutMs, 'a number');
+    if (!(timeoutMs >= 0)) throw outOfRange('options.timeoutMs', timeoutMs, 'a number of milliseconds from 0 to Infinity');
+  }
+  signal?.throwIfAborted();
+  if (ctx.isClosed()) throw closedError();
+  let id = ctx.take(c);
+  if (id !== -1) return id;
+  ctx.countExhausted();
+
+  const { words, layout } = ctx;
+  const line = reservedWord(layout, c);
+  const sequence = line + S_SEQUENCE;
+  if (ctx.slotWaits[c] === 255) throw outOfRange('pending acquireAsync calls for one class in one thread', 256, 'at most 255');
+  // Registered under the reserved lock, like the last waiter's departure, so a releaser that
+  // sees no waiters and one that puts a slab in the list never both happen for one waiter.
+  ctx.lockLine(line);
+  words[line + S_WAITERS]++;
+  unlock(words, line);
+  ctx.slotWaits[c]++;
+  Atomics.add(words, H_ASYNC_WAITERS, 1);
+  const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + timeoutMs;
+  try {
+    for (;;) {
+      // Read the sequence before looking: a slab offered after the look bumps it, so the wait
+      // below returns at once instead of sleeping through the offer.
+      const seen = Atomics.load(words, sequence);
+      if (ctx.isClosed()) throw closedError();
+      id = ctx.takeReserved(c);
+      if (id !== -1) return id;
+      id = ctx.take(c);
+      if (id !== -1) return id;
+      const remaining = deadline - performance.now();
+      if (remaining <= 0) throw new AcquireTimeoutError(size, ctx.slabSize(c), timeoutMs ?? 0);
+      const waited = Atomics.waitAsync(words, sequence, seen, remaining === Number.POSITIVE_INFINITY ? undefined : remaining);
+      if (waited.async) await (signal === undefined ? waited.value : untilAbort(waited.value, signal));
+      signal?.throwIfAborted();
+    }
+  } finally {
+    ctx.lockLine(line);
+    words[line + S_WAITERS]--;
+    // The last waiter out hands the reserved slabs back to the shards, under the reserved lock.
+    if (words[line + S_WAITERS] === 0) ctx.drain(c);
+    unlock(words, line);
+    ctx.slotWaits[c]--;
+    Atomics.sub(words, H_ASYNC_WAITERS, 1);
+  }
+}
+
+function untilAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then((value) => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(value);
+    }, reject);
+  });
+}
