@@ -31,14 +31,18 @@ import {
   HOLDER_NONE,
   type ArenaLayout,
   holderSlot,
+  lockOwnerSlot,
   metaWord,
   ownerOf,
   shardWord,
   threadCounterF64,
   threadWord,
 } from './layout.js';
-import { lock, unlock } from './lock.js';
+import { lockWithin, unlock } from './lock.js';
 import type { ClassStats, PoolStats, ResolvedConfig } from './types.js';
+
+/** How long `audit` waits for each shard lock before reporting it as held. */
+const AUDIT_LOCK_TIMEOUT_MS = 1000;
 
 /** Bytes in use: everything before the first page, the carved pages and their slabs' metadata. */
 export function usedBytesOf(words: Int32Array, layout: ArenaLayout): number {
@@ -116,11 +120,18 @@ export function auditArena(words: Int32Array, layout: ArenaLayout, lockOwner: nu
   const metaTop = layout.arenaBytes >> 2;
   const slabCount = Atomics.load(words, H_SLAB_COUNT);
   const listed = new Uint8Array(slabCount);
+  // Shards whose lock could not be taken: their free slabs are not reported as unlisted.
+  const unreadable = new Set<number>();
   for (let c = 0; c < layout.classCount; c++) {
     // Shard index `shards` is the class's reserved list (acquireAsync).
     for (let shard = 0; shard <= layout.shards; shard++) {
       const line = shardWord(layout, c, shard);
-      lock(words, line, lockOwner);
+      if (!lockWithin(words, line, lockOwner, AUDIT_LOCK_TIMEOUT_MS)) {
+        const holder = lockOwnerSlot(Atomics.load(words, line));
+        problems.push(`class ${c} shard ${shard}: lock still held after ${AUDIT_LOCK_TIMEOUT_MS} ms by thread slot ${holder} (a dead thread not yet reclaimed?)`);
+        unreadable.add(c * (layout.shards + 1) + shard);
+        continue;
+      }
       try {
         let length = 0;
         for (let slab = words[line + S_HEAD]; slab !== NO_SLAB; slab = words[metaWord(metaTop, slab) + META_LINK]) {
@@ -151,7 +162,10 @@ export function auditArena(words: Int32Array, layout: ArenaLayout, lockOwner: nu
   for (let slab = 0; slab < slabCount; slab++) {
     const state = Atomics.load(words, metaWord(metaTop, slab) + META_STATE);
     const kind = state & STATE_MASK;
-    if (kind === SLAB_FREE && !listed[slab]) problems.push(`slab ${slab} is free but in no shard list`);
+    const c = words[metaWord(metaTop, slab) + META_OFFSET_CLASS] & CLASS_MASK;
+    if (kind === SLAB_FREE && !listed[slab] && !unreadable.has(c * (layout.shards + 1) + ownerOf(state))) {
+      problems.push(`slab ${slab} is free but in no shard list`);
+    }
     const link = words[metaWord(metaTop, slab) + META_LINK];
     const holder = kind === SLAB_LEASED ? (link === HOLDER_NONE ? 0 : holderSlot(link)) : ownerOf(state);
     if ((kind === SLAB_CACHED || kind === SLAB_LEASED) && (holder < 0 || holder >= layout.maxThreads)) {

@@ -61,3 +61,23 @@ export function unlock(words: Int32Array, index: number): void {
   const previous = Atomics.exchange(words, index, 0);
   if ((previous & LOCK_WAITERS) !== 0) Atomics.notify(words, index, 1);
 }
+
+/**
+ * Takes the lock like `lock`, but gives up after `timeoutMs`: returns false if the word was still
+ * held then. For diagnostics (`audit`), which must not hang on a lock a dead thread left taken.
+ */
+export function lockWithin(words: Int32Array, index: number, owner: number, timeoutMs: number): boolean {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const seen = Atomics.load(words, index);
+    if (seen === 0) {
+      if (Atomics.compareExchange(words, index, 0, owner | LOCK_WAITERS) === 0) return true;
+      continue;
+    }
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) return false;
+    // Without setting the waiters bit: a sleeper the holder does not know about may oversleep,
+    // so sleep in short steps.
+    Atomics.wait(words, index, seen, Math.min(remaining, 5));
+  }
+}

@@ -1,0 +1,170 @@
+import { describe, expect, it } from 'vitest';
+import { Worker, threadId } from 'node:worker_threads';
+import { ReclaimLiveThreadError, SlabPool, SlabStateError } from '../src/index.js';
+import { fixture } from './helpers.js';
+
+const SIZE = 4096;
+
+interface Started {
+  worker: Worker;
+  /** Captured at start: a Worker's threadId reads -1 once it has exited. */
+  tid: number;
+  sent: number[];
+  kept: number[];
+  exited: Promise<number>;
+}
+
+/** Starts a holder worker and resolves once it is in position (its flag is set). */
+async function startHolder(
+  pool: SlabPool,
+  mode: string,
+  opts: { leased?: number; cached?: number; send?: number; resourceLimits?: object; onCreate?: (worker: Worker) => void } = {},
+): Promise<Started> {
+  const flag = new SharedArrayBuffer(8);
+  const worker = new Worker(fixture('holder-worker.ts'), {
+    workerData: { handle: pool.handle, leased: opts.leased ?? 5, cached: opts.cached ?? 3, size: SIZE, send: opts.send ?? 0, mode, flag },
+    resourceLimits: opts.resourceLimits as never,
+    stderr: true,
+  });
+  const tid = worker.threadId;
+  opts.onCreate?.(worker);
+  const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
+  worker.on('error', () => {}); // 'throw' and 'oom' modes end in an error event; the exit is what we test
+  const ids = await new Promise<{ sent: number[]; kept: number[] }>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('exit', (code) => reject(new Error(`worker exited with ${code} before reporting`)));
+  });
+  const view = new Int32Array(flag);
+  const deadline = Date.now() + 20_000;
+  while (Atomics.load(view, 0) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+  return { worker, tid, sent: ids.sent, kept: ids.kept, exited };
+}
+
+function expectAllFree(pool: SlabPool): void {
+  pool.flush();
+  expect(pool.audit()).toEqual([]);
+  for (const c of pool.stats().classes) expect({ size: c.slabSize, free: c.free }).toEqual({ size: c.slabSize, free: c.slabs });
+}
+
+describe('reclaim', () => {
+  it.each(['exit', 'throw', 'hang'])('returns the cached and leased slabs of a worker that died by %s', async (mode) => {
+    const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2 });
+    const { worker, tid, exited } = await startHolder(pool, mode, { leased: 5, cached: 3 });
+    if (mode === 'hang') await worker.terminate();
+    await exited;
+    expect(pool.stats().classes.find((c) => c.slabSize === SIZE)?.leased).toBe(5);
+    const report = pool.reclaim(tid);
+    expect(report).toMatchObject({ threadId: tid, slots: 1, leased: 5 });
+    expect(report.cached).toBeGreaterThanOrEqual(3); // its refill brought more than it released
+    expect(pool.stats().reclaimed).toBe(5);
+    expect(pool.stats().threads).toBe(1);
+    expectAllFree(pool);
+    // A second reclaim of the same thread finds nothing.
+    expect(pool.reclaim(tid)).toEqual({ threadId: tid, slots: 0, locks: 0, cached: 0, leased: 0 });
+  });
+
+  it('returns the slabs of a worker that ran out of memory under resourceLimits', async () => {
+    const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2 });
+    const { tid, exited } = await startHolder(pool, 'oom', { resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 8 } });
+    expect(await exited).not.toBe(0);
+    expect(pool.reclaim(tid).leased).toBe(5);
+    expectAllFree(pool);
+  }, 60_000);
+
+  it('takes over a shard lock held by a terminated worker, so other threads do not hang', async () => {
+    const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2, shards: 1 });
+    const { worker, tid, exited } = await startHolder(pool, 'lock', { leased: 2, cached: 40 });
+    await worker.terminate();
+    await exited;
+    const report = pool.reclaim(tid);
+    expect(report.locks).toBe(1);
+    // With one shard, this acquire needs the lock the dead worker held.
+    const ids = Array.from({ length: 50 }, () => pool.acquire(SIZE));
+    for (const id of ids) pool.release(id);
+    expectAllFree(pool);
+  });
+
+  it.each(['halfpop', 'halfpush'])('rebuilds a shard a worker left half-updated (%s) from the slab state words', async (mode) => {
+    const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2, shards: 1 });
+    const { worker, tid, exited } = await startHolder(pool, mode, { leased: 1, cached: 20 });
+    await worker.terminate();
+    await exited;
+    // audit() does not hang on the dead worker's lock: it reports it.
+    expect(pool.audit()).toEqual([expect.stringMatching(/lock still held after 1000 ms by thread slot 1/)]);
+    expect(pool.reclaim(tid).locks).toBe(1);
+    expectAllFree(pool);
+    // Every slab can still be handed out exactly once.
+    const total = pool.stats().classes.find((c) => c.slabSize === SIZE)?.slabs ?? 0;
+    const ids = new Set(Array.from({ length: total }, () => pool.acquire(SIZE)));
+    expect(ids.size).toBe(total);
+    const offsets = new Set([...ids].map((id) => pool.bytes(id).byteOffset));
+    expect(offsets.size).toBe(total);
+  });
+
+  it('leaves a slab that a live thread adopted, and returns one that was only sent', async () => {
+    const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2 });
+    const { worker, tid, sent, exited } = await startHolder(pool, 'hang', { leased: 4, send: 2 });
+    pool.adopt(sent[0]);
+    await worker.terminate();
+    await exited;
+    expect(pool.reclaim(tid).leased).toBe(3);
+    // The adopted slab is still ours, intact; the merely sent one was taken back.
+    expect(pool.bytes(sent[0]).subarray(0, SIZE).every((b) => b === 1)).toBe(true);
+    pool.release(sent[0]);
+    expect(() => pool.release(sent[1])).toThrow(SlabStateError);
+    expectAllFree(pool);
+  });
+
+  it('refuses to watch a worker that has already exited', async () => {
+    const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2 });
+    const { worker, exited } = await startHolder(pool, 'exit');
+    await exited;
+    expect(() => pool.watch(worker)).toThrow(/worker must be a running Worker; received "a Worker that has already exited"/);
+  });
+
+  it('refuses the calling thread and a watched worker that is still running', async () => {
+    const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2 });
+    expect(() => pool.reclaim(threadId)).toThrow(ReclaimLiveThreadError);
+    expect(() => pool.reclaim(threadId)).toThrow(/refusing to reclaim thread \d+: it is the calling thread/);
+    const { worker, tid, exited } = await startHolder(pool, 'hang');
+    const stop = pool.watch(worker);
+    expect(() => pool.reclaim(tid)).toThrow(/watched worker that has not exited/);
+    expect(pool.stats().classes.find((c) => c.slabSize === SIZE)?.leased).toBe(5);
+    stop();
+    await worker.terminate();
+    await exited;
+    pool.reclaim(tid);
+    expectAllFree(pool);
+  });
+});
+
+describe('watch', () => {
+  it.each(['exit', 'throw', 'hang'])('reclaims a worker when it exits (%s) and reports what came back', async (mode) => {
+    const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2 });
+    const reports: unknown[] = [];
+    // Watch from the start: a worker that exits at once has no thread id left to watch by.
+    const { worker, exited } = await startHolder(pool, mode, { onCreate: (w) => pool.watch(w, (report) => reports.push(report)) });
+    if (mode === 'hang') await worker.terminate();
+    await exited;
+    await new Promise((r) => setImmediate(r));
+    expect(reports).toEqual([expect.objectContaining({ threadId: expect.any(Number), leased: 5, slots: 1 })]);
+    expectAllFree(pool);
+  });
+
+  it('does nothing harmful for a worker that closed its pool before exiting', async () => {
+    const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2 });
+    const reports: Array<{ slots: number }> = [];
+    const { worker, exited } = await startHolder(pool, 'close', {
+      leased: 2,
+      cached: 2,
+      onCreate: (w) => pool.watch(w, (report) => reports.push(report)),
+    });
+    await worker.terminate();
+    await exited;
+    await new Promise((r) => setImmediate(r));
+    expect(reports[0]?.slots).toBe(0);
+    // Its two leases stay leased (any thread may still release them) and name no holder.
+    expect(pool.stats().classes.find((c) => c.slabSize === SIZE)?.leased).toBe(2);
+    expect(pool.audit()).toEqual([]);
+  });
+});
