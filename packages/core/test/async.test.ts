@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { AcquireTimeoutError, SlabPool } from '../src/index.js';
+import { runWorker } from './helpers.js';
+
+const MiB = 1 << 20;
+/** A pool with room for exactly `pages` slabs of 1 MiB. */
+function tinyPool(): SlabPool {
+  return new SlabPool({ arenaBytes: 4 * MiB, parallelism: 2, maxThreads: 8, shards: 2 });
+}
+function exhaust(pool: SlabPool): number[] {
+  const held: number[] = [];
+  for (let id = pool.tryAcquire(MiB); id !== -1; id = pool.tryAcquire(MiB)) held.push(id);
+  return held;
+}
+
+describe('acquireAsync', () => {
+  it('resolves at once when a slab is free', async () => {
+    const pool = tinyPool();
+    const id = await pool.acquireAsync(1000);
+    expect(pool.capacity(id)).toBe(1024);
+  });
+
+  it('waits while the class is exhausted and resolves when a slab is released', async () => {
+    const pool = tinyPool();
+    const held = exhaust(pool);
+    expect(held.length).toBeGreaterThan(0);
+    let resolved = false;
+    const waiting = pool.acquireAsync(MiB).then((id) => {
+      resolved = true;
+      return id;
+    });
+    await new Promise((r) => setTimeout(r, 30));
+    expect(resolved).toBe(false);
+    const offset = pool.bytes(held[0]).byteOffset;
+    pool.release(held[0]);
+    const id = await waiting;
+    expect(pool.bytes(id).byteOffset).toBe(offset);
+    for (const other of held.slice(1)) pool.release(other);
+    pool.release(id);
+    pool.flush();
+    expect(pool.audit()).toEqual([]);
+    expect(pool.stats().classes.at(-1)).toMatchObject({ leased: 0, cached: 0 });
+  });
+
+  it('is woken by a release made through another attached pool object', async () => {
+    const pool = tinyPool();
+    const held = exhaust(pool);
+    const waiting = pool.acquireAsync(MiB, { timeoutMs: 10_000 });
+    const other = SlabPool.attach(pool.handle);
+    setTimeout(() => other.release(held[0]), 20);
+    expect(typeof (await waiting)).toBe('number');
+  });
+
+  it('rejects with AcquireTimeoutError after timeoutMs, and leaves no waiter behind', async () => {
+    const pool = tinyPool();
+    const held = exhaust(pool);
+    const started = Date.now();
+    await expect(pool.acquireAsync(MiB, { timeoutMs: 50 })).rejects.toThrow(AcquireTimeoutError);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+    await expect(pool.acquireAsync(MiB, { timeoutMs: 0 })).rejects.toMatchObject({ code: 'ERR_ACQUIRE_TIMEOUT' });
+    // With no waiter registered, a release goes to the cache as usual, not to the reserved list.
+    pool.release(held[0]);
+    const c = pool.stats().classes.at(-1);
+    expect(c?.cached).toBe(1);
+  });
+
+  it('rejects with the abort reason when the signal aborts, before or during the wait', async () => {
+    const pool = tinyPool();
+    exhaust(pool);
+    const reason = new Error('stop waiting');
+    await expect(pool.acquireAsync(MiB, { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+    const controller = new AbortController();
+    const waiting = pool.acquireAsync(MiB, { signal: controller.signal });
+    setTimeout(() => controller.abort(reason), 20);
+    await expect(waiting).rejects.toBe(reason);
+  });
+
+  it('is not starved while another thread keeps taking and releasing slabs of the class', async () => {
+    const pool = tinyPool();
+    const control = new SharedArrayBuffer(8);
+    const flags = new Int32Array(control);
+    const churner = runWorker<number>('churn-worker.ts', { handle: pool.handle, size: MiB, hold: 100, control });
+    while (Atomics.load(flags, 1) === 0) await new Promise((r) => setTimeout(r, 2));
+    await new Promise((r) => setTimeout(r, 20));
+    // The churner holds every slab but one, which it releases and takes again in a tight loop.
+    // Each round, this thread must get a slab while the churner keeps taking them, then hands it
+    // back to the shards, where the churner grabs it again.
+    for (let round = 0; round < 5; round++) {
+      const id = await pool.acquireAsync(MiB, { timeoutMs: 5000 });
+      expect(pool.capacity(id)).toBe(MiB);
+      pool.release(id);
+      pool.flush();
+    }
+    Atomics.store(flags, 0, 1);
+    expect(await churner.done).toBeGreaterThan(0);
+    pool.flush();
+    expect(pool.audit()).toEqual([]);
+    for (const c of pool.stats().classes) expect(c.free).toBe(c.slabs);
+  });
+
+  it('hands reserved slabs back to the shards when the last waiter leaves', async () => {
+    const pool = tinyPool();
+    const held = exhaust(pool);
+    const controller = new AbortController();
+    const waiting = pool.acquireAsync(MiB, { signal: controller.signal }).catch((e) => e);
+    const waiting2 = pool.acquireAsync(MiB, { signal: controller.signal }).catch((e) => e);
+    await new Promise((r) => setTimeout(r, 10));
+    // Two releases while two wait: both go to the reserved list and both waiters get one.
+    pool.release(held[0]);
+    pool.release(held[1]);
+    expect(typeof (await waiting)).toBe('number');
+    expect(typeof (await waiting2)).toBe('number');
+    // Nobody waits now: ordinary acquires see everything released.
+    for (const id of held.slice(2)) pool.release(id);
+    pool.flush();
+    expect(pool.audit()).toEqual([]);
+  });
+});

@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import { SlabCorruptionError, SlabPool } from '../src/index.js';
+
+const options = { arenaBytes: 8 << 20, parallelism: 2 };
+
+describe('zeroOnRelease', () => {
+  it('zeroes the whole slab when it is released', () => {
+    const pool = new SlabPool({ ...options, zeroOnRelease: true });
+    const id = pool.acquire(1000);
+    const view = pool.bytes(id);
+    view.fill(0xab);
+    pool.release(id);
+    expect(view.every((b) => b === 0)).toBe(true);
+    expect(pool.config.zeroOnRelease).toBe(true);
+    expect(SlabPool.attach(pool.handle).config.zeroOnRelease).toBe(true);
+  });
+});
+
+describe('zeroOnAcquire', () => {
+  it('hands out zeroed slabs even when the last holder left data behind', () => {
+    const pool = new SlabPool({ ...options, zeroOnAcquire: true });
+    const id = pool.acquire(1000);
+    const view = pool.bytes(id);
+    view.fill(0xab);
+    pool.release(id);
+    expect(view[0]).toBe(0xab); // released memory is not touched...
+    const again = pool.acquire(1000);
+    expect(pool.bytes(again).byteOffset).toBe(view.byteOffset);
+    expect(pool.bytes(again).every((b) => b === 0)).toBe(true); // ...until it is handed out again
+  });
+});
+
+describe('debug mode', () => {
+  it('poisons released slabs and reports a write after release with the id, leaving the pool intact', () => {
+    const pool = new SlabPool({ ...options, debug: true });
+    const id = pool.acquire(1000);
+    const view = pool.bytes(id);
+    pool.release(id);
+    expect(view.every((b) => b === 0xdb)).toBe(true);
+    view[17] = 1; // a holder that kept its view writes after release
+    const before = pool.stats();
+    let error: unknown;
+    try {
+      pool.acquire(1000);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(SlabCorruptionError);
+    expect(error).toMatchObject({ code: 'ERR_SLAB_WRITTEN_AFTER_RELEASE', releasedId: id, offset: 17 });
+    expect((error as Error).message).toContain(`released id ${id}`);
+    expect(pool.stats()).toEqual({ ...before, exhausted: before.exhausted });
+    // The slab went back re-poisoned: the next acquire gets it cleanly.
+    const again = pool.acquire(1000);
+    expect(pool.bytes(again).byteOffset).toBe(view.byteOffset);
+    pool.release(again);
+    expect(pool.audit()).toEqual([]);
+  });
+
+  it('poisons freshly carved pages too, so the first acquire of a slab is checked', () => {
+    const pool = new SlabPool({ ...options, debug: true });
+    const id = pool.acquire(64);
+    expect(pool.bytes(id).every((b) => b === 0xdb)).toBe(true);
+  });
+
+  it('is switched on by ZEROPOOL_DEBUG=1 and refused for other values', () => {
+    const previous = process.env.ZEROPOOL_DEBUG;
+    try {
+      process.env.ZEROPOOL_DEBUG = '1';
+      expect(new SlabPool(options).config.debug).toBe(true);
+      process.env.ZEROPOOL_DEBUG = 'yes please';
+      expect(() => new SlabPool(options)).toThrow(/environment variable ZEROPOOL_DEBUG must be 1, true, 0, false or empty; received "yes please"/);
+      process.env.ZEROPOOL_DEBUG = '0';
+      expect(new SlabPool(options).config.debug).toBe(false);
+    } finally {
+      if (previous === undefined) delete process.env.ZEROPOOL_DEBUG;
+      else process.env.ZEROPOOL_DEBUG = previous;
+    }
+  });
+});
+
+describe('leak detection', () => {
+  it("'full' records every get() lease with its stack until it is released", () => {
+    const pool = new SlabPool({ ...options, leakDetection: 'full' });
+    const a = pool.get(10);
+    const b = pool.get(20);
+    const outstanding = pool.outstandingLeases();
+    expect(outstanding.map((r) => [r.id, r.size])).toEqual([
+      [a.id, 10],
+      [b.id, 20],
+    ]);
+    expect(outstanding[0].stack).toContain('hygiene.test.ts');
+    a.release();
+    b[Symbol.dispose]();
+    expect(pool.outstandingLeases()).toEqual([]);
+  });
+
+  it("'sampled' records one lease in 64, 'off' none", () => {
+    const sampled = new SlabPool({ ...options, leakDetection: 'sampled' });
+    const leases = Array.from({ length: 128 }, () => sampled.get(64));
+    expect(sampled.outstandingLeases()).toHaveLength(2);
+    for (const lease of leases) lease.release();
+    const off = new SlabPool(options);
+    off.get(64);
+    expect(off.outstandingLeases()).toEqual([]);
+  });
+
+  it('warns with the acquiring stack when a recorded lease is garbage-collected unreleased', async () => {
+    const { setFlagsFromString } = await import('node:v8');
+    const { runInNewContext } = await import('node:vm');
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const pool = new SlabPool({ ...options, leakDetection: 'full' });
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      (function leak() {
+        pool.get(100);
+      })();
+      for (let attempt = 0; attempt < 20 && warnings.length === 0; attempt++) {
+        gc();
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.map((w) => w.name)).toContain('ZeropoolLeakWarning');
+    const warning = warnings.find((w) => w.name === 'ZeropoolLeakWarning');
+    expect(warning?.message).toMatch(/a lease of slab id \d+ \(100 bytes\) was garbage-collected without release\(\)/);
+    expect(warning?.message).toContain('leak');
+    expect(pool.outstandingLeases()).toEqual([]);
+    // The slab itself stays leased: its id might still be in use elsewhere.
+    expect(pool.stats().classes[1].leased).toBe(1);
+  });
+
+  it('rejects an unknown level naming the option', () => {
+    expect(() => new SlabPool({ ...options, leakDetection: 'paranoid' as never })).toThrow(
+      /options\.leakDetection must be one of 'off', 'sampled', 'full'; received "paranoid"/,
+    );
+  });
+});
