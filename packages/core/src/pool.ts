@@ -39,6 +39,7 @@ import {
   S_COUNT,
   SLAB_LEASED,
   T_CLAIM,
+  holderSlot,
   metaWord,
   reservedWord,
   threadCounterF64,
@@ -326,6 +327,24 @@ export class SlabPool extends PoolCore {
     // The slab may have been released between the first check and the exchange; then the link we
     // wrote is ignored (a released slab's link is rewritten before it is listed), but say so.
     this.checkLeased(id);
+  }
+
+  /**
+   * The `threadId` of the thread recorded as holding `id`: the one that acquired it, or the last to
+   * `adopt` it; -1 if none is recorded (its thread closed its pool object). A sender can use it to
+   * tell whether a receiver that died had adopted an id it sent.
+   * @throws {SlabStateError} `id` is not currently acquired.
+   * @example
+   * ```ts
+   * if (pool.holderOf(id) === threadId) pool.release(id); // the receiver never adopted it
+   * ```
+   */
+  holderOf(id: number): number {
+    const slab = this.checkLeased(id);
+    const link = Atomics.load(this.words, metaWord(this.metaTop, slab) + META_LINK);
+    if (link > -4) return -1;
+    const claim = Atomics.load(this.words, threadWord(this.layout, holderSlot(link)) + T_CLAIM);
+    return claim > 0 ? claim - 1 : -1;
   }
 
   /** Hands every slab in this thread's cache back to the shards, so other threads can take them. */
