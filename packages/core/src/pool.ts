@@ -104,7 +104,9 @@ export class SlabPool extends PoolCore {
   /** @internal attaches to an existing arena. */
   constructor(options: SlabPoolOptions | undefined, existing: SharedArrayBuffer);
   constructor(options?: SlabPoolOptions, existing?: SharedArrayBuffer) {
+    // Everything that can refuse the options runs before super() claims a thread slot.
     const config = existing === undefined ? resolveConfig(options) : undefined;
+    const leakDetection = config?.leakDetection ?? resolveLeakDetection(options?.leakDetection);
     let buffer = existing;
     if (buffer === undefined && config !== undefined) {
       buffer = new SharedArrayBuffer(config.arenaBytes);
@@ -122,7 +124,7 @@ export class SlabPool extends PoolCore {
       };
       self.release = (id) => this.releaseHooked(id);
     }
-    this.leaks = new LeakTracker(config?.leakDetection ?? resolveLeakDetection(options?.leakDetection));
+    this.leaks = new LeakTracker(leakDetection);
   }
 
   /**

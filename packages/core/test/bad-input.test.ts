@@ -77,6 +77,8 @@ describe.each([
   ['release', (v: unknown) => pool.release(v as number)],
   ['bytes', (v: unknown) => pool.bytes(v as number)],
   ['capacity', (v: unknown) => pool.capacity(v as number)],
+  ['adopt', (v: unknown) => pool.adopt(v as number)],
+  ['holderOf', (v: unknown) => pool.holderOf(v as number)],
 ])('%s(id)', (_, call) => {
   it.each(badIds)('refuses %s with SlabStateError saying why', (_, value, reason) => {
     let error: unknown;
@@ -89,6 +91,53 @@ describe.each([
     expect((error as SlabStateError).code).toBe('ERR_SLAB_STATE');
     expect((error as SlabStateError).message).toMatch(reason);
     unchanged(() => call(value));
+  });
+});
+
+describe('acquireAsync(size, options)', () => {
+  it.each(notNumbers)('rejects %s as size with a TypeError naming size', async (_, value) => {
+    const before = pool.stats();
+    await expect(pool.acquireAsync(value as number)).rejects.toThrow(/^size must be a number/);
+    expect(pool.stats()).toEqual(before);
+  });
+  it.each(badNumbers)('rejects %s as size with a RangeError', async (_, value) => {
+    await expect(pool.acquireAsync(value)).rejects.toThrow(RangeError);
+  });
+  const badOptions: Array<[string, unknown, RegExp]> = [
+    ['options null', null, /options must be an object or undefined; received null/],
+    ['a negative timeoutMs', { timeoutMs: -1 }, /options\.timeoutMs must be a number of milliseconds from 0 to Infinity; received -1/],
+    ['a NaN timeoutMs', { timeoutMs: NaN }, /options\.timeoutMs must be .*received NaN/],
+    ['a string timeoutMs', { timeoutMs: '10' }, /options\.timeoutMs must be a number; received "10"/],
+    ['a signal that is not an AbortSignal', { signal: { aborted: false } }, /options\.signal must be an AbortSignal/],
+  ];
+  it.each(badOptions)('rejects %s naming the option', async (_, options, message) => {
+    const before = pool.stats();
+    await expect(pool.acquireAsync(64, options as never)).rejects.toThrow(message);
+    expect(pool.stats()).toEqual(before);
+  });
+});
+
+describe('reclaim(threadId) and watch(worker)', () => {
+  const badThreadIds: Array<[string, unknown, RegExp]> = [
+    ['a string', '3', /threadId must be a number; received "3"/],
+    ['a negative', -1, /threadId must be a non-negative integer; received -1/],
+    ['a fraction', 1.5, /threadId must be a non-negative integer; received 1\.5/],
+    ['NaN', NaN, /threadId must be a non-negative integer; received NaN/],
+  ];
+  it.each(badThreadIds)('reclaim refuses %s', (_, value, message) => {
+    const before = pool.stats();
+    expect(() => pool.reclaim(value as number)).toThrow(message);
+    expect(pool.stats()).toEqual(before);
+  });
+  it('reclaim of a thread that never attached returns an empty report', () => {
+    expect(pool.reclaim(99_999)).toEqual({ threadId: 99_999, slots: 0, locks: 0, cached: 0, leased: 0 });
+  });
+  it.each([
+    ['undefined', undefined],
+    ['a number', 3],
+    ['an object without threadId', { once() {} }],
+  ])('watch refuses %s', (_, value) => {
+    expect(() => pool.watch(value as never)).toThrow(/worker must be a Worker from node:worker_threads/);
   });
 });
 
@@ -113,6 +162,12 @@ describe('SlabPool.attach(handle)', () => {
     ['a truncated arena', { ...pool.handle, buffer: copyOf(1 << 20) }, /truncated or altered/],
     ['an arena written by another layout version', { ...pool.handle, buffer: otherVersion }, /an arena of layout version 99/],
   ];
+  it('refuses a bad leakDetection option', () => {
+    const before = pool.stats();
+    expect(() => SlabPool.attach(pool.handle, { leakDetection: 'loud' as never })).toThrow(/options\.leakDetection must be one of/);
+    expect(pool.stats()).toEqual(before); // no thread slot taken
+  });
+
   it.each(cases)('refuses %s with a TypeError saying which', (_, handle, message) => {
     const before = pool.stats();
     expect(() => SlabPool.attach(handle as never)).toThrow(TypeError);
