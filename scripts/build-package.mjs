@@ -2,19 +2,16 @@
 // then tsc emits the .d.ts files next to them. Entry points are src/index.ts plus any worker
 // entry files listed in package.json "zeropool.entryPoints" (esbuild does not follow
 // `new URL('./w.js', import.meta.url)`, so worker files must be entries of their own).
-import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { build } from 'esbuild';
 
 const cwd = process.cwd();
 const pkg = JSON.parse(readFileSync(join(cwd, 'package.json'), 'utf8'));
 const entryPoints = ['src/index.ts', ...(pkg.zeropool?.entryPoints ?? [])];
-const external = [
-  ...Object.keys(pkg.dependencies ?? {}),
-  ...Object.keys(pkg.peerDependencies ?? {}),
-];
+const external = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})];
 
 rmSync(join(cwd, 'dist'), { recursive: true, force: true });
 await build({

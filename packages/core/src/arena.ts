@@ -4,36 +4,36 @@
  */
 import { invalidType } from './errors.js';
 import {
+  type ArenaLayout,
+  FLAG_DEBUG,
+  FLAG_ZERO_ON_ACQUIRE,
+  FLAG_ZERO_ON_RELEASE,
+  HEADER_BYTES,
+  H_ARENA_BYTES,
   H_CACHE_BYTES,
   H_CACHE_SIZE,
+  H_CLASS_COUNT,
   H_DATA_START,
+  H_FLAGS,
+  H_INDEX_BITS,
   H_MAGIC,
   H_MAX_SHIFT,
   H_MAX_THREADS,
   H_MIN_SHIFT,
   H_PAGE_COUNT,
   H_PAGE_TABLE_BASE,
+  H_PARALLELISM,
   H_POOL_TAG,
   H_SHARDS,
   H_SHARD_BASE,
   H_THREAD_BASE,
   H_VERSION,
-  H_INDEX_BITS,
-  H_PARALLELISM,
-  H_FLAGS,
-  FLAG_DEBUG,
-  FLAG_ZERO_ON_ACQUIRE,
-  FLAG_ZERO_ON_RELEASE,
-  HEADER_BYTES,
-  H_ARENA_BYTES,
-  H_CLASS_COUNT,
   LAYOUT_VERSION,
   MAGIC,
   NO_SLAB,
   S_HEAD,
-  T_CLAIM,
   TAG_MASK,
-  type ArenaLayout,
+  T_CLAIM,
   computeLayout,
   log2,
   pageClassWord,
@@ -69,7 +69,9 @@ export function writeHeader(buffer: SharedArrayBuffer, config: ResolvedConfig): 
   words[H_INDEX_BITS] = layout.indexBits;
   words[H_PARALLELISM] = config.parallelism;
   words[H_FLAGS] =
-    (config.zeroOnRelease ? FLAG_ZERO_ON_RELEASE : 0) | (config.zeroOnAcquire ? FLAG_ZERO_ON_ACQUIRE : 0) | (config.debug ? FLAG_DEBUG : 0);
+    (config.zeroOnRelease ? FLAG_ZERO_ON_RELEASE : 0) |
+    (config.zeroOnAcquire ? FLAG_ZERO_ON_ACQUIRE : 0) |
+    (config.debug ? FLAG_DEBUG : 0);
   words[H_SHARD_BASE] = layout.shardBase;
   words[H_PAGE_TABLE_BASE] = layout.pageTableBase;
   words[H_THREAD_BASE] = layout.threadBase;
@@ -104,7 +106,11 @@ export function checkHandle(handle: unknown): SharedArrayBuffer {
 /** Reads and checks an arena's header; returns its layout and configuration. */
 export function attachLayout(buffer: SharedArrayBuffer): { layout: ArenaLayout; config: ResolvedConfig; tag: number } {
   if (buffer.byteLength < HEADER_BYTES) {
-    throw invalidType('handle.buffer', `a SharedArrayBuffer of ${buffer.byteLength} bytes`, 'a pool arena (too small to hold a header)');
+    throw invalidType(
+      'handle.buffer',
+      `a SharedArrayBuffer of ${buffer.byteLength} bytes`,
+      'a pool arena (too small to hold a header)',
+    );
   }
   const words = new Int32Array(buffer, 0, HEADER_BYTES >> 2);
   if (Atomics.load(words, H_MAGIC) !== MAGIC) {
@@ -112,7 +118,11 @@ export function attachLayout(buffer: SharedArrayBuffer): { layout: ArenaLayout; 
   }
   const version = words[H_VERSION];
   if (version !== LAYOUT_VERSION) {
-    throw invalidType('handle.buffer', `an arena of layout version ${version}`, `layout version ${LAYOUT_VERSION}, the version this library reads`);
+    throw invalidType(
+      'handle.buffer',
+      `an arena of layout version ${version}`,
+      `layout version ${LAYOUT_VERSION}, the version this library reads`,
+    );
   }
   const arenaBytes = words[H_ARENA_BYTES] >>> 0;
   if (arenaBytes !== buffer.byteLength) {
@@ -165,4 +175,3 @@ export function claimThreadSlot(words: Int32Array, layout: ArenaLayout, threadId
   (error as RangeError & { code: string }).code = 'ERR_POOL_THREADS';
   throw error;
 }
-

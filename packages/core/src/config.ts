@@ -5,7 +5,7 @@
  * ignores container CPU quotas, so a container may need to say how many CPUs it really has).
  */
 import { availableParallelism } from 'node:os';
-import { outOfRange, invalidType } from './errors.js';
+import { invalidType, outOfRange } from './errors.js';
 import {
   MAX_ARENA_BYTES,
   MAX_SHARDS,
@@ -86,7 +86,8 @@ function envFlag(env: NodeJS.ProcessEnv, name: string): boolean {
 }
 
 function checkLeakLevel(name: string, value: unknown): LeakDetection {
-  if (!LEAK_LEVELS.includes(value as LeakDetection)) throw outOfRange(name, value, `one of ${LEAK_LEVELS.map((l) => `'${l}'`).join(', ')}`);
+  if (!LEAK_LEVELS.includes(value as LeakDetection))
+    throw outOfRange(name, value, `one of ${LEAK_LEVELS.map((l) => `'${l}'`).join(', ')}`);
   return value as LeakDetection;
 }
 

@@ -16,11 +16,12 @@ import { attachLayout, claimThreadSlot } from './arena.js';
 import { ThreadCache } from './cache.js';
 import { fillSlab } from './debug.js';
 import {
+  type ArenaLayout,
+  COUNTER_COUNT,
   C_LOCK_WAITS,
   C_REFILLS,
   C_SPILLS,
   C_STEALS,
-  COUNTER_COUNT,
   FLAG_DEBUG,
   H_ARENA_LOCK,
   H_ASYNC_WAITERS,
@@ -33,12 +34,11 @@ import {
   META_OFFSET_CLASS,
   META_STATE,
   NO_SLAB,
+  SLAB_CACHED,
+  SLAB_FREE,
   S_COUNT,
   S_SEQUENCE,
   S_WAITERS,
-  SLAB_CACHED,
-  SLAB_FREE,
-  type ArenaLayout,
   holderLink,
   lockOwnerValue,
   metaWord,

@@ -52,7 +52,8 @@ export function describe(value: unknown): string {
   if (typeof value === 'symbol') return value.toString();
   if (typeof value === 'function') return 'a function';
   if (value === null) return 'null';
-  if (typeof value === 'object') return Array.isArray(value) ? 'an array' : `an object (${Object.prototype.toString.call(value)})`;
+  if (typeof value === 'object')
+    return Array.isArray(value) ? 'an array' : `an object (${Object.prototype.toString.call(value)})`;
   return String(value);
 }
 
@@ -99,7 +100,9 @@ export class AcquireTimeoutError extends Error {
   readonly timeoutMs: number;
 
   constructor(requestedSize: number, slabSize: number, timeoutMs: number) {
-    super(`acquireAsync timed out after ${timeoutMs} ms waiting for a slab of class ${slabSize} bytes (request of ${requestedSize} bytes)`);
+    super(
+      `acquireAsync timed out after ${timeoutMs} ms waiting for a slab of class ${slabSize} bytes (request of ${requestedSize} bytes)`,
+    );
     this.name = 'AcquireTimeoutError';
     this.requestedSize = requestedSize;
     this.timeoutMs = timeoutMs;

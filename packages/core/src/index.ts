@@ -1,6 +1,12 @@
+export { DEBUG_ENV, LEAK_DETECTION_ENV, PARALLELISM_ENV, defaultsFor, detectParallelism, resolveConfig } from './config.js';
+export {
+  AcquireTimeoutError,
+  PoolExhaustedError,
+  ReclaimLiveThreadError,
+  SlabCorruptionError,
+  SlabStateError,
+} from './errors.js';
 export { SlabPool } from './pool.js';
-export { AcquireTimeoutError, PoolExhaustedError, ReclaimLiveThreadError, SlabCorruptionError, SlabStateError } from './errors.js';
-export { defaultsFor, detectParallelism, resolveConfig, PARALLELISM_ENV, DEBUG_ENV, LEAK_DETECTION_ENV } from './config.js';
 export type { ReclaimReport } from './recovery.js';
 export type {
   AcquireAsyncOptions,

@@ -3,16 +3,18 @@
  * word, which makes them exact once the threads are quiet and a moment's view while they work.
  */
 import {
+  type ArenaLayout,
+  CLASS_MASK,
   COUNTER_COUNT,
-  C_SLOW_ACQUIRES,
   C_EXHAUSTED,
   C_LOCK_WAITS,
+  C_RECLAIMED,
   C_REFILLS,
   C_RELEASES,
-  C_RECLAIMED,
+  C_SLOW_ACQUIRES,
   C_SPILLS,
   C_STEALS,
-  CLASS_MASK,
+  HOLDER_NONE,
   H_PAGES_CARVED,
   H_SLAB_COUNT,
   META_BYTES,
@@ -21,15 +23,13 @@ import {
   META_STATE,
   NO_SLAB,
   RETIRED_F64,
-  S_COUNT,
-  S_HEAD,
   SLAB_CACHED,
   SLAB_FREE,
   SLAB_LEASED,
   STATE_MASK,
+  S_COUNT,
+  S_HEAD,
   T_CLAIM,
-  HOLDER_NONE,
-  type ArenaLayout,
   holderSlot,
   lockOwnerSlot,
   metaWord,
@@ -56,12 +56,7 @@ export function foldCounters(floats: Float64Array, counters: Float64Array): void
   for (let i = 0; i < COUNTER_COUNT; i++) floats[RETIRED_F64 + i] += counters[i];
 }
 
-export function collectStats(
-  words: Int32Array,
-  floats: Float64Array,
-  layout: ArenaLayout,
-  config: ResolvedConfig,
-): PoolStats {
+export function collectStats(words: Int32Array, floats: Float64Array, layout: ArenaLayout, config: ResolvedConfig): PoolStats {
   const metaTop = layout.arenaBytes >> 2;
   const slabCount = Atomics.load(words, H_SLAB_COUNT);
   const perClass = Array.from({ length: layout.classCount }, () => ({ slabs: 0, free: 0, cached: 0, leased: 0 }));
@@ -128,7 +123,9 @@ export function auditArena(words: Int32Array, layout: ArenaLayout, lockOwner: nu
       const line = shardWord(layout, c, shard);
       if (!lockWithin(words, line, lockOwner, AUDIT_LOCK_TIMEOUT_MS)) {
         const holder = lockOwnerSlot(Atomics.load(words, line));
-        problems.push(`class ${c} shard ${shard}: lock still held after ${AUDIT_LOCK_TIMEOUT_MS} ms by thread slot ${holder} (a dead thread not yet reclaimed?)`);
+        problems.push(
+          `class ${c} shard ${shard}: lock still held after ${AUDIT_LOCK_TIMEOUT_MS} ms by thread slot ${holder} (a dead thread not yet reclaimed?)`,
+        );
         unreadable.add(c * (layout.shards + 1) + shard);
         continue;
       }
@@ -146,9 +143,12 @@ export function auditArena(words: Int32Array, layout: ArenaLayout, lockOwner: nu
           const meta = metaWord(metaTop, slab);
           const state = Atomics.load(words, meta + META_STATE);
           if ((state & STATE_MASK) !== SLAB_FREE || ownerOf(state) !== shard) {
-            problems.push(`class ${c} shard ${shard}: slab ${slab} is listed but its state word says ${state & STATE_MASK}/${ownerOf(state)}`);
+            problems.push(
+              `class ${c} shard ${shard}: slab ${slab} is listed but its state word says ${state & STATE_MASK}/${ownerOf(state)}`,
+            );
           }
-          if ((words[meta + META_OFFSET_CLASS] & CLASS_MASK) !== c) problems.push(`class ${c} shard ${shard}: slab ${slab} is of another class`);
+          if ((words[meta + META_OFFSET_CLASS] & CLASS_MASK) !== c)
+            problems.push(`class ${c} shard ${shard}: slab ${slab} is of another class`);
           length++;
         }
         if (length !== words[line + S_COUNT]) {

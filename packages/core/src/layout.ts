@@ -254,8 +254,7 @@ export const shardWord = (layout: ArenaLayout, classIndex: number, shard: number
 export const reservedWord = (layout: ArenaLayout, classIndex: number): number => shardWord(layout, classIndex, layout.shards);
 
 /** Int32 index of a thread slot's claim word. */
-export const threadWord = (layout: ArenaLayout, slot: number): number =>
-  (layout.threadBase + slot * LINE_BYTES) >> 2;
+export const threadWord = (layout: ArenaLayout, slot: number): number => (layout.threadBase + slot * LINE_BYTES) >> 2;
 
 /** Float64 index of a thread slot's first counter. */
 export const threadCounterF64 = (layout: ArenaLayout, slot: number): number =>

@@ -18,26 +18,26 @@ import {
 } from './errors.js';
 import { auditArena, collectStats, foldCounters, usedBytesOf } from './inspect.js';
 import {
+  CLASS_MASK,
   C_EXHAUSTED,
   C_RECLAIMED,
   C_RELEASES,
   C_SLOW_ACQUIRES,
-  CLASS_MASK,
   FLAG_DEBUG,
   FLAG_ZERO_ON_ACQUIRE,
   FLAG_ZERO_ON_RELEASE,
   GEN_SHIFT,
+  HOLDER_NONE,
   H_ARENA_LOCK,
   H_ASYNC_WAITERS,
   H_SLAB_COUNT,
-  HOLDER_NONE,
   ID_MASK,
   LAYOUT_VERSION,
   META_LINK,
   META_OFFSET_CLASS,
   NO_SLAB,
-  S_COUNT,
   SLAB_LEASED,
+  S_COUNT,
   T_CLAIM,
   holderSlot,
   metaWord,
@@ -375,14 +375,20 @@ export class SlabPool extends PoolCore {
     if (typeof threadId !== 'number') throw invalidType('threadId', threadId, 'a number');
     if (!Number.isSafeInteger(threadId) || threadId < 0) throw outOfRange('threadId', threadId, 'a non-negative integer');
     if (threadId === currentThreadId) throw new ReclaimLiveThreadError(threadId, 'it is the calling thread');
-    if (this.watched.get(threadId)?.alive) throw new ReclaimLiveThreadError(threadId, 'it is a watched worker that has not exited');
+    if (this.watched.get(threadId)?.alive)
+      throw new ReclaimLiveThreadError(threadId, 'it is a watched worker that has not exited');
     if (this.closed) throw closedError();
     const ctx = this.recoveryContext();
     const report = { threadId, slots: 0, locks: 0, cached: 0, leased: 0 };
     for (const slot of claimDeadSlots(this.words, this.layout, threadId)) {
       report.slots++;
       report.locks += takeOverLocks(ctx, slot);
-      retractWaits(ctx, slot, (line) => this.lockWord(line), (c) => this.drainReserved(c));
+      retractWaits(
+        ctx,
+        slot,
+        (line) => this.lockWord(line),
+        (c) => this.drainReserved(c),
+      );
       const batch = new Int32Array(1);
       const returned = collectSlabs(ctx, slot, (c, id, wasLeased) => {
         if (wasLeased && this.flags !== 0) this.afterRelease(id & this.indexMask, c);
@@ -410,7 +416,12 @@ export class SlabPool extends PoolCore {
    * @throws {TypeError} `worker` is not a running `Worker`.
    */
   watch(worker: WatchedWorker, onReclaim?: (report: ReclaimReport) => void): () => void {
-    if (worker === null || typeof worker !== 'object' || typeof worker.once !== 'function' || typeof worker.threadId !== 'number') {
+    if (
+      worker === null ||
+      typeof worker !== 'object' ||
+      typeof worker.once !== 'function' ||
+      typeof worker.threadId !== 'number'
+    ) {
       throw invalidType('worker', worker, 'a Worker from node:worker_threads');
     }
     const threadId = worker.threadId;
@@ -610,7 +621,12 @@ export class SlabPool extends PoolCore {
   }
 
   private exhaustedError(size: number): PoolExhaustedError {
-    return new PoolExhaustedError(size, 1 << (this.minShift + this.classOf(size)), usedBytesOf(this.words, this.layout), this.layout.arenaBytes);
+    return new PoolExhaustedError(
+      size,
+      1 << (this.minShift + this.classOf(size)),
+      usedBytesOf(this.words, this.layout),
+      this.layout.arenaBytes,
+    );
   }
 
   private badIdError(id: unknown): SlabStateError {

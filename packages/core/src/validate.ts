@@ -4,6 +4,7 @@
  */
 import { describe } from './errors.js';
 import {
+  type ArenaLayout,
   GEN_SHIFT,
   H_SLAB_COUNT,
   ID_MASK,
@@ -12,7 +13,6 @@ import {
   SLAB_FREE,
   SLAB_LEASED,
   STATE_MASK,
-  type ArenaLayout,
   metaWord,
 } from './layout.js';
 

@@ -105,7 +105,11 @@ describe('acquireAsync(size, options)', () => {
   });
   const badOptions: Array<[string, unknown, RegExp]> = [
     ['options null', null, /options must be an object or undefined; received null/],
-    ['a negative timeoutMs', { timeoutMs: -1 }, /options\.timeoutMs must be a number of milliseconds from 0 to Infinity; received -1/],
+    [
+      'a negative timeoutMs',
+      { timeoutMs: -1 },
+      /options\.timeoutMs must be a number of milliseconds from 0 to Infinity; received -1/,
+    ],
     ['a NaN timeoutMs', { timeoutMs: NaN }, /options\.timeoutMs must be .*received NaN/],
     ['a string timeoutMs', { timeoutMs: '10' }, /options\.timeoutMs must be a number; received "10"/],
     ['a signal that is not an AbortSignal', { signal: { aborted: false } }, /options\.signal must be an AbortSignal/],
@@ -155,16 +159,30 @@ describe('SlabPool.attach(handle)', () => {
     ['undefined', undefined, /handle must be a pool handle/],
     ['a number', 7, /handle must be a pool handle/],
     ['a plain SharedArrayBuffer', arena, /handle must be a pool handle/],
-    ['a handle over an ArrayBuffer', { kind: 'zeropool', layoutVersion: 2, buffer: new ArrayBuffer(4096) }, /handle must be a pool handle/],
-    ['a handle of another layout version', { ...pool.handle, layoutVersion: 99 }, /handle\.layoutVersion must be layout version 2.*received 99/],
-    ['a buffer without the magic number', { ...pool.handle, buffer: new SharedArrayBuffer(1 << 20) }, /without the pool magic number/],
+    [
+      'a handle over an ArrayBuffer',
+      { kind: 'zeropool', layoutVersion: 2, buffer: new ArrayBuffer(4096) },
+      /handle must be a pool handle/,
+    ],
+    [
+      'a handle of another layout version',
+      { ...pool.handle, layoutVersion: 99 },
+      /handle\.layoutVersion must be layout version 2.*received 99/,
+    ],
+    [
+      'a buffer without the magic number',
+      { ...pool.handle, buffer: new SharedArrayBuffer(1 << 20) },
+      /without the pool magic number/,
+    ],
     ['a buffer too small for a header', { ...pool.handle, buffer: new SharedArrayBuffer(16) }, /too small to hold a header/],
     ['a truncated arena', { ...pool.handle, buffer: copyOf(1 << 20) }, /truncated or altered/],
     ['an arena written by another layout version', { ...pool.handle, buffer: otherVersion }, /an arena of layout version 99/],
   ];
   it('refuses a bad leakDetection option', () => {
     const before = pool.stats();
-    expect(() => SlabPool.attach(pool.handle, { leakDetection: 'loud' as never })).toThrow(/options\.leakDetection must be one of/);
+    expect(() => SlabPool.attach(pool.handle, { leakDetection: 'loud' as never })).toThrow(
+      /options\.leakDetection must be one of/,
+    );
     expect(pool.stats()).toEqual(before); // no thread slot taken
   });
 

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
 import { SlabPool } from '../src/index.js';
 import { prng, runWorker, testSeed } from './helpers.js';
 
@@ -21,7 +21,12 @@ describe('many threads', () => {
         }
       }
       const runs = ports.map((peers, index) =>
-        runWorker<Record<string, number>>('stress-worker.ts', { handle: pool.handle, seed, index, durationMs: STRESS_MS, maxSlabSize, peers }, STRESS_MS + 60_000, peers),
+        runWorker<Record<string, number>>(
+          'stress-worker.ts',
+          { handle: pool.handle, seed, index, durationMs: STRESS_MS, maxSlabSize, peers },
+          STRESS_MS + 60_000,
+          peers,
+        ),
       );
       const results = await Promise.all(runs.map((run) => run.done));
       const total = (key: string) => results.reduce((n, r) => n + r[key], 0);
@@ -37,7 +42,10 @@ describe('many threads', () => {
       expect(total('acquired'), `seed ${seed}`).toBeGreaterThan(10_000);
       expect(total('sent'), `seed ${seed}`).toBe(total('received'));
       expect(total('sent'), `seed ${seed}`).toBeGreaterThan(1000);
-      expect(stats.classes.every((c) => c.slabs > 0), `seed ${seed}: every class carved`).toBe(true);
+      expect(
+        stats.classes.every((c) => c.slabs > 0),
+        `seed ${seed}: every class carved`,
+      ).toBe(true);
       // Nothing lost: every slab is free in a shard, none cached or leased.
       for (const c of stats.classes) {
         expect({ slabSize: c.slabSize, cached: c.cached, leased: c.leased, free: c.free }, `seed ${seed}`).toEqual({

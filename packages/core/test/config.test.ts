@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import { availableParallelism } from 'node:os';
+import { describe, expect, it } from 'vitest';
 import { PARALLELISM_ENV, defaultsFor, detectParallelism, resolveConfig } from '../src/config.js';
 
 describe('defaultsFor', () => {
@@ -43,7 +43,9 @@ describe('detectParallelism', () => {
 
   it.each(['0', '-2', '1.5', 'many', '99999'])('rejects ZEROPOOL_PARALLELISM=%s naming the variable', (value) => {
     expect(() => detectParallelism({ [PARALLELISM_ENV]: value })).toThrow(
-      new RegExp(`environment variable ${PARALLELISM_ENV} must be an integer from 1 to 4096; received "${value.replace('.', '\\.')}"`),
+      new RegExp(
+        `environment variable ${PARALLELISM_ENV} must be an integer from 1 to 4096; received "${value.replace('.', '\\.')}"`,
+      ),
     );
   });
 });
@@ -72,19 +74,64 @@ describe('resolveConfig', () => {
   const bad: Array<[string, Record<string, unknown>, RegExp, typeof TypeError | typeof RangeError]> = [
     ['options not an object', { options: 5 }, /options must be an object or undefined; received 5/, TypeError],
     ['arenaBytes a string', { arenaBytes: '1mb' }, /options\.arenaBytes must be a number; received "1mb"/, TypeError],
-    ['arenaBytes negative', { arenaBytes: -1 }, /options\.arenaBytes must be an integer from 1 to 4294963200; received -1/, RangeError],
+    [
+      'arenaBytes negative',
+      { arenaBytes: -1 },
+      /options\.arenaBytes must be an integer from 1 to 4294963200; received -1/,
+      RangeError,
+    ],
     ['arenaBytes NaN', { arenaBytes: NaN }, /options\.arenaBytes must be an integer .*received NaN/, RangeError],
-    ['arenaBytes too small', { arenaBytes: 65536 }, /options\.arenaBytes must be at least \d+ bytes .*one 1048576-byte page; received 65536/, RangeError],
-    ['arenaBytes over 4 GiB', { arenaBytes: 2 ** 33 }, /options\.arenaBytes must be an integer from 1 to 4294963200; received 8589934592/, RangeError],
-    ['minSlabSize not a power of two', { minSlabSize: 100 }, /options\.minSlabSize must be a power of two from 64 to 1073741824; received 100/, RangeError],
-    ['minSlabSize below 64', { minSlabSize: 32 }, /options\.minSlabSize must be an integer from 64 to 1073741824, a power of two; received 32/, RangeError],
-    ['maxSlabSize below minSlabSize', { minSlabSize: 4096, maxSlabSize: 1024 }, /options\.maxSlabSize must be an integer from 4096 to 1073741824, a power of two; received 1024/, RangeError],
+    [
+      'arenaBytes too small',
+      { arenaBytes: 65536 },
+      /options\.arenaBytes must be at least \d+ bytes .*one 1048576-byte page; received 65536/,
+      RangeError,
+    ],
+    [
+      'arenaBytes over 4 GiB',
+      { arenaBytes: 2 ** 33 },
+      /options\.arenaBytes must be an integer from 1 to 4294963200; received 8589934592/,
+      RangeError,
+    ],
+    [
+      'minSlabSize not a power of two',
+      { minSlabSize: 100 },
+      /options\.minSlabSize must be a power of two from 64 to 1073741824; received 100/,
+      RangeError,
+    ],
+    [
+      'minSlabSize below 64',
+      { minSlabSize: 32 },
+      /options\.minSlabSize must be an integer from 64 to 1073741824, a power of two; received 32/,
+      RangeError,
+    ],
+    [
+      'maxSlabSize below minSlabSize',
+      { minSlabSize: 4096, maxSlabSize: 1024 },
+      /options\.maxSlabSize must be an integer from 4096 to 1073741824, a power of two; received 1024/,
+      RangeError,
+    ],
     ['shards not a power of two', { shards: 3 }, /options\.shards must be a power of two from 1 to 512; received 3/, RangeError],
     ['shards zero', { shards: 0 }, /options\.shards must be an integer from 1 to 512, a power of two; received 0/, RangeError],
-    ['cacheSize fractional', { cacheSize: 2.5 }, /options\.cacheSize must be an integer from 1 to 65536; received 2\.5/, RangeError],
+    [
+      'cacheSize fractional',
+      { cacheSize: 2.5 },
+      /options\.cacheSize must be an integer from 1 to 65536; received 2\.5/,
+      RangeError,
+    ],
     ['cacheBytes zero', { cacheBytes: 0 }, /options\.cacheBytes must be an integer from 1 to 2147483647; received 0/, RangeError],
-    ['maxThreads over 1023', { maxThreads: 5000 }, /options\.maxThreads must be an integer from 1 to 1023; received 5000/, RangeError],
-    ['parallelism Infinity', { parallelism: Infinity }, /options\.parallelism must be an integer from 1 to 4096; received Infinity/, RangeError],
+    [
+      'maxThreads over 1023',
+      { maxThreads: 5000 },
+      /options\.maxThreads must be an integer from 1 to 1023; received 5000/,
+      RangeError,
+    ],
+    [
+      'parallelism Infinity',
+      { parallelism: Infinity },
+      /options\.parallelism must be an integer from 1 to 4096; received Infinity/,
+      RangeError,
+    ],
   ];
   it.each(bad)('rejects %s with a message naming the option, the value and the range', (_, options, message, type) => {
     const input = 'options' in options ? (options.options as never) : (options as never);

@@ -4,12 +4,11 @@
 // everything the victim held, broken its locks, and kept every survivor's slabs intact: a
 // "scribbler" then fills every slab it can get, survivors check their tokens, finish, and at the
 // end of the round free + cached + leased equals the total with nothing leased or cached.
+
+import { MessageChannel, type MessagePort, Worker as NodeWorker, type Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import { type ReclaimReport, SlabPool } from '../src/index.js';
-import { prng, testSeed } from './helpers.js';
-import { Worker as NodeWorker } from 'node:worker_threads';
-import { fixture } from './helpers.js';
+import { fixture, prng, testSeed } from './helpers.js';
 
 const ROUNDS = Number(process.env.ZEROPOOL_FAULT_ROUNDS ?? 50);
 const WORKERS = 3;
@@ -119,7 +118,10 @@ describe('fault injection', () => {
         expect(pool.audit(), `seed ${seed} round ${round}`).toEqual([]);
         const stats = pool.stats();
         for (const c of stats.classes) {
-          expect({ slabSize: c.slabSize, leased: c.leased, cached: c.cached, free: c.free }, `seed ${seed} round ${round}`).toEqual({
+          expect(
+            { slabSize: c.slabSize, leased: c.leased, cached: c.cached, free: c.free },
+            `seed ${seed} round ${round}`,
+          ).toEqual({
             slabSize: c.slabSize,
             leased: 0,
             cached: 0,
@@ -128,7 +130,8 @@ describe('fault injection', () => {
         }
         expect(stats.threads, `seed ${seed} round ${round}: every slot freed`).toBe(1);
         totals.rounds++;
-        if (process.env.ZEROPOOL_FAULT_VERBOSE) console.log(`round ${round}: victim ${victim}${inLock ? ' (in lock)' : ''}`, reports[0]);
+        if (process.env.ZEROPOOL_FAULT_VERBOSE)
+          console.log(`round ${round}: victim ${victim}${inLock ? ' (in lock)' : ''}`, reports[0]);
       }
       console.log(
         `fault injection (seed ${seed}): ${totals.rounds} rounds, ${totals.inLock} victims killed inside a lock, ` +
@@ -137,7 +140,11 @@ describe('fault injection', () => {
       expect(totals.inLock).toBeGreaterThan(ROUNDS / 6);
       expect(totals.reclaimedLeased).toBeGreaterThan(0);
     } catch (error) {
-      if (lastErrors.length > 0) console.error('worker errors:', lastErrors.map((e) => e.message));
+      if (lastErrors.length > 0)
+        console.error(
+          'worker errors:',
+          lastErrors.map((e) => e.message),
+        );
       console.error(`fault injection failed with seed ${seed} (rerun: ZEROPOOL_SEED=${seed} pnpm test)`);
       throw error;
     }

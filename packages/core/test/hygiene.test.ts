@@ -68,7 +68,9 @@ describe('debug mode', () => {
       process.env.ZEROPOOL_DEBUG = '1';
       expect(new SlabPool(options).config.debug).toBe(true);
       process.env.ZEROPOOL_DEBUG = 'yes please';
-      expect(() => new SlabPool(options)).toThrow(/environment variable ZEROPOOL_DEBUG must be 1, true, 0, false or empty; received "yes please"/);
+      expect(() => new SlabPool(options)).toThrow(
+        /environment variable ZEROPOOL_DEBUG must be 1, true, 0, false or empty; received "yes please"/,
+      );
       process.env.ZEROPOOL_DEBUG = '0';
       expect(new SlabPool(options).config.debug).toBe(false);
     } finally {

@@ -16,7 +16,9 @@ describe('lock', () => {
     const buffer = new SharedArrayBuffer(4096);
     const words = new Int32Array(buffer);
     const rounds = 20_000;
-    const workers = Array.from({ length: 4 }, (_, slot) => runWorker<{ contended: number }>('lock-worker.ts', { buffer, slot, rounds, start: 0 }));
+    const workers = Array.from({ length: 4 }, (_, slot) =>
+      runWorker<{ contended: number }>('lock-worker.ts', { buffer, slot, rounds, start: 0 }),
+    );
     while (Atomics.load(words, 65) < 4) await new Promise((r) => setTimeout(r, 5));
     Atomics.store(words, 64, 1);
     Atomics.notify(words, 64);

@@ -3,8 +3,7 @@
 // the ids currently leased). After every step the pool's state, stats() and audit() must agree
 // with the model. fast-check prints the seed and the shrunk failing sequence if one fails.
 import fc from 'fast-check';
-import { describe, it } from 'vitest';
-import { expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Lease, SlabPool, SlabStateError } from '../src/index.js';
 
 const MAX = 64 * 1024;
@@ -38,7 +37,8 @@ function agree(model: Model, real: Real): void {
   executed++;
   const stats = real.pool.stats();
   const leasedByClass = new Map<number, number>();
-  for (const { size } of model.leased.values()) leasedByClass.set(capacityOf(size), (leasedByClass.get(capacityOf(size)) ?? 0) + 1);
+  for (const { size } of model.leased.values())
+    leasedByClass.set(capacityOf(size), (leasedByClass.get(capacityOf(size)) ?? 0) + 1);
   for (const c of stats.classes) {
     expect(c.leased).toBe(leasedByClass.get(c.slabSize) ?? 0);
     expect(c.free + c.cached + c.leased).toBe(c.slabs);
@@ -49,12 +49,23 @@ function agree(model: Model, real: Real): void {
 }
 
 class Acquire implements fc.Command<Model, Real> {
-  constructor(readonly size: number, readonly viaGet: boolean) {}
+  constructor(
+    readonly size: number,
+    readonly viaGet: boolean,
+  ) {}
   check = () => true;
   run(model: Model, real: Real): void {
-    const id = this.viaGet ? (() => { try { return real.pool.get(this.size); } catch { return undefined; } })() : real.pool.tryAcquire(this.size);
+    const id = this.viaGet
+      ? (() => {
+          try {
+            return real.pool.get(this.size);
+          } catch {
+            return undefined;
+          }
+        })()
+      : real.pool.tryAcquire(this.size);
     const lease = typeof id === 'object' ? id : undefined;
-    const value = lease ? lease.id : (id as number | undefined) ?? -1;
+    const value = lease ? lease.id : ((id as number | undefined) ?? -1);
     if (value === -1) {
       // Exhaustion is allowed only if the class has nothing free or cached and no page fits.
       const stats = real.pool.stats();

@@ -28,9 +28,11 @@ describe('acquire', () => {
     const pool = small();
     const ids = Array.from({ length: 200 }, (_, i) => pool.acquire(i % 2 ? 100 : 3000));
     expect(new Set(ids).size).toBe(ids.length);
-    ids.forEach((id, i) => pool.bytes(id).fill(i & 0xff));
-    ids.forEach((id, i) => expect(pool.bytes(id).every((b) => b === (i & 0xff))).toBe(true));
-    const ranges = ids.map((id) => [pool.bytes(id).byteOffset, pool.bytes(id).byteOffset + pool.capacity(id)]).sort((a, b) => a[0] - b[0]);
+    for (const [i, id] of ids.entries()) pool.bytes(id).fill(i & 0xff);
+    for (const [i, id] of ids.entries()) expect(pool.bytes(id).every((b) => b === (i & 0xff))).toBe(true);
+    const ranges = ids
+      .map((id) => [pool.bytes(id).byteOffset, pool.bytes(id).byteOffset + pool.capacity(id)])
+      .sort((a, b) => a[0] - b[0]);
     for (let i = 1; i < ranges.length; i++) expect(ranges[i][0]).toBeGreaterThanOrEqual(ranges[i - 1][1]);
   });
 
@@ -223,7 +225,13 @@ describe('stats', () => {
     expect(stats.metadataBytes).toBe(12 * (MiB / 4096));
     expect(stats.usedBytes).toBe(stats.overheadBytes + MiB + stats.metadataBytes);
     expect(stats.threads).toBe(1);
-    expect(stats.classes.find((c) => c.slabSize === 4096)).toEqual({ slabSize: 4096, slabs: 256, free: 240, cached: 15, leased: 1 });
+    expect(stats.classes.find((c) => c.slabSize === 4096)).toEqual({
+      slabSize: 4096,
+      slabs: 256,
+      free: 240,
+      cached: 15,
+      leased: 1,
+    });
     pool.release(id);
   });
 });

@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
 import { configTable, replaceTable } from '../../../scripts/config-table.mjs';
 
 const root = (path: string) => fileURLToPath(new URL(`../../../${path}`, import.meta.url));

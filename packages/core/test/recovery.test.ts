@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import { Worker, threadId } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
 import { ReclaimLiveThreadError, SlabPool, SlabStateError } from '../src/index.js';
 import { fixture } from './helpers.js';
 
@@ -22,7 +22,15 @@ async function startHolder(
 ): Promise<Started> {
   const flag = new SharedArrayBuffer(8);
   const worker = new Worker(fixture('holder-worker.ts'), {
-    workerData: { handle: pool.handle, leased: opts.leased ?? 5, cached: opts.cached ?? 3, size: SIZE, send: opts.send ?? 0, mode, flag },
+    workerData: {
+      handle: pool.handle,
+      leased: opts.leased ?? 5,
+      cached: opts.cached ?? 3,
+      size: SIZE,
+      send: opts.send ?? 0,
+      mode,
+      flag,
+    },
     resourceLimits: opts.resourceLimits as never,
     stderr: true,
   });
@@ -65,7 +73,9 @@ describe('reclaim', () => {
 
   it('returns the slabs of a worker that ran out of memory under resourceLimits', async () => {
     const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2 });
-    const { tid, exited } = await startHolder(pool, 'oom', { resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 8 } });
+    const { tid, exited } = await startHolder(pool, 'oom', {
+      resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 8 },
+    });
     expect(await exited).not.toBe(0);
     expect(pool.reclaim(tid).leased).toBe(5);
     expectAllFree(pool);
@@ -109,7 +119,12 @@ describe('reclaim', () => {
     await exited;
     expect(pool.reclaim(tid).leased).toBe(3);
     // The adopted slab is still ours, intact; the merely sent one was taken back.
-    expect(pool.bytes(sent[0]).subarray(0, SIZE).every((b) => b === 1)).toBe(true);
+    expect(
+      pool
+        .bytes(sent[0])
+        .subarray(0, SIZE)
+        .every((b) => b === 1),
+    ).toBe(true);
     pool.release(sent[0]);
     expect(() => pool.release(sent[1])).toThrow(SlabStateError);
     expectAllFree(pool);
@@ -143,7 +158,9 @@ describe('watch', () => {
     const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2 });
     const reports: unknown[] = [];
     // Watch from the start: a worker that exits at once has no thread id left to watch by.
-    const { worker, exited } = await startHolder(pool, mode, { onCreate: (w) => pool.watch(w, (report) => reports.push(report)) });
+    const { worker, exited } = await startHolder(pool, mode, {
+      onCreate: (w) => pool.watch(w, (report) => reports.push(report)),
+    });
     if (mode === 'hang') await worker.terminate();
     await exited;
     await new Promise((r) => setImmediate(r));
