@@ -1,0 +1,168 @@
+/**
+ * The main-thread half of `@zeropool/piscina`: a Piscina whose workers can all reach one slab
+ * pool, and which returns the slabs of any worker that exits — crash, `terminate()`, idle timeout,
+ * out of memory — to the pool.
+ *
+ * Ownership rule for ids crossing a task boundary: whoever holds an id may read and write its
+ * bytes and must release it exactly once. Handing an id to another thread hands over that duty.
+ * - Main fills, worker releases: the main thread acquires and fills a slab and runs a task that
+ *   carries the id (`runWithSlabs`); the worker takes it with `takeSlab(id)` (which adopts it, so
+ *   the slab comes back if that worker dies) and releases it. If the task fails before the worker
+ *   adopted the id, `runWithSlabs` releases it here.
+ * - Worker fills, main receives: the worker acquires with `lendSlab(size)`, fills it and returns
+ *   the id in its result; the main thread calls `receive(id)` at once (which adopts it), reads,
+ *   and releases it.
+ */
+import { type Worker, threadId } from 'node:worker_threads';
+import { type ReclaimReport, SlabPool, type SlabPoolOptions, SlabStateError } from '@zeropool/core';
+import { Piscina } from 'piscina';
+import { HANDLE_KEY } from './common.js';
+
+type PiscinaOptions = NonNullable<ConstructorParameters<typeof Piscina>[0]>;
+type RunOptions = NonNullable<Parameters<Piscina['run']>[1]>;
+
+/** Options for {@link SlabPiscina}: piscina's own options, plus the pool. */
+export interface SlabPiscinaOptions extends PiscinaOptions {
+  /**
+   * The pool the workers share: an existing `SlabPool` (this thread's object), or options to
+   * create one.
+   * @default a new `SlabPool` with default options
+   */
+  pool?: SlabPool | SlabPoolOptions;
+}
+
+/**
+ * A Piscina whose workers share a slab pool. Emits `'reclaim'` with a `ReclaimReport` each time the
+ * slabs of an exited worker are returned.
+ * @example
+ * ```ts
+ * const piscina = new SlabPiscina({ filename: new URL('./task.mjs', import.meta.url).href });
+ * const id = piscina.pool.acquire(data.length);
+ * piscina.pool.bytes(id).set(data);
+ * const digest = await piscina.runWithSlabs({ id, length: data.length }, [id]);
+ * ```
+ */
+export class SlabPiscina<T = unknown, R = unknown> extends Piscina<T, R> {
+  /** The pool, attached to the thread that created this Piscina. */
+  readonly pool: SlabPool;
+  private readonly created: Map<number, Worker>;
+  private readonly onWorker: (worker: Worker) => void;
+
+  /**
+   * @throws {TypeError} `options.workerData` is neither undefined nor a plain object (the pool
+   *   handle is merged into it as a property), or `options.pool` is invalid.
+   */
+  constructor(options: SlabPiscinaOptions = {}) {
+    const { pool: poolOption, workerData, ...piscinaOptions } = options;
+    if (workerData !== undefined && (workerData === null || typeof workerData !== 'object' || Array.isArray(workerData))) {
+      throw new TypeError(
+        `options.workerData must be a plain object or undefined, so the pool handle can be merged into it; received ${Array.isArray(workerData) ? 'an array' : typeof workerData}`,
+      );
+    }
+    const pool = poolOption instanceof SlabPool ? poolOption : new SlabPool(poolOption);
+    // piscina does not hand out its Worker objects (its 'workerCreate' event carries an id only,
+    // which reads -1 after a crash). Node's process-wide 'worker' event does. The two events come
+    // in either order (piscina announces its first workers in a microtask, Node emits 'worker'
+    // later), so whichever arrives second starts the watch.
+    const created = new Map<number, Worker>();
+    const announced = new Set<number>();
+    const watch = (worker: Worker): void => {
+      // Exactly once per worker, on its own 'exit', however it ends.
+      pool.watch(worker, (report) => this.emit('reclaim', report));
+    };
+    const onWorker = (worker: Worker): void => {
+      const id = worker.threadId;
+      if (announced.delete(id)) return watch(worker);
+      created.set(id, worker);
+      worker.once('exit', () => created.delete(id));
+    };
+    process.on('worker', onWorker);
+    super({ ...piscinaOptions, workerData: { ...(workerData as object | undefined), [HANDLE_KEY]: pool.handle } });
+    this.pool = pool;
+    this.created = created;
+    this.onWorker = onWorker;
+    this.on('workerCreate', (info: { id: number }) => {
+      const worker = created.get(info.id);
+      if (worker === undefined) {
+        announced.add(info.id);
+        return;
+      }
+      created.delete(info.id);
+      watch(worker);
+    });
+  }
+
+  /**
+   * Runs a task that carries slab ids the worker will take over (main fills, worker releases). If
+   * the task fails while an id still names this thread as holder (the worker never took it), the
+   * id is released here, so a crashed task loses no slab.
+   * @throws whatever the task throws or rejects with (piscina's errors, the worker's errors).
+   * @example
+   * ```ts
+   * const id = piscina.pool.acquire(chunk.length);
+   * piscina.pool.bytes(id).set(chunk);
+   * const digest = await piscina.runWithSlabs({ id, length: chunk.length }, [id]);
+   * ```
+   */
+  async runWithSlabs(task: T, ids: readonly number[], options?: RunOptions): Promise<R> {
+    try {
+      return await this.run(task, options);
+    } catch (error) {
+      for (const id of ids) {
+        try {
+          if (this.pool.holderOf(id) === threadId) this.pool.release(id);
+        } catch (stale) {
+          // Released by the worker, or taken back by reclaim when the worker died: not ours.
+          if (!(stale instanceof SlabStateError)) throw stale;
+        }
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Takes over a slab id a worker returned (worker fills, main receives): records this thread as
+   * its holder and returns a view of its first `length` bytes. Call it as soon as the result
+   * arrives; release the id when done.
+   * @throws {SlabStateError} `id` is not an acquired slab (for example, the worker released it).
+   * @example
+   * ```ts
+   * const { id, length } = await piscina.run({ size: 4096 });
+   * const bytes = piscina.receive(id, length);
+   * consume(bytes);
+   * piscina.pool.release(id);
+   * ```
+   */
+  receive(id: number, length?: number): Uint8Array {
+    this.pool.adopt(id);
+    const view = this.pool.bytes(id);
+    return length === undefined ? view : view.subarray(0, length);
+  }
+
+  /**
+   * Closes the Piscina (see piscina's `close`). Workers that exit afterwards are still reclaimed.
+   * @example
+   * ```ts
+   * await piscina.close();
+   * ```
+   */
+  override async close(options?: Parameters<Piscina['close']>[0]): Promise<void> {
+    process.off('worker', this.onWorker);
+    await super.close(options);
+  }
+
+  /**
+   * Destroys the Piscina (see piscina's `destroy`); its workers' slabs are reclaimed as they exit.
+   * @example
+   * ```ts
+   * await piscina.destroy();
+   * ```
+   */
+  override async destroy(): Promise<void> {
+    process.off('worker', this.onWorker);
+    await super.destroy();
+  }
+}
+
+export type { ReclaimReport };
+export { HANDLE_KEY };

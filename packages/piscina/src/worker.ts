@@ -1,0 +1,99 @@
+/**
+ * The worker half of `@zeropool/piscina`: inside a task, `getPool()` is the pool the main thread
+ * shares (attached on first use, then cached for the life of the thread, so only the first task
+ * pays for it), and two helpers make the ownership rule one line each (see the package's index).
+ *
+ * Nothing here needs a timer: piscina freezes a worker's event loop between tasks, and slabs come
+ * back either through releases or, when the worker exits, through the main thread's reclaim.
+ */
+import { workerData } from 'node:worker_threads';
+import { type Lease, type PoolHandle, SlabPool } from '@zeropool/core';
+import { HANDLE_KEY } from './common.js';
+
+let attached: SlabPool | undefined;
+
+/**
+ * The shared pool, attached to this worker thread on the first call and cached after.
+ * @throws {TypeError} this thread was not started by a `SlabPiscina` (no pool handle in its workerData).
+ * @example
+ * ```ts
+ * import { getPool } from '@zeropool/piscina/worker';
+ * export default ({ id, length }) => hash(getPool().bytes(id).subarray(0, length));
+ * ```
+ */
+export function getPool(): SlabPool {
+  if (attached !== undefined) return attached;
+  const handle = (workerData as Record<string, unknown> | undefined)?.[HANDLE_KEY];
+  if (handle === undefined) {
+    throw new TypeError("getPool() needs a worker started by SlabPiscina: this thread's workerData carries no pool handle");
+  }
+  attached = SlabPool.attach(handle as PoolHandle);
+  return attached;
+}
+
+/**
+ * Takes over a slab the main thread sent (main fills, worker releases): records this worker as its
+ * holder, so the slab comes back if this worker dies, and returns a lease over its first `length`
+ * bytes (the whole slab if omitted). Release it, or declare it with `using`.
+ * @throws {SlabStateError} `id` is not an acquired slab of the pool.
+ * @example
+ * ```ts
+ * export default ({ id, length }) => {
+ *   const slab = takeSlab(id, length); // or `using slab = …` where the syntax is available
+ *   try {
+ *     return createHash('sha256').update(slab.bytes).digest('hex');
+ *   } finally {
+ *     slab.release();
+ *   }
+ * };
+ * ```
+ */
+export function takeSlab(id: number, length?: number): Lease {
+  const pool = getPool();
+  pool.adopt(id);
+  const view = pool.bytes(id);
+  return new TakenSlab(pool, id, length === undefined ? view : view.subarray(0, length));
+}
+
+/**
+ * Acquires a slab for a result (worker fills, main receives): fill `bytes`, return `id` in the
+ * task's result, and do not touch the slab after; the main thread calls `receive(id)`.
+ * @throws {PoolExhaustedError} the pool has no slab of that size left.
+ * @example
+ * ```ts
+ * export default ({ size }) => {
+ *   const { id, bytes } = lendSlab(size);
+ *   bytes.fill(1);
+ *   return { id, length: size };
+ * };
+ * ```
+ */
+export function lendSlab(size: number): { id: number; bytes: Uint8Array } {
+  const pool = getPool();
+  const id = pool.acquire(size);
+  return { id, bytes: pool.bytes(id).subarray(0, size) };
+}
+
+class TakenSlab implements Lease {
+  readonly id: number;
+  readonly bytes: Uint8Array;
+  private readonly pool: SlabPool;
+  private released = false;
+
+  constructor(pool: SlabPool, id: number, bytes: Uint8Array) {
+    this.pool = pool;
+    this.id = id;
+    this.bytes = bytes;
+  }
+
+  release(): void {
+    this.pool.release(this.id);
+    this.released = true;
+  }
+
+  [Symbol.dispose](): void {
+    if (!this.released) this.release();
+  }
+}
+
+export { HANDLE_KEY };

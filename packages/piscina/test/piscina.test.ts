@@ -1,0 +1,130 @@
+import { createHash } from 'node:crypto';
+import { SlabPool } from '@zeropool/core';
+import { describe, expect, it } from 'vitest';
+import { type ReclaimReport, SlabPiscina } from '../src/index.js';
+
+const filename = new URL('./fixtures/task.mjs', import.meta.url).href;
+const MiB = 1 << 20;
+
+function allFree(pool: SlabPool): void {
+  pool.flush();
+  expect(pool.audit()).toEqual([]);
+  for (const c of pool.stats().classes) expect({ size: c.slabSize, free: c.free }).toEqual({ size: c.slabSize, free: c.slabs });
+}
+
+async function until(condition: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('SlabPiscina', () => {
+  it('round-trips ids through tasks with intact bytes, both directions', async () => {
+    const piscina = new SlabPiscina({ filename, pool: { arenaBytes: 32 * MiB, parallelism: 2 }, maxThreads: 2, minThreads: 2 });
+    try {
+      const tasks = Array.from({ length: 40 }, (_, i) => {
+        const length = 1000 + i * 3000;
+        const id = piscina.pool.acquire(length);
+        const bytes = piscina.pool.bytes(id).subarray(0, length);
+        for (let j = 0; j < length; j++) bytes[j] = (j * 31 + i) & 0xff;
+        const expected = createHash('sha256').update(bytes).digest('hex');
+        return piscina.runWithSlabs({ op: 'hash', id, length }, [id]).then((digest) => expect(digest).toBe(expected));
+      });
+      await Promise.all(tasks);
+      for (let seed = 0; seed < 10; seed++) {
+        const { id, length } = (await piscina.run({ op: 'fill', size: 5000, seed })) as { id: number; length: number };
+        const bytes = piscina.receive(id, length);
+        expect(bytes.length).toBe(5000);
+        expect(bytes.every((b, i) => b === ((i * 7 + seed) & 0xff))).toBe(true);
+        piscina.pool.release(id);
+      }
+    } finally {
+      await piscina.destroy();
+    }
+  });
+
+  it("keeps the user's own workerData beside the pool handle", async () => {
+    const piscina = new SlabPiscina({ filename, workerData: { user: 'mine' }, maxThreads: 1, pool: { arenaBytes: 8 * MiB } });
+    try {
+      expect(await piscina.run({ op: 'user-data' })).toMatchObject({ user: 'mine' });
+    } finally {
+      await piscina.destroy();
+    }
+  });
+
+  it('refuses workerData it cannot merge into, naming the option', () => {
+    expect(() => new SlabPiscina({ filename, workerData: 'text' })).toThrow(
+      /options\.workerData must be a plain object or undefined.*received string/,
+    );
+    expect(() => new SlabPiscina({ filename, workerData: [1] })).toThrow(/received an array/);
+  });
+
+  it.each(['exit', 'throw-async', 'hang'])('returns every slab of a worker that dies mid-task (%s)', async (how) => {
+    const pool = new SlabPool({ arenaBytes: 32 * MiB, parallelism: 2 });
+    const piscina = new SlabPiscina({ filename, pool, maxThreads: 2, minThreads: 1 });
+    const reports: ReclaimReport[] = [];
+    piscina.on('reclaim', (report: ReclaimReport) => reports.push(report));
+    try {
+      const length = 64 * 1024;
+      const id = pool.acquire(length);
+      const controller = new AbortController();
+      const task = piscina.runWithSlabs({ op: 'hold-and-crash', id, length, extra: 5, how }, [id], { signal: controller.signal });
+      if (how === 'hang') {
+        // A hung task: abort it, which makes piscina terminate its worker.
+        await until(() => pool.stats().classes.find((c) => c.slabSize === length)!.leased === 6);
+        controller.abort();
+      }
+      await expect(task).rejects.toBeTruthy();
+      await until(() => reports.length > 0);
+      expect(reports[0].leased).toBe(6); // the slab it took over and the five it acquired
+      allFree(pool);
+    } finally {
+      await piscina.destroy();
+    }
+  });
+
+  it('releases on the main thread an id whose task died before the worker took it', async () => {
+    const pool = new SlabPool({ arenaBytes: 8 * MiB, parallelism: 2 });
+    const piscina = new SlabPiscina({ filename, pool, maxThreads: 1 });
+    try {
+      const id = pool.acquire(4096);
+      await expect(piscina.runWithSlabs({ op: 'crash-before-take', id }, [id])).rejects.toBeTruthy();
+      expect(() => pool.bytes(id)).toThrow(/not an acquired slab/);
+      allFree(pool);
+    } finally {
+      await piscina.destroy();
+    }
+  });
+
+  it("gives a task that releases an id it does not own the core's SlabStateError, and corrupts nothing", async () => {
+    const pool = new SlabPool({ arenaBytes: 8 * MiB, parallelism: 2 });
+    const piscina = new SlabPiscina({ filename, pool, maxThreads: 1 });
+    try {
+      const id = pool.acquire(100);
+      pool.release(id);
+      await expect(piscina.run({ op: 'release-foreign', id })).rejects.toThrow(/is not an acquired slab of this pool/);
+      await expect(piscina.run({ op: 'release-foreign', id: 123456 })).rejects.toThrow(/is not an acquired slab of this pool/);
+      allFree(pool);
+    } finally {
+      await piscina.destroy();
+    }
+  });
+
+  it('returns the cached slabs of workers that exit by idle timeout', async () => {
+    const pool = new SlabPool({ arenaBytes: 8 * MiB, parallelism: 2 });
+    const piscina = new SlabPiscina({ filename, pool, minThreads: 0, maxThreads: 1, idleTimeout: 50 });
+    const reports: ReclaimReport[] = [];
+    piscina.on('reclaim', (report: ReclaimReport) => reports.push(report));
+    try {
+      await piscina.run({ op: 'warm', size: 4096 });
+      expect(pool.stats().classes.find((c) => c.slabSize === 4096)!.cached).toBeGreaterThan(0);
+      await until(() => reports.length > 0);
+      expect(reports[0].cached).toBeGreaterThan(0);
+      allFree(pool);
+    } finally {
+      await piscina.destroy();
+    }
+  });
+});
