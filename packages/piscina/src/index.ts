@@ -45,7 +45,6 @@ export interface SlabPiscinaOptions extends PiscinaOptions {
 export class SlabPiscina<T = unknown, R = unknown> extends Piscina<T, R> {
   /** The pool, attached to the thread that created this Piscina. */
   readonly pool: SlabPool;
-  private readonly created: Map<number, Worker>;
   private readonly onWorker: (worker: Worker) => void;
 
   /**
@@ -79,7 +78,6 @@ export class SlabPiscina<T = unknown, R = unknown> extends Piscina<T, R> {
     process.on('worker', onWorker);
     super({ ...piscinaOptions, workerData: { ...(workerData as object | undefined), [HANDLE_KEY]: pool.handle } });
     this.pool = pool;
-    this.created = created;
     this.onWorker = onWorker;
     this.on('workerCreate', (info: { id: number }) => {
       const worker = created.get(info.id);
