@@ -7,15 +7,21 @@
 // leak into it), and the report quotes the median of the rounds' medians and of their ratios.
 //
 //   node --expose-gc bench/core.bench.mjs           full run (5 rounds), recorded in bench/results/
-//   node --expose-gc bench/core.bench.mjs --quick   1 short round, for CI (checks it runs, not speed)
+//   node --expose-gc bench/core.bench.mjs --quick   1 short round in this process, for CI (checks
+//                                                   it runs, not speed; mitata's calibration skipped)
+//   --json <path>                                   write the record there instead (the suite runner
+//                                                   folds it into its results file)
+// A recorded file is never overwritten: a second full run on the same day gets a -2, -3... suffix.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, hostname, totalmem } from 'node:os';
-import { bench, do_not_optimize, run, summary } from 'mitata';
+import { fileURLToPath } from 'node:url';
 import { SlabPool } from '@zeropool/core';
+import { bench, do_not_optimize, run, summary } from 'mitata';
+import { measureCases, parseOptions } from './lib/harness.mjs';
 
 const quick = process.argv.includes('--quick');
+const jsonPath = parseOptions().json;
 const oneRound = process.argv.includes('--one-round');
 const rounds = quick ? 1 : 5;
 const SIZE = 64 * 1024;
@@ -28,31 +34,35 @@ const pool = new SlabPool({ arenaBytes: 64 * 1024 * 1024 });
 pool.release(pool.acquire(SIZE));
 
 let sink = 0;
+const poolCase = () => {
+  const id = pool.acquire(SIZE);
+  const view = pool.bytes(id);
+  view[0] = 1;
+  view[SIZE - 1] = 2;
+  sink += view[0] + view[SIZE - 1];
+  pool.release(id);
+};
+const allocCase = () => {
+  const view = Buffer.allocUnsafe(SIZE);
+  view[0] = 1;
+  view[SIZE - 1] = 2;
+  sink += view[0] + view[SIZE - 1];
+  do_not_optimize(view);
+};
+const sabCase = () => {
+  const view = new Uint8Array(new SharedArrayBuffer(SIZE));
+  view[0] = 1;
+  view[SIZE - 1] = 2;
+  sink += view[0] + view[SIZE - 1];
+  do_not_optimize(view);
+};
 // mitata forgets registered benchmarks after a run, so each round registers them again.
-const register = () => summary(() => {
-  bench(POOL, () => {
-    const id = pool.acquire(SIZE);
-    const view = pool.bytes(id);
-    view[0] = 1;
-    view[SIZE - 1] = 2;
-    sink += view[0] + view[SIZE - 1];
-    pool.release(id);
-  }).baseline(true);
-  bench(ALLOC, () => {
-    const view = Buffer.allocUnsafe(SIZE);
-    view[0] = 1;
-    view[SIZE - 1] = 2;
-    sink += view[0] + view[SIZE - 1];
-    do_not_optimize(view);
+const register = () =>
+  summary(() => {
+    bench(POOL, poolCase).baseline(true);
+    bench(ALLOC, allocCase);
+    bench(SAB, sabCase);
   });
-  bench(SAB, () => {
-    const view = new Uint8Array(new SharedArrayBuffer(SIZE));
-    view[0] = 1;
-    view[SIZE - 1] = 2;
-    sink += view[0] + view[SIZE - 1];
-    do_not_optimize(view);
-  });
-});
 
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -60,23 +70,53 @@ const median = (values) => {
 };
 if (oneRound) {
   register();
-  const results = await run({ ...(quick ? { min_cpu_time: 20e6, max_samples: 200 } : {}), print: () => {} });
+  const results = await run({ print: () => {} });
   const stats = (name) => results.benchmarks.find((b) => b.alias === name).runs[0].stats;
-  console.log(JSON.stringify({ pool: stats(POOL).p50, heap: stats(POOL).heap?.avg, alloc: stats(ALLOC).p50, sab: stats(SAB).p50, sink }));
+  console.log(
+    JSON.stringify({ pool: stats(POOL).p50, heap: stats(POOL).heap?.avg, alloc: stats(ALLOC).p50, sab: stats(SAB).p50, sink }),
+  );
   process.exit(0);
 }
 const perRound = [];
-for (let round = 1; round <= rounds; round++) {
+if (quick) {
+  // mitata's run() ignores measurement options and calibrates for about 4 s before it starts, so
+  // the quick round measures the three cases directly with a small budget (lib/harness.mjs).
+  const figures = await measureCases(
+    [
+      {
+        title: 'quick round (one process, small budget)',
+        cases: [
+          { name: POOL, baseline: true, fn: poolCase },
+          { name: ALLOC, fn: allocCase },
+          { name: SAB, fn: sabCase },
+        ],
+      },
+    ],
+    { options: { quick: true } },
+  );
+  perRound.push({
+    pool: figures[POOL].p50,
+    heap: figures[POOL].heap ?? undefined,
+    alloc: figures[ALLOC].p50,
+    sab: figures[SAB].p50,
+    sink,
+  });
+}
+for (let round = 1; round <= (quick ? 0 : rounds); round++) {
   process.stdout.write(`round ${round} of ${rounds} (a fresh process each) ... `);
   const args = ['--expose-gc', fileURLToPath(import.meta.url), '--one-round', ...(quick ? ['--quick'] : [])];
   const line = execFileSync(process.execPath, args, { encoding: 'utf8' }).trim().split('\n').pop();
   const result = JSON.parse(line);
   perRound.push(result);
-  console.log(`pool ${result.pool.toFixed(1)} ns, allocUnsafe ${result.alloc.toFixed(0)} ns, SharedArrayBuffer ${result.sab.toFixed(0)} ns`);
+  console.log(
+    `pool ${result.pool.toFixed(1)} ns, allocUnsafe ${result.alloc.toFixed(0)} ns, SharedArrayBuffer ${result.sab.toFixed(0)} ns`,
+  );
 }
 // The last round again in this process, printed in full, so mitata's own summary is on screen.
-register();
-await run(quick ? { min_cpu_time: 20e6, max_samples: 200 } : {});
+if (!quick) {
+  register();
+  await run();
+}
 const poolNs = median(perRound.map((r) => r.pool));
 const allocNs = median(perRound.map((r) => r.alloc));
 const sabNs = median(perRound.map((r) => r.sab));
@@ -94,34 +134,57 @@ const overheadPct = ((full.metadataBytes + full.overheadBytes) / full.arenaBytes
 
 const f = (x) => x.toFixed(1);
 console.log('');
-console.log(`machine: ${cpus()[0]?.model ?? 'unknown cpu'}, ${availableParallelism()} CPUs, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}${quick ? ' (quick run: figures are rough)' : ''}`);
+console.log(
+  `machine: ${cpus()[0]?.model ?? 'unknown cpu'}, ${availableParallelism()} CPUs, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}${quick ? ' (quick run: figures are rough)' : ''}`,
+);
 console.log(`medians of ${rounds} round(s); per-round pool medians: ${perRound.map((r) => f(r.pool)).join(', ')} ns`);
 console.log(`pool acquire+bytes+release 64 KiB: ${f(poolNs)} ns (goal <= 25 ns)`);
-console.log(`Buffer.allocUnsafe(65536): ${f(allocNs)} ns; pool is ${overAlloc.toFixed(0)}x faster (goal >= 50x; per round: ${perRound.map((r) => (r.alloc / r.pool).toFixed(0)).join(', ')})`);
+console.log(
+  `Buffer.allocUnsafe(65536): ${f(allocNs)} ns; pool is ${overAlloc.toFixed(0)}x faster (goal >= 50x; per round: ${perRound.map((r) => (r.alloc / r.pool).toFixed(0)).join(', ')})`,
+);
 console.log(`new SharedArrayBuffer(65536): ${f(sabNs)} ns; pool is ${overSab.toFixed(0)}x faster`);
-console.log(`pool heap per iteration (mitata): ${heap === undefined ? 'n/a (run with --expose-gc)' : `${heap.toFixed(1)} bytes`}`);
-console.log(`metadata + fixed overhead, 64 MiB arena of 4 KiB slabs (${held.length} slabs): ${overheadPct.toFixed(2)}% (goal <= 1%)`);
+console.log(
+  `pool heap per iteration (mitata): ${heap === undefined ? 'n/a (run with --expose-gc)' : `${heap.toFixed(1)} bytes`}`,
+);
+console.log(
+  `metadata + fixed overhead, 64 MiB arena of 4 KiB slabs (${held.length} slabs): ${overheadPct.toFixed(2)}% (goal <= 1%)`,
+);
 if (sink === -1) console.log(sink);
 
 // Full runs are recorded, so every figure quoted elsewhere can point at the run it came from.
-if (!quick) {
-  const machine = `${availableParallelism()}cpu-${hostname().replace(/[^a-z0-9-]/gi, '').slice(0, 24) || 'host'}`;
-  const name = `${new Date().toISOString().slice(0, 10)}-${machine}-core.json`;
-  mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+if (!quick || jsonPath) {
+  const machine = `${availableParallelism()}cpu-${
+    hostname()
+      .replace(/[^a-z0-9-]/gi, '')
+      .slice(0, 24) || 'host'
+  }`;
+  const stem = `${new Date().toISOString().slice(0, 10)}-${machine}-core`;
+  let name = `${stem}.json`;
+  for (let n = 2; !jsonPath && existsSync(new URL(`./results/${name}`, import.meta.url)); n++) name = `${stem}-${n}.json`;
   const round = (x) => Math.round(x * 100) / 100;
   const record = {
     benchmark: 'bench/core.bench.mjs',
+    quick,
     date: new Date().toISOString(),
     node: process.version,
     cpu: cpus()[0]?.model,
     cores: availableParallelism(),
     rounds,
-    medianNs: { poolAcquireBytesRelease64KiB: round(poolNs), bufferAllocUnsafe64KiB: round(allocNs), newSharedArrayBuffer64KiB: round(sabNs) },
+    medianNs: {
+      poolAcquireBytesRelease64KiB: round(poolNs),
+      bufferAllocUnsafe64KiB: round(allocNs),
+      newSharedArrayBuffer64KiB: round(sabNs),
+    },
     speedup: { overAllocUnsafe: round(overAlloc), overSharedArrayBuffer: round(overSab) },
     poolHeapBytesPerIteration: heap === undefined ? null : round(heap),
     overheadPercent4KiBSlabs: round(overheadPct),
     perRound: perRound.map((r) => ({ pool: round(r.pool), alloc: round(r.alloc), sab: round(r.sab) })),
   };
-  writeFileSync(new URL(`./results/${name}`, import.meta.url), `${JSON.stringify(record, null, 2)}\n`);
-  console.log(`recorded in bench/results/${name}`);
+  if (jsonPath) {
+    writeFileSync(jsonPath, `${JSON.stringify(record, null, 2)}\n`);
+  } else {
+    mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+    writeFileSync(new URL(`./results/${name}`, import.meta.url), `${JSON.stringify(record, null, 2)}\n`);
+    console.log(`recorded in bench/results/${name}`);
+  }
 }

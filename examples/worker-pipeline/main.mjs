@@ -48,11 +48,13 @@ let waits = 0;
 let maxLeased = 0;
 for (let position = 0; position < size; position += CHUNK) {
   const length = Math.min(CHUNK, size - position);
-  let id = pool.tryAcquire(length);
+  // Always a full chunk's slab, also for the short last chunk: memory carved into one size class
+  // stays in it, so every chunk draws on the same class.
+  let id = pool.tryAcquire(CHUNK);
   if (id === -1) {
     // Every slab is somewhere in the pipeline: wait for the sink to release one.
     waits++;
-    id = await pool.acquireAsync(length);
+    id = await pool.acquireAsync(CHUNK);
   }
   readSync(fd, pool.bytes(id), 0, length, position);
   toXor.port1.postMessage({ id, length });

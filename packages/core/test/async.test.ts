@@ -98,6 +98,13 @@ describe('acquireAsync', () => {
     for (const c of pool.stats().classes) expect(c.free).toBe(c.slabs);
   });
 
+  it('rejects at once with PoolExhaustedError for a class that has no slab and no room to get one', async () => {
+    const pool = tinyPool();
+    const held = exhaust(pool); // every page is carved into the 1 MiB class
+    await expect(pool.acquireAsync(64, { timeoutMs: 10_000 })).rejects.toMatchObject({ code: 'ERR_POOL_EXHAUSTED' });
+    for (const id of held) pool.release(id);
+  });
+
   it('hands reserved slabs back to the shards when the last waiter leaves', async () => {
     const pool = tinyPool();
     const held = exhaust(pool);

@@ -71,7 +71,10 @@ export class SlabPiscina<T = unknown, R = unknown> extends Piscina<T, R> {
     };
     const onWorker = (worker: Worker): void => {
       const id = worker.threadId;
-      if (announced.delete(id)) return watch(worker);
+      if (announced.delete(id)) {
+        watch(worker);
+        return;
+      }
       created.set(id, worker);
       worker.once('exit', () => created.delete(id));
     };

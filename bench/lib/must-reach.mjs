@@ -1,0 +1,76 @@
+// The issue's "Must reach" figures, checked against one results file. Each entry says the goal,
+// the figure measured, where it comes from and whether it was met; nothing is rounded in the
+// pool's favour.
+
+const fmt = (x, digits = 2) => (Number.isFinite(x) ? Number(x.toFixed(digits)) : null);
+
+export function mustReach(results) {
+  const parts = results.parts ?? {};
+  const out = [];
+  const single = parts['single-thread'];
+  const at = (size) => single?.sizes?.find((s) => s.size === size);
+  const s64k = at(64 * 1024);
+  if (s64k) {
+    out.push({
+      goal: 'cache-hit acquire+release >= 50x faster than Buffer.allocUnsafe at 64 KiB',
+      measured: fmt(s64k.poolIsFaster.allocUnsafe, 1),
+      unit: 'x',
+      met: s64k.poolIsFaster.allocUnsafe >= 50,
+      where: `single-thread part, median of ${single.rounds} round(s)`,
+    });
+    out.push({
+      goal: 'cache-hit acquire+release >= 1000x faster than new SharedArrayBuffer at 64 KiB',
+      measured: fmt(s64k.poolIsFaster.sab, 0),
+      unit: 'x',
+      met: s64k.poolIsFaster.sab >= 1000,
+      where: `single-thread part, median of ${single.rounds} round(s)`,
+    });
+  }
+  const core = parts.core;
+  if (core?.speedup) {
+    out.push({
+      goal: "the same two ratios in bench/core.bench.mjs (issue 2's program, fresh-process rounds)",
+      measured: `${fmt(core.speedup.overAllocUnsafe, 1)}x allocUnsafe, ${fmt(core.speedup.overSharedArrayBuffer, 0)}x SharedArrayBuffer`,
+      unit: '',
+      met: core.speedup.overAllocUnsafe >= 50 && core.speedup.overSharedArrayBuffer >= 1000,
+      where: `core part, median of ${core.rounds} round(s)`,
+    });
+  }
+  if (single?.sizes?.length) {
+    const worst = single.sizes.reduce((w, s) => (s.poolIsFaster.malloc < w.poolIsFaster.malloc ? s : w));
+    out.push({
+      goal: 'faster than @thi.ng/malloc malloc/free at every size',
+      measured: single.sizes
+        .map(
+          (s) =>
+            `${s.size >= 1048576 ? `${s.size / 1048576} MiB` : s.size >= 1024 ? `${s.size / 1024} KiB` : `${s.size} B`}: ${fmt(s.poolIsFaster.malloc)}x`,
+        )
+        .join(', '),
+      unit: '',
+      met: single.sizes.every((s) => s.poolIsFaster.malloc > 1),
+      where: `single-thread part (malloc/free of one block at a time); worst ${fmt(worst.poolIsFaster.malloc)}x`,
+    });
+  }
+  const scaling = parts.scaling;
+  const two = (mode) => scaling?.[mode]?.find((r) => r.workers === 2);
+  if (two('local')) {
+    out.push({
+      goal: `scaling efficiency >= 0.85 at 2 workers (thread-local loops; machine has ${scaling.cores} cores)`,
+      measured: fmt(two('local').efficiency),
+      unit: '',
+      met: two('local').efficiency >= 0.85,
+      where: `scaling part, median of ${scaling.reps} batches`,
+    });
+  }
+  if (two('local') && two('cross')) {
+    const ratio = two('local').opsPerSecond / two('cross').opsPerSecond;
+    out.push({
+      goal: 'cross-worker release throughput within 3x of thread-local (2 workers)',
+      measured: fmt(ratio, 1),
+      unit: 'x slower',
+      met: ratio <= 3,
+      where: `scaling part, 2 workers${two('handoff') ? `; the same hand-offs without a pool ran ${fmt(two('handoff').opsPerSecond / two('cross').opsPerSecond, 1)}x faster than with it` : ''}`,
+    });
+  }
+  return out;
+}

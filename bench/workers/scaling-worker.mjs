@@ -1,0 +1,136 @@
+// Worker for bench/scaling.bench.mjs. Attaches to the pool once, then runs batches of `ops`
+// slab lifecycles (acquire, write the first and last byte, read them back, release):
+// - local: each slab released by the worker that acquired it;
+// - cross: each slab handed through a shared-memory ring to the next worker (index + 1, wrapping),
+//   which reads it and releases it; a worker alone hands slabs to itself through the same ring;
+// - handoff: the cross pattern without a pool: the same ring carries indexes of preallocated
+//   4 KiB buffers (the worker's own region of one SharedArrayBuffer); the producer writes the
+//   first and last byte, the receiver reads them. The cost of moving ids and bytes between
+//   threads that any pool pays: the floor for the cross figures.
+// Cross and ring workers produce up to PRODUCE_BATCH ids, then drain what arrived, and wait on
+// their inbox only when they can do neither.
+import { workerData } from 'node:worker_threads';
+import { SlabPool } from '@zeropool/core';
+import { RingConsumer, RingProducer } from '../lib/ring.mjs';
+import { clock, serveTeam } from '../lib/team.mjs';
+
+const { size, mode, spinMs } = workerData;
+const last = size - 1;
+const PRODUCE_BATCH = 32;
+let pool;
+let out;
+let inbox;
+let sink = 0;
+
+function localBatch(ops) {
+  const start = clock();
+  for (let i = 0; i < ops; i++) {
+    const id = pool.acquire(size);
+    const view = pool.bytes(id);
+    view[0] = i;
+    view[last] = i;
+    sink += view[0] ^ view[last];
+    pool.release(id);
+  }
+  return { start, end: clock(), ops };
+}
+
+function crossBatch(ops) {
+  const start = clock();
+  let acquired = 0;
+  let released = 0;
+  let waits = 0;
+  while (released < ops || acquired < ops) {
+    let produced = 0;
+    while (acquired < ops && produced < PRODUCE_BATCH && out.canPush()) {
+      const id = pool.acquire(size);
+      const view = pool.bytes(id);
+      view[0] = acquired;
+      view[last] = acquired;
+      out.push(id);
+      acquired++;
+      produced++;
+    }
+    out.flush();
+    let consumed = 0;
+    for (let id = inbox.pop(); id !== -1; id = inbox.pop()) {
+      const view = pool.bytes(id);
+      sink += view[0] ^ view[last];
+      pool.release(id);
+      released++;
+      consumed++;
+    }
+    inbox.commit();
+    if (produced === 0 && consumed === 0) {
+      waits++;
+      waitForWork(acquired < ops);
+    }
+  }
+  return { start, end: clock(), ops, extra: [waits] };
+}
+
+/**
+ * Nothing arrived and nothing could be sent. If there is more to send, the outgoing ring is full:
+ * wait for the inbox or for space, with a short sleep (freeing space does not wake a sleeper).
+ */
+function waitForWork(moreToSend) {
+  if (moreToSend) inbox.waitForData(0.05, () => out.canPush());
+  else inbox.waitForData(1);
+}
+
+let scratch;
+let regionStart = 0;
+let regionMask = 0;
+function handoffBatch(ops) {
+  const start = clock();
+  let sent = 0;
+  let received = 0;
+  let waits = 0;
+  while (received < ops || sent < ops) {
+    let produced = 0;
+    while (sent < ops && produced < PRODUCE_BATCH && out.canPush()) {
+      const offset = (regionStart + (sent & regionMask)) * size;
+      scratch[offset] = sent;
+      scratch[offset + last] = sent;
+      out.push(offset);
+      sent++;
+      produced++;
+    }
+    out.flush();
+    let consumed = 0;
+    for (let offset = inbox.pop(); offset !== -1; offset = inbox.pop()) {
+      sink += scratch[offset] ^ scratch[offset + last];
+      received++;
+      consumed++;
+    }
+    inbox.commit();
+    if (produced === 0 && consumed === 0) {
+      waits++;
+      waitForWork(sent < ops);
+    }
+  }
+  return { start, end: clock(), ops, extra: [waits] };
+}
+
+const batches = { local: localBatch, cross: crossBatch, handoff: handoffBatch };
+
+await serveTeam({
+  workerData,
+  setup: () => {
+    pool = SlabPool.attach(workerData.pool);
+    if (mode !== 'local') {
+      out = new RingProducer(workerData.ringOut);
+      inbox = new RingConsumer(workerData.ringIn, { spinMs });
+    }
+    if (mode === 'handoff') {
+      scratch = new Uint8Array(workerData.scratch);
+      regionStart = workerData.team.index * workerData.regionBuffers;
+      regionMask = workerData.regionBuffers - 1;
+    }
+  },
+  batch: ([ops]) => batches[mode](ops),
+  teardown: () => {
+    if (sink === -1) console.log(sink);
+    pool.close();
+  },
+});
