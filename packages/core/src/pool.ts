@@ -30,6 +30,7 @@ import {
   HOLDER_NONE,
   H_ARENA_LOCK,
   H_ASYNC_WAITERS,
+  H_PAGES_CARVED,
   H_SLAB_COUNT,
   ID_MASK,
   LAYOUT_VERSION,
@@ -41,6 +42,7 @@ import {
   T_CLAIM,
   holderSlot,
   metaWord,
+  pageClassWord,
   reservedWord,
   threadCounterF64,
   threadWord,
@@ -298,6 +300,8 @@ export class SlabPool extends PoolCore {
    * slabs go to waiters before anyone else, so a waiter does not starve while others keep taking.
    * @throws {TypeError | RangeError} (as a rejection) `size` or an option is invalid.
    * @throws {AcquireTimeoutError} (as a rejection) `timeoutMs` passed first.
+   * @throws {PoolExhaustedError} (as a rejection) no slab of the class exists and the arena has no
+   *   room to carve one, so none could ever be released.
    * @throws the signal's `reason` (as a rejection) when `signal` aborts first.
    * @example
    * ```ts
@@ -593,6 +597,12 @@ export class SlabPool extends PoolCore {
       lockLine: (line: number) => this.lockWord(line),
       drain: (c: number) => this.drainReserved(c),
       countExhausted: () => this.counters[C_EXHAUSTED]++,
+      classHasSlabs: (c: number) => {
+        const pages = Atomics.load(this.words, H_PAGES_CARVED);
+        for (let page = 0; page < pages; page++) if (this.words[pageClassWord(this.layout, page)] === c) return true;
+        return false;
+      },
+      exhaustedError: (size: number) => this.exhaustedError(size),
       slabSize: (c: number) => 1 << (this.minShift + c),
     };
   }

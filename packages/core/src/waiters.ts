@@ -26,6 +26,9 @@ export interface WaitContext {
   /** Moves class `c`'s reserved slabs back to a shard; called with the reserved lock held. */
   drain(c: number): void;
   countExhausted(): void;
+  /** True if any page of the arena has been carved into class `c`. */
+  classHasSlabs(c: number): boolean;
+  exhaustedError(size: number): Error;
   slabSize(c: number): number;
 }
 
@@ -42,6 +45,9 @@ export async function waitForSlab(ctx: WaitContext, size: number, c: number, opt
   let id = ctx.take(c);
   if (id !== -1) return id;
   ctx.countExhausted();
+  // A class with no slab at all, in an arena with no room to carve one, can never be served:
+  // waiting would never end.
+  if (!ctx.classHasSlabs(c)) throw ctx.exhaustedError(size);
 
   const { words, layout } = ctx;
   const line = reservedWord(layout, c);
