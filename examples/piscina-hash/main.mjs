@@ -23,45 +23,50 @@ const REPEATS = 3;
 if (process.argv[2] === '--child') {
   const [, , , mode, chunkArg, file] = process.argv;
   const result = await runMode(mode, Number(chunkArg), file);
+  // No process.exit(): the child ends on its own once piscina's threads are gone.
   console.log(JSON.stringify(result));
-  process.exit(0);
+} else {
+  await compareModes();
 }
 
-const file = process.argv[2] ?? process.execPath;
-const fileBytes = fstatSync(openSync(file, 'r')).size;
-console.log(
-  `hashing ${file} (${(fileBytes / 2 ** 20).toFixed(1)} MiB) with ${threads} piscina workers, ${inFlight} tasks in flight`,
-);
-console.log(`machine: ${cpus()[0]?.model ?? 'unknown cpu'}, ${availableParallelism()} CPUs; node ${process.version}`);
-const rows = [];
-for (const chunk of CHUNKS) {
-  const expected = singleThreadDigest(file, chunk);
-  let copySeconds;
-  for (const mode of MODES) {
-    process.stdout.write(`  ${mode.padEnd(5)} ${formatSize(chunk).padStart(7)} chunks ... `);
-    // Three runs, each in a fresh process; the median run is reported.
-    const runs = [];
-    for (let repeat = 0; repeat < REPEATS; repeat++) {
-      const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--child', mode, String(chunk), file], {
-        encoding: 'utf8',
-      });
-      const run = JSON.parse(out.trim().split('\n').pop());
-      if (run.digest !== expected) throw new Error(`${mode} at ${chunk}-byte chunks: digests differ from the single-thread run`);
-      runs.push(run);
-    }
-    const result = runs.sort((a, b) => a.seconds - b.seconds)[REPEATS >> 1];
-    copySeconds ??= result.seconds;
-    rows.push({ chunk, mode, ...result, speedup: copySeconds / result.seconds });
-    console.log(`median ${result.seconds.toFixed(3)} s of ${REPEATS} runs, digests match`);
-  }
-}
-console.log('');
-console.log('| chunk | mode | MB/s | tasks/s | speed-up over copy | peak RSS |');
-console.log('|---:|---|---:|---:|---:|---:|');
-for (const r of rows) {
+async function compareModes() {
+  const file = process.argv[2] ?? process.execPath;
+  const fileBytes = fstatSync(openSync(file, 'r')).size;
   console.log(
-    `| ${formatSize(r.chunk)} | ${r.mode} | ${(fileBytes / 1e6 / r.seconds).toFixed(0)} | ${(r.tasks / r.seconds).toFixed(0)} | ${r.speedup.toFixed(2)}x | ${(r.maxRssKiB / 1024).toFixed(0)} MiB |`,
+    `hashing ${file} (${(fileBytes / 2 ** 20).toFixed(1)} MiB) with ${threads} piscina workers, ${inFlight} tasks in flight`,
   );
+  console.log(`machine: ${cpus()[0]?.model ?? 'unknown cpu'}, ${availableParallelism()} CPUs; node ${process.version}`);
+  const rows = [];
+  for (const chunk of CHUNKS) {
+    const expected = singleThreadDigest(file, chunk);
+    let copySeconds;
+    for (const mode of MODES) {
+      process.stdout.write(`  ${mode.padEnd(5)} ${formatSize(chunk).padStart(7)} chunks ... `);
+      // Three runs, each in a fresh process; the median run is reported.
+      const runs = [];
+      for (let repeat = 0; repeat < REPEATS; repeat++) {
+        const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--child', mode, String(chunk), file], {
+          encoding: 'utf8',
+        });
+        const run = JSON.parse(out.trim().split('\n').pop());
+        if (run.digest !== expected)
+          throw new Error(`${mode} at ${chunk}-byte chunks: digests differ from the single-thread run`);
+        runs.push(run);
+      }
+      const result = runs.sort((a, b) => a.seconds - b.seconds)[REPEATS >> 1];
+      copySeconds ??= result.seconds;
+      rows.push({ chunk, mode, ...result, speedup: copySeconds / result.seconds });
+      console.log(`median ${result.seconds.toFixed(3)} s of ${REPEATS} runs, digests match`);
+    }
+  }
+  console.log('');
+  console.log('| chunk | mode | MB/s | tasks/s | speed-up over copy | peak RSS |');
+  console.log('|---:|---|---:|---:|---:|---:|');
+  for (const r of rows) {
+    console.log(
+      `| ${formatSize(r.chunk)} | ${r.mode} | ${(fileBytes / 1e6 / r.seconds).toFixed(0)} | ${(r.tasks / r.seconds).toFixed(0)} | ${r.speedup.toFixed(2)}x | ${(r.maxRssKiB / 1024).toFixed(0)} MiB |`,
+    );
+  }
 }
 
 /** The digest of the per-chunk digests, computed on one thread: what every mode must reproduce. */
@@ -87,6 +92,8 @@ async function runMode(mode, chunk, path) {
           pool: { arenaBytes: Math.max(64 * 2 ** 20, (inFlight + 4) * chunk * 2), maxSlabSize: Math.max(chunk, 2 ** 20) },
         })
       : new Piscina(options);
+  // Start-up stays outside the timed region: every thread loads the task (and attaches the pool).
+  await Promise.all(Array.from({ length: threads * 2 }, () => piscina.run({ mode: 'warm', attach: mode === 'slab' })));
   const fd = openSync(path, 'r');
   const size = fstatSync(fd).size;
   const digests = [];
