@@ -48,7 +48,9 @@ for (const b of results.benchmarks) medians[b.alias] = Math.round(b.runs[0].stat
 console.log('');
 for (const size of SIZES) {
   const plain = medians[`plain ${size}`];
-  const line = VARIANTS.slice(1).map(([name]) => `${name} ${medians[`${name} ${size}`]} ns (+${(medians[`${name} ${size}`] - plain).toFixed(0)} ns)`);
+  const line = VARIANTS.slice(1).map(
+    ([name]) => `${name} ${medians[`${name} ${size}`]} ns (+${(medians[`${name} ${size}`] - plain).toFixed(0)} ns)`,
+  );
   console.log(`${size} B: plain ${plain} ns; ${line.join('; ')}; Buffer.alloc ${medians[`Buffer.alloc ${size}`]} ns`);
 }
 if (!quick) {
@@ -56,7 +58,10 @@ if (!quick) {
   mkdirSync(dir, { recursive: true });
   let name = `${new Date().toISOString().slice(0, 10)}-${machineTag()}-hygiene.json`;
   for (let k = 2; existsSync(new URL(name, dir)); k++) name = name.replace(/(-\d+)?\.json$/, `-${k}.json`);
-  writeFileSync(new URL(name, dir), `${JSON.stringify({ benchmark: 'bench/hygiene.bench.mjs', date: new Date().toISOString(), ...machineInfo(), medianNs: medians }, null, 2)}\n`);
+  writeFileSync(
+    new URL(name, dir),
+    `${JSON.stringify({ benchmark: 'bench/hygiene.bench.mjs', date: new Date().toISOString(), ...machineInfo(), medianNs: medians }, null, 2)}\n`,
+  );
   console.log(`recorded in bench/results/${name}`);
 }
 if (sink === -1) console.log(sink);
