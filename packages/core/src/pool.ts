@@ -35,6 +35,7 @@ import {
   ID_MASK,
   LAYOUT_VERSION,
   META_LINK,
+  META_WORDS,
   META_OFFSET_CLASS,
   NO_SLAB,
   SLAB_LEASED,
@@ -185,7 +186,7 @@ export class SlabPool extends PoolCore {
     length--;
     this.cacheLength[c] = length;
     const id = this.cacheIds[c * this.cacheStride + length];
-    const meta = this.metaTop - 3 * (id & this.indexMask) - 3;
+    const meta = this.metaTop - META_WORDS * ((id & this.indexMask) + 1);
     // Plain stores suffice: nobody else writes the words of a slab in our cache, and the id
     // reaches another thread only through a synchronizing hand-off (postMessage, an atomic), which
     // orders these stores before that thread's release. The holder goes first: a thread stopped
@@ -207,7 +208,7 @@ export class SlabPool extends PoolCore {
     if (typeof id !== 'number' || (id & ID_MASK) !== id || (id & this.indexMask) >= this.knownSlabs) this.checkIdSlow(id);
     const slab = id & this.indexMask;
     const generation = id >>> this.indexBits;
-    const meta = this.metaTop - 3 * slab - 3;
+    const meta = this.metaTop - META_WORDS * (slab + 1);
     const leased = SLAB_LEASED | (generation << GEN_SHIFT);
     const next = (generation + 1) & this.generationMask;
     // The one read-modify-write that makes a release count: the word moves from "leased at this
@@ -237,7 +238,7 @@ export class SlabPool extends PoolCore {
     if (typeof id !== 'number' || (id & ID_MASK) !== id || (id & this.indexMask) >= this.knownSlabs) this.checkIdSlow(id);
     const slab = id & this.indexMask;
     const generation = id >>> this.indexBits;
-    const meta = this.metaTop - 3 * slab - 3;
+    const meta = this.metaTop - META_WORDS * (slab + 1);
     const leased = SLAB_LEASED | (generation << GEN_SHIFT);
     const next = (generation + 1) & this.generationMask;
     if (Atomics.compareExchange(this.words, meta, leased, this.cachedBits | (next << GEN_SHIFT)) !== leased) {
@@ -512,7 +513,7 @@ export class SlabPool extends PoolCore {
     const slab = id & this.indexMask;
     // A plain read: whoever handed us the id synchronized with its acquirer, so the leased state
     // is visible; a stale id finds another state or generation.
-    if (this.words[this.metaTop - 3 * slab - 3] !== (SLAB_LEASED | ((id >>> this.indexBits) << GEN_SHIFT))) {
+    if (this.words[this.metaTop - META_WORDS * (slab + 1)] !== (SLAB_LEASED | ((id >>> this.indexBits) << GEN_SHIFT))) {
       throw this.badIdError(id);
     }
     return slab;
