@@ -17,8 +17,23 @@ import {
 } from './layout.js';
 import type { LeakDetection, ResolvedConfig, SlabPoolOptions } from './types.js';
 
+/**
+ * Name of the environment variable that overrides the detected parallelism, `ZEROPOOL_PARALLELISM`:
+ * when set and not empty, it must be an integer from 1 to 4096, and it replaces
+ * `os.availableParallelism()` wherever the `parallelism` option is not given.
+ */
 export const PARALLELISM_ENV = 'ZEROPOOL_PARALLELISM';
+/**
+ * Name of the environment variable that turns debug mode on, `ZEROPOOL_DEBUG`: `1` or `true` means
+ * on; `0`, `false`, empty or unset mean off. It is read when a pool is created without a `debug`
+ * option; debug mode belongs to the arena, so attached threads share the creator's choice.
+ */
 export const DEBUG_ENV = 'ZEROPOOL_DEBUG';
+/**
+ * Name of the environment variable that sets the leak detection level, `ZEROPOOL_LEAK_DETECTION`:
+ * `off`, `sampled` or `full` (empty or unset mean `off`). It is read by every pool object created
+ * or attached without a `leakDetection` option, since leak detection belongs to each pool object.
+ */
 export const LEAK_DETECTION_ENV = 'ZEROPOOL_LEAK_DETECTION';
 const LEAK_LEVELS: readonly LeakDetection[] = ['off', 'sampled', 'full'];
 const MiB = 1024 * 1024;
@@ -27,7 +42,18 @@ const isPowerOfTwo = (value: number): boolean => value > 0 && (value & (value - 
 const nextPowerOfTwo = (value: number): number => (value <= 1 ? 1 : 2 ** Math.ceil(Math.log2(value)));
 const clamp = (value: number, low: number, high: number): number => Math.min(high, Math.max(low, value));
 
-/** The defaults for a machine with `parallelism` CPUs. This is the table the README prints. */
+/**
+ * The defaults for a machine with `parallelism` CPUs. This is the table the README prints.
+ * Explicit options win over these values; `parallelism` itself is not checked here (see
+ * {@link resolveConfig}).
+ * @param parallelism the number of CPUs to size for.
+ * @example
+ * ```ts
+ * const defaults = defaultsFor(8);
+ * defaults.shards; // 16
+ * defaults.arenaBytes; // 268435456 (256 MiB)
+ * ```
+ */
 export function defaultsFor(
   parallelism: number,
 ): Omit<ResolvedConfig, 'parallelism' | 'zeroOnRelease' | 'zeroOnAcquire' | 'debug' | 'leakDetection'> {
@@ -48,7 +74,19 @@ export function defaultsFor(
   };
 }
 
-/** Reads the parallelism: the explicit value, else the environment override, else the OS. */
+/**
+ * Reads the parallelism the defaults derive from when no `parallelism` option is given:
+ * `ZEROPOOL_PARALLELISM` in `env` when it is set and not empty, else `os.availableParallelism()`
+ * (which, on Node 20, ignores container CPU quotas).
+ * @param env the environment to read; `process.env` unless given.
+ * @throws {RangeError} `ZEROPOOL_PARALLELISM` is set to anything but an integer from 1 to 4096
+ *   (`code: 'ERR_OUT_OF_RANGE'`).
+ * @example
+ * ```ts
+ * detectParallelism({ ZEROPOOL_PARALLELISM: '4' }); // 4
+ * detectParallelism({}); // os.availableParallelism()
+ * ```
+ */
 export function detectParallelism(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env[PARALLELISM_ENV];
   if (raw === undefined || raw === '') return availableParallelism();
@@ -99,7 +137,23 @@ export function resolveLeakDetection(option: unknown, env: NodeJS.ProcessEnv = p
 
 /**
  * Merges options over the defaults and validates the result. Throws `TypeError` or `RangeError`
- * naming the option, the value and what is allowed.
+ * naming the option, the value and what is allowed. This is what `new SlabPool(options)` runs
+ * before it allocates anything, so it shows the configuration a pool would get.
+ * @param options the options of {@link SlabPool}; every member is optional.
+ * @param env the environment that `ZEROPOOL_PARALLELISM`, `ZEROPOOL_DEBUG` and
+ *   `ZEROPOOL_LEAK_DETECTION` are read from for the options not given; `process.env` unless given.
+ * @throws {TypeError} `options` is not an object, or an option has the wrong type
+ *   (`code: 'ERR_INVALID_ARG_TYPE'`).
+ * @throws {RangeError} an option is out of range, not a power of two where one is needed, or not
+ *   one of the allowed values (`leakDetection`), or `arenaBytes` is too small for the pool's tables
+ *   and one page; or one of the environment variables holds a value it does not allow
+ *   (`code: 'ERR_OUT_OF_RANGE'`).
+ * @example
+ * ```ts
+ * const config = resolveConfig({ parallelism: 4, arenaBytes: 10_000_000 });
+ * config.arenaBytes; // 9998336: rounded down to a multiple of 4096
+ * config.shards; // 8
+ * ```
  */
 export function resolveConfig(options: SlabPoolOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
   if (options === null || typeof options !== 'object') throw invalidType('options', options, 'an object or undefined');

@@ -3,8 +3,25 @@
  * what was allowed.
  */
 
-/** Thrown by `acquire` and `get` when no slab of the class is free and the arena has no room left. */
+/**
+ * Thrown by `acquire` and `get` when no slab of the class is free and the arena has no room left.
+ * Slabs sitting in other threads' caches do not count as free. `acquireAsync` rejects with it at
+ * once when its class has no slab at all and the arena no room to carve one; `tryAcquire` returns
+ * -1 instead.
+ * @example
+ * ```ts
+ * try {
+ *   const id = pool.acquire(payload.length);
+ *   pool.bytes(id).set(payload);
+ *   worker.postMessage({ id, length: payload.length });
+ * } catch (error) {
+ *   if (!(error instanceof PoolExhaustedError)) throw error;
+ *   worker.postMessage(payload); // the pool is full: fall back to a copy
+ * }
+ * ```
+ */
 export class PoolExhaustedError extends Error {
+  /** Always `'ERR_POOL_EXHAUSTED'`; test it (or `instanceof`) rather than the message. */
   readonly code = 'ERR_POOL_EXHAUSTED' as const;
   /** The size that was asked for. */
   readonly requestedSize: number;
@@ -12,8 +29,16 @@ export class PoolExhaustedError extends Error {
   readonly slabSize: number;
   /** Bytes of the arena in use when the request failed. */
   readonly usedBytes: number;
+  /**
+   * Size of the whole arena in bytes. `usedBytes` may stay below it: a class that needs a new page
+   * cannot use a remainder smaller than a page plus its slabs' metadata.
+   */
   readonly arenaBytes: number;
 
+  /**
+   * Creates the error and its message, which names the class and how full the arena is. The pool
+   * creates it; each argument becomes the field of the same name.
+   */
   constructor(requestedSize: number, slabSize: number, usedBytes: number, arenaBytes: number) {
     const percent = ((usedBytes / arenaBytes) * 100).toFixed(1);
     super(
@@ -31,13 +56,31 @@ export class PoolExhaustedError extends Error {
 /**
  * Thrown by `release`, `bytes` and `capacity` for an id that is not currently acquired from this
  * pool: released twice, released after the slab was handed out again, never handed out, from
- * another pool, or not an id at all. The pool is unchanged.
+ * another pool, or not an id at all. The pool is unchanged. `adopt`, `holderOf` and
+ * `lease.release()` throw it for the same ids, and all of these throw it for any id once the pool
+ * object was closed.
+ * @example
+ * ```ts
+ * const id = pool.acquire(64);
+ * pool.release(id);
+ * try {
+ *   pool.release(id); // a second release
+ * } catch (error) {
+ *   if (error instanceof SlabStateError) console.error(error.code, error.id, error.message); // says which
+ * }
+ * ```
  */
 export class SlabStateError extends Error {
+  /** Always `'ERR_SLAB_STATE'`; test it (or `instanceof`) rather than the message. */
   readonly code = 'ERR_SLAB_STATE' as const;
   /** The value that was passed as an id. */
   readonly id: unknown;
 
+  /**
+   * Creates the error. The pool creates it; the message names the id and `reason`.
+   * @param id the value that was passed as an id.
+   * @param reason why it is not an acquired slab: released, stale, never handed out, closed pool.
+   */
   constructor(id: unknown, reason: string) {
     super(`id ${describe(id)} is not an acquired slab of this pool: ${reason}`);
     this.name = 'SlabStateError';
@@ -73,15 +116,35 @@ export function outOfRange(argument: string, value: unknown, allowed: string): R
 
 /**
  * Thrown by `acquire` in debug mode when the slab it was about to return was written after its
- * last release: its poison pattern is broken. The slab is re-poisoned and kept in the pool.
+ * last release: its poison pattern is broken. The slab is re-poisoned and kept in the pool. The
+ * same holds for `tryAcquire`, `get` and `acquireAsync`, which acquire the same way (a slab an
+ * `acquireAsync` waiter receives from a release is reported with a warning instead).
+ * @example
+ * ```ts
+ * const pool = new SlabPool({ debug: true });
+ * const id = pool.acquire(64);
+ * const view = pool.bytes(id);
+ * pool.release(id);
+ * view[10] = 1; // a write after release
+ * try {
+ *   pool.acquire(64); // the same slab, back from this thread's cache
+ * } catch (error) {
+ *   if (error instanceof SlabCorruptionError) console.error(error.releasedId === id, error.offset); // true 10
+ * }
+ * ```
  */
 export class SlabCorruptionError extends Error {
+  /** Always `'ERR_SLAB_WRITTEN_AFTER_RELEASE'`; test it (or `instanceof`) rather than the message. */
   readonly code = 'ERR_SLAB_WRITTEN_AFTER_RELEASE' as const;
   /** The id the slab had when it was released (the id whose holder wrote after release). */
   readonly releasedId: number;
   /** Offset of the first modified byte within the slab. */
   readonly offset: number;
 
+  /**
+   * Creates the error. The pool creates it; the message names the released id, the offset and
+   * the slab's capacity in bytes.
+   */
   constructor(releasedId: number, offset: number, capacity: number) {
     super(
       `slab of released id ${releasedId} was written after its release: byte ${offset} of ${capacity} ` +
@@ -93,12 +156,31 @@ export class SlabCorruptionError extends Error {
   }
 }
 
-/** Rejects `acquireAsync` when `timeoutMs` passes before a slab of the class comes free. */
+/**
+ * Rejects `acquireAsync` when `timeoutMs` passes before a slab of the class comes free.
+ * @example
+ * ```ts
+ * try {
+ *   const id = await pool.acquireAsync(65536, { timeoutMs: 100 });
+ *   pool.release(id);
+ * } catch (error) {
+ *   if (!(error instanceof AcquireTimeoutError)) throw error;
+ *   console.warn(`no ${error.requestedSize}-byte slab came free within ${error.timeoutMs} ms`);
+ * }
+ * ```
+ */
 export class AcquireTimeoutError extends Error {
+  /** Always `'ERR_ACQUIRE_TIMEOUT'`; test it (or `instanceof`) rather than the message. */
   readonly code = 'ERR_ACQUIRE_TIMEOUT' as const;
+  /** The size that was asked of `acquireAsync`. */
   readonly requestedSize: number;
+  /** The `timeoutMs` option that passed without a slab. */
   readonly timeoutMs: number;
 
+  /**
+   * Creates the error. The pool creates it; the message names the timeout, the class and the size
+   * asked for.
+   */
   constructor(requestedSize: number, slabSize: number, timeoutMs: number) {
     super(
       `acquireAsync timed out after ${timeoutMs} ms waiting for a slab of class ${slabSize} bytes (request of ${requestedSize} bytes)`,
@@ -109,11 +191,31 @@ export class AcquireTimeoutError extends Error {
   }
 }
 
-/** Thrown by `reclaim` for a thread that is still running. */
+/**
+ * Thrown by `reclaim` for a thread that is still running, as far as the pool object can tell: the
+ * calling thread, or a worker it watches (`watch`) that has not exited. It cannot tell for other
+ * threads, and trusts the caller that they exited.
+ * @example
+ * ```ts
+ * import { threadId } from 'node:worker_threads';
+ * try {
+ *   pool.reclaim(threadId); // the calling thread is alive by definition
+ * } catch (error) {
+ *   if (error instanceof ReclaimLiveThreadError) console.error(error.code, error.threadId);
+ * }
+ * ```
+ */
 export class ReclaimLiveThreadError extends Error {
+  /** Always `'ERR_RECLAIM_LIVE_THREAD'`; test it (or `instanceof`) rather than the message. */
   readonly code = 'ERR_RECLAIM_LIVE_THREAD' as const;
+  /** The `threadId` that was passed to `reclaim`. */
   readonly threadId: number;
 
+  /**
+   * Creates the error. The pool creates it; the message names the thread and `reason`.
+   * @param threadId the thread that was not reclaimed.
+   * @param reason why the thread counts as running.
+   */
   constructor(threadId: number, reason: string) {
     super(`refusing to reclaim thread ${threadId}: ${reason}; reclaim only threads that have exited`);
     this.name = 'ReclaimLiveThreadError';

@@ -35,8 +35,8 @@ import {
   ID_MASK,
   LAYOUT_VERSION,
   META_LINK,
-  META_WORDS,
   META_OFFSET_CLASS,
+  META_WORDS,
   NO_SLAB,
   SLAB_LEASED,
   S_COUNT,
@@ -102,6 +102,8 @@ export class SlabPool extends PoolCore {
    * @param options sizes and limits; every member is optional (see {@link SlabPoolOptions}).
    * @throws {TypeError} an option is not of the right type.
    * @throws {RangeError} an option is out of range; the message names it, the value and the range.
+   *   Also when `ZEROPOOL_PARALLELISM`, `ZEROPOOL_DEBUG` or `ZEROPOOL_LEAK_DETECTION` holds a value
+   *   it does not allow and the matching option is not given.
    */
   constructor(options?: SlabPoolOptions);
   /** @internal attaches to an existing arena. */
@@ -134,7 +136,10 @@ export class SlabPool extends PoolCore {
    * Attaches the calling thread to the pool behind `handle`: the same slabs and the same shards,
    * with a cache of its own. Call it once per thread; `close()` when the thread is done.
    * @param options only `leakDetection` applies: the arena's other settings are fixed at creation.
-   * @throws {TypeError} `handle` is not a pool handle, or its arena has another layout version.
+   * @throws {TypeError} `handle` is not a pool handle, or its arena has another layout version, or
+   *   its buffer is truncated or not a pool arena.
+   * @throws {RangeError} all `maxThreads` thread slots are taken (`code: 'ERR_POOL_THREADS'`), or
+   *   `options.leakDetection` (else `ZEROPOOL_LEAK_DETECTION`) is not a leak detection level.
    * @example
    * ```ts
    * const pool = SlabPool.attach(workerData.pool);
@@ -150,6 +155,15 @@ export class SlabPool extends PoolCore {
    * @throws {TypeError} `size` is not a number.
    * @throws {RangeError} `size` is not an integer from 0 to `maxSlabSize`.
    * @throws {PoolExhaustedError} no slab of that class is free and the arena has no room left.
+   * @throws {SlabCorruptionError} in debug mode, the slab about to be returned was written after its
+   *   release; the slab stays in the pool.
+   * @throws {Error} this pool object was closed (`code: 'ERR_POOL_CLOSED'`).
+   * @example
+   * ```ts
+   * const id = pool.acquire(payload.length); // capacity: payload.length rounded up to a power of two
+   * pool.bytes(id).set(payload);
+   * worker.postMessage({ id, length: payload.length }); // the worker releases it
+   * ```
    */
   acquire(size: number): number {
     const id = this.tryAcquire(size);
@@ -157,7 +171,24 @@ export class SlabPool extends PoolCore {
     return id;
   }
 
-  /** Like {@link SlabPool.acquire}, but returns -1 instead of throwing when the pool is exhausted. */
+  /**
+   * Like {@link SlabPool.acquire}, but returns -1 instead of throwing when the pool is exhausted.
+   * An exhausted attempt still counts in `stats().exhausted`.
+   * @throws {TypeError} `size` is not a number.
+   * @throws {RangeError} `size` is not an integer from 0 to `maxSlabSize`.
+   * @throws {SlabCorruptionError} in debug mode, as {@link SlabPool.acquire} does.
+   * @throws {Error} this pool object was closed (`code: 'ERR_POOL_CLOSED'`).
+   * @example
+   * ```ts
+   * const id = pool.tryAcquire(payload.length);
+   * if (id === -1) {
+   *   worker.postMessage(payload); // the pool is full: send a copy instead
+   * } else {
+   *   pool.bytes(id).set(payload);
+   *   worker.postMessage({ id, length: payload.length });
+   * }
+   * ```
+   */
   tryAcquire(size: number): number {
     // `size >>> 0 === size` holds only for integers from 0 to 2^32 - 1: it rejects NaN, fractions
     // and negatives in one comparison. The typeof test first keeps bigints and symbols, which
@@ -200,6 +231,12 @@ export class SlabPool extends PoolCore {
    * Returns a slab to the pool. Any thread may release any slab.
    * @throws {SlabStateError} `id` is not currently acquired from this pool (a second or stale
    *   release, an id never handed out, from another pool, or not an id); the pool is unchanged.
+   * @example
+   * ```ts
+   * const id = pool.acquire(256);
+   * pool.bytes(id).fill(1);
+   * pool.release(id); // from here on `id` is stale: using or releasing it again throws SlabStateError
+   * ```
    */
   release(id: number): void {
     // `id & ID_MASK` equals `id` only for integers from 0 to 2^31 - 1: one comparison rejects
@@ -257,8 +294,14 @@ export class SlabPool extends PoolCore {
 
   /**
    * A `Uint8Array` over the whole slab (its capacity, which may exceed the size asked for). Views
-   * are cached per thread, so repeated calls usually return the same object.
+   * are cached per thread, so repeated calls usually return the same object. The view stays usable
+   * after a release (it cannot be revoked), so do not keep it past the release.
    * @throws {SlabStateError} `id` is not currently acquired from this pool.
+   * @example
+   * ```ts
+   * declare const message: { id: number; length: number }; // received from another thread
+   * const view = pool.bytes(message.id).subarray(0, message.length); // the bytes the sender wrote
+   * ```
    */
   bytes(id: number): Uint8Array {
     const slab = this.checkLeased(id);
@@ -269,6 +312,11 @@ export class SlabPool extends PoolCore {
   /**
    * The capacity of the slab `id` in bytes: its size class, a power of two at least the size asked for.
    * @throws {SlabStateError} `id` is not currently acquired from this pool.
+   * @example
+   * ```ts
+   * const id = pool.acquire(1000);
+   * pool.capacity(id); // 1024, and pool.bytes(id).length is the same
+   * ```
    */
   capacity(id: number): number {
     const slab = this.checkLeased(id);
@@ -304,6 +352,8 @@ export class SlabPool extends PoolCore {
    * @throws {PoolExhaustedError} (as a rejection) no slab of the class exists and the arena has no
    *   room to carve one, so none could ever be released.
    * @throws the signal's `reason` (as a rejection) when `signal` aborts first.
+   * @throws {SlabCorruptionError} (as a rejection) in debug mode, as {@link SlabPool.acquire} does.
+   * @throws {Error} (as a rejection) this pool object is or gets closed (`code: 'ERR_POOL_CLOSED'`).
    * @example
    * ```ts
    * const id = await pool.acquireAsync(65536, { timeoutMs: 1000 });
@@ -319,6 +369,17 @@ export class SlabPool extends PoolCore {
    * receives an id from a thread that may die, so `reclaim` of the sender leaves the slab alone.
    * @throws {SlabStateError} `id` is not currently acquired (for example, its sender died and the
    *   slab was reclaimed before this call).
+   * @example
+   * ```ts
+   * import { parentPort } from 'node:worker_threads';
+   * const pool = SlabPool.attach(workerData.pool);
+   * parentPort?.on('message', ({ id, length }: { id: number; length: number }) => {
+   *   pool.adopt(id); // from now on, the slab is this thread's if the sender dies
+   *   const sum = pool.bytes(id).subarray(0, length).reduce((a, b) => a + b, 0);
+   *   pool.release(id);
+   *   parentPort?.postMessage(sum);
+   * });
+   * ```
    */
   adopt(id: number): void {
     const slab = this.checkLeased(id);
@@ -343,7 +404,10 @@ export class SlabPool extends PoolCore {
    * @throws {SlabStateError} `id` is not currently acquired.
    * @example
    * ```ts
-   * if (pool.holderOf(id) === threadId) pool.release(id); // the receiver never adopted it
+   * import { threadId } from 'node:worker_threads';
+   * declare const id: number; // sent to a worker whose task then failed
+   * // Still recorded as this thread's: the worker never adopted it, so release it here.
+   * if (pool.holderOf(id) === threadId) pool.release(id);
    * ```
    */
   holderOf(id: number): number {
@@ -354,7 +418,16 @@ export class SlabPool extends PoolCore {
     return claim > 0 ? claim - 1 : -1;
   }
 
-  /** Hands every slab in this thread's cache back to the shards, so other threads can take them. */
+  /**
+   * Hands every slab in this thread's cache back to the shards, so other threads can take them.
+   * Leased slabs are not affected. Call it in a thread about to go idle.
+   * @example
+   * ```ts
+   * declare const ids: number[]; // a batch this thread is done with
+   * for (const id of ids) pool.release(id);
+   * pool.flush(); // the released slabs leave this thread's cache for the shared shards
+   * ```
+   */
   flush(): void {
     for (let c = 0; c < this.layout.classCount; c++) {
       const length = this.cacheLength[c];
@@ -371,9 +444,16 @@ export class SlabPool extends PoolCore {
    * let {@link SlabPool.watch} do so. Calling it again for the same thread does nothing.
    * @throws {ReclaimLiveThreadError} `threadId` is the calling thread, or a watched worker that
    *   is still running.
+   * @throws {TypeError} `threadId` is not a number.
+   * @throws {RangeError} `threadId` is not a non-negative safe integer.
+   * @throws {Error} this pool object was closed (`code: 'ERR_POOL_CLOSED'`).
    * @example
    * ```ts
-   * worker.on('exit', () => pool.reclaim(threadId));
+   * const { threadId } = worker; // read it now: a Worker reports -1 once it has exited
+   * worker.on('exit', () => {
+   *   const report = pool.reclaim(threadId);
+   *   console.log(`thread ${threadId} left ${report.leased} leased and ${report.cached} cached slabs`);
+   * });
    * ```
    */
   reclaim(threadId: number): ReclaimReport {
@@ -419,6 +499,12 @@ export class SlabPool extends PoolCore {
    * @param onReclaim receives what was returned; errors from reclaiming are emitted as warnings.
    * @returns a function that stops watching.
    * @throws {TypeError} `worker` is not a running `Worker`.
+   * @example
+   * ```ts
+   * import { Worker } from 'node:worker_threads';
+   * const worker = new Worker(new URL('./worker.mjs', import.meta.url), { workerData: { pool: pool.handle } });
+   * pool.watch(worker, (report) => console.log(`worker ${report.threadId} died holding ${report.leased} slabs`));
+   * ```
    */
   watch(worker: WatchedWorker, onReclaim?: (report: ReclaimReport) => void): () => void {
     if (
@@ -453,6 +539,15 @@ export class SlabPool extends PoolCore {
   /**
    * Leases taken with `get()` on this pool object that leak detection recorded and that are not
    * released yet, with the stacks where they were taken. Empty when `leakDetection` is `'off'`.
+   * @example
+   * ```ts
+   * const pool = new SlabPool({ leakDetection: 'full' });
+   * const lease = pool.get(512);
+   * for (const { id, size, stack } of pool.outstandingLeases()) {
+   *   console.log(`slab ${id} (${size} bytes) taken at\n${stack}`);
+   * }
+   * lease.release();
+   * ```
    */
   outstandingLeases(): LeaseRecord[] {
     return this.leaks.outstanding();
@@ -461,6 +556,12 @@ export class SlabPool extends PoolCore {
   /**
    * A snapshot of the pool across all threads. It walks every slab's state word, so it costs time
    * proportional to the number of slabs; while other threads work, the counts are a moment's view.
+   * @example
+   * ```ts
+   * const { usedBytes, arenaBytes, classes } = pool.stats();
+   * const leased = classes.reduce((n, c) => n + c.leased, 0);
+   * console.log(`${usedBytes} of ${arenaBytes} arena bytes in use; ${leased} slabs leased`);
+   * ```
    */
   stats(): PoolStats {
     return collectStats(this.words, this.floats, this.layout, this.config);
@@ -469,7 +570,14 @@ export class SlabPool extends PoolCore {
   /**
    * Checks the shared free lists against the slab state words (each listed slab free and listed
    * once, every free slab listed, counts right) and returns the problems found; an empty array
-   * means consistent. Meant for tests and debugging: it takes every shard lock in turn.
+   * means consistent. Meant for tests and debugging: it takes every shard lock in turn, and reports
+   * a lock it cannot take within a second (usually one a dead thread left held, not yet reclaimed)
+   * instead of waiting for it.
+   * @example
+   * ```ts
+   * const problems = pool.audit();
+   * if (problems.length > 0) throw new Error(`pool inconsistent:\n${problems.join('\n')}`);
+   * ```
    */
   audit(): string[] {
     return auditArena(this.words, this.layout, this.lockOwner);
@@ -477,7 +585,16 @@ export class SlabPool extends PoolCore {
 
   /**
    * Flushes this thread's cache and gives up its thread slot. Slabs this thread still leases stay
-   * leased and may be released by any thread. Later calls on this object throw, except `close`.
+   * leased and may be released by any thread, but no longer name this thread, so `reclaim` leaves
+   * them alone. Later calls on this object that acquire, release, adopt, look up an id or reclaim
+   * throw, and its pending `acquireAsync` calls reject; `stats`, `audit`, `flush` and `close` still
+   * work.
+   * @example
+   * ```ts
+   * const pool = SlabPool.attach(workerData.pool);
+   * // ... the worker's work ...
+   * pool.close(); // cached slabs go back to the shards; the thread slot is free for another thread
+   * ```
    */
   close(): void {
     if (this.closed) return;

@@ -79,19 +79,48 @@ export interface SlabPoolOptions {
 /** Leak detection levels for `get()` leases. */
 export type LeakDetection = 'off' | 'sampled' | 'full';
 
-/** The configuration a pool actually runs with, after defaults and rounding. */
+/**
+ * The configuration a pool actually runs with, after defaults and rounding. Every member but
+ * `leakDetection` is stored in the arena when it is created, so all threads attached to a pool
+ * share it.
+ */
 export interface ResolvedConfig {
+  /** Whether each slab is filled with zeros when it is released (the `zeroOnRelease` option). */
   readonly zeroOnRelease: boolean;
+  /** Whether each slab is filled with zeros before an acquire returns it (the `zeroOnAcquire` option). */
   readonly zeroOnAcquire: boolean;
+  /**
+   * Whether debug mode is on: released slabs are poisoned with 0xDB and the poison is checked on
+   * the next acquire (the `debug` option, else `ZEROPOOL_DEBUG`).
+   */
   readonly debug: boolean;
+  /**
+   * The leak detection level for `get()` leases (the `leakDetection` option, else
+   * `ZEROPOOL_LEAK_DETECTION`). It belongs to each pool object, not to the arena, and the arena
+   * does not store it: `pool.config`, which is read back from the arena, always says `'off'` here.
+   */
   readonly leakDetection: LeakDetection;
+  /**
+   * The parallelism the defaults were derived from: the `parallelism` option, else
+   * `ZEROPOOL_PARALLELISM`, else `os.availableParallelism()` of the thread that created the pool.
+   */
   readonly parallelism: number;
+  /** Size of the arena in bytes: the `arenaBytes` option rounded down to a multiple of 4096. */
   readonly arenaBytes: number;
+  /** Capacity of the smallest size class in bytes, a power of two of at least 64. */
   readonly minSlabSize: number;
+  /**
+   * Capacity of the largest size class in bytes, a power of two of at least `minSlabSize`; also the
+   * page size. Larger requests are refused.
+   */
   readonly maxSlabSize: number;
+  /** Free lists (each behind its own lock) per size class, a power of two from 1 to 512. */
   readonly shards: number;
+  /** Most slab ids a thread keeps in its private cache per size class. */
   readonly cacheSize: number;
+  /** Most bytes of slabs a thread keeps in its private cache per size class (always at least one slab). */
   readonly cacheBytes: number;
+  /** Most pool objects (thread slots) attached at once, from 1 to 1023. */
   readonly maxThreads: number;
 }
 
@@ -100,8 +129,17 @@ export interface ResolvedConfig {
  * `workerData` or with `postMessage` (not in a `transferList`), then call `SlabPool.attach`.
  */
 export interface PoolHandle {
+  /** Always `'zeropool'`: what `attach` checks first to tell a handle from any other object. */
   readonly kind: 'zeropool';
+  /**
+   * The version of the arena's memory layout. `attach` refuses a handle whose version differs from
+   * the one this copy of the library reads (two versions of the package in one process).
+   */
   readonly layoutVersion: number;
+  /**
+   * The arena: every byte of the pool's state and slabs. Cloning the handle shares this memory,
+   * it does not copy it.
+   */
   readonly buffer: SharedArrayBuffer;
 }
 
@@ -129,11 +167,16 @@ export interface PoolStats {
   readonly metadataBytes: number;
   /** Bytes before the first page: header, lock lines, page table, thread table. */
   readonly overheadBytes: number;
-  /** Page size (the largest slab size) and pages carved so far. */
+  /** Page size in bytes: the largest slab size. Arena memory goes to a size class one page at a time. */
   readonly pageBytes: number;
+  /** Pages carved into size classes so far. A carved page stays in its class for the life of the pool. */
   readonly pagesCarved: number;
   /** Thread slots currently attached. */
   readonly threads: number;
+  /**
+   * One entry per size class, smallest first, from `minSlabSize` to `maxSlabSize`, including
+   * classes with no slab carved yet.
+   */
   readonly classes: readonly ClassStats[];
   /** Successful acquires of every kind (derived: releases + reclaimed + currently leased). */
   readonly acquires: number;
@@ -163,9 +206,17 @@ export interface Lease extends Disposable {
   readonly id: number;
   /** Exactly the requested number of bytes at the start of the slab. */
   readonly bytes: Uint8Array;
-  /** Returns the slab. A second call throws {@link SlabStateError}. */
+  /**
+   * Returns the slab. A second call throws {@link SlabStateError}.
+   * @throws {SlabStateError} the slab is no longer leased under this id: this lease was released
+   *   already, or its id was released or reclaimed some other way.
+   */
   release(): void;
-  /** Returns the slab unless it was already released; then it does nothing. */
+  /**
+   * Returns the slab unless `release()` of this lease already did; then it does nothing.
+   * @throws {SlabStateError} the slab was returned without this lease knowing, e.g. with
+   *   `pool.release(lease.id)`, or was reclaimed.
+   */
   [Symbol.dispose](): void;
 }
 
@@ -185,6 +236,7 @@ export interface AcquireAsyncOptions {
 
 /** A lease recorded by leak detection: where it was taken. */
 export interface LeaseRecord {
+  /** The id of the leased slab, as in `lease.id`. */
   readonly id: number;
   /** The size asked of `get()`. */
   readonly size: number;
@@ -194,7 +246,17 @@ export interface LeaseRecord {
 
 /** The part of a `Worker` that {@link SlabPool.watch} uses. */
 export interface WatchedWorker {
+  /**
+   * The worker's thread id, read once when `watch` is called and passed to `reclaim` on exit. A
+   * `Worker` reports -1 once it has stopped, so it must be watched while it runs.
+   */
   readonly threadId: number;
+  /** Adds the one-time `'exit'` listener that reclaims the worker's slabs. */
   once(event: 'exit', listener: (exitCode: number) => void): unknown;
+  /**
+   * Removes that listener; the function `watch` returns calls it. Optional: without it, unwatching
+   * only stops the pool object from counting the worker as running, and the listener still reclaims
+   * on exit.
+   */
   off?(event: 'exit', listener: (exitCode: number) => void): unknown;
 }
