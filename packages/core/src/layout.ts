@@ -256,6 +256,10 @@ export const reservedWord = (layout: ArenaLayout, classIndex: number): number =>
 /** Int32 index of a thread slot's claim word. */
 export const threadWord = (layout: ArenaLayout, slot: number): number => (layout.threadBase + slot * LINE_BYTES) >> 2;
 
+/** Byte offset of a thread slot's per-class counts of pending `acquireAsync` calls. */
+export const threadWaitsByte = (layout: ArenaLayout, slot: number): number =>
+  layout.threadBase + slot * LINE_BYTES + T_WAITS_BYTE;
+
 /** Float64 index of a thread slot's first counter. */
 export const threadCounterF64 = (layout: ArenaLayout, slot: number): number =>
   (layout.threadBase + slot * LINE_BYTES + T_COUNTERS_BYTE) >> 3;

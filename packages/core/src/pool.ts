@@ -36,6 +36,7 @@ import {
   LAYOUT_VERSION,
   META_LINK,
   META_OFFSET_CLASS,
+  META_STATE,
   META_WORDS,
   NO_SLAB,
   SLAB_LEASED,
@@ -46,6 +47,7 @@ import {
   pageClassWord,
   reservedWord,
   threadCounterF64,
+  threadWaitsByte,
   threadWord,
 } from './layout.js';
 import { LeakTracker } from './leaks.js';
@@ -62,7 +64,16 @@ import {
   takeOverLocks,
 } from './recovery.js';
 import { popToCache } from './shard.js';
-import type { AcquireAsyncOptions, Lease, LeaseRecord, PoolHandle, PoolStats, SlabPoolOptions, WatchedWorker } from './types.js';
+import type {
+  AcquireAsyncOptions,
+  Lease,
+  LeaseRecord,
+  PoolHandle,
+  PoolStats,
+  ResolvedConfig,
+  SlabPoolOptions,
+  WatchedWorker,
+} from './types.js';
 import { describeBadId } from './validate.js';
 import { waitForSlab } from './waiters.js';
 
@@ -130,6 +141,9 @@ export class SlabPool extends PoolCore {
       self.release = (id) => this.releaseHooked(id);
     }
     this.leaks = new LeakTracker(leakDetection);
+    // Leak detection belongs to this pool object, not to the arena the base class read the
+    // configuration from.
+    (this as { config: ResolvedConfig }).config = Object.freeze({ ...this.config, leakDetection });
   }
 
   /**
@@ -384,17 +398,26 @@ export class SlabPool extends PoolCore {
   adopt(id: number): void {
     const slab = this.checkLeased(id);
     const link = metaWord(this.metaTop, slab) + META_LINK;
+    let previous: number;
     for (;;) {
-      const current = Atomics.load(this.words, link);
-      if (current === this.holder) break;
+      previous = Atomics.load(this.words, link);
+      if (previous === this.holder) return;
       // Holder values are below -1; anything else (a list link, or recovery's claim) means the
       // slab is no longer leased under this id.
-      if (current >= NO_SLAB || (current !== HOLDER_NONE && current > -4)) throw this.badIdError(id);
-      if (Atomics.compareExchange(this.words, link, current, this.holder) === current) break;
+      if (previous >= NO_SLAB || (previous !== HOLDER_NONE && previous > -4)) throw this.badIdError(id);
+      if (Atomics.compareExchange(this.words, link, previous, this.holder) === previous) break;
     }
-    // The slab may have been released between the first check and the exchange; then the link we
-    // wrote is ignored (a released slab's link is rewritten before it is listed), but say so.
-    this.checkLeased(id);
+    // Every release advances the generation, so if the state word still says "leased at this
+    // generation", no release came between the first check and the exchange, and the holder we
+    // replaced was this lease's. Otherwise the slab was released (perhaps reclaimed and leased
+    // again by another thread) in between: give the holder word back and refuse.
+    if (
+      Atomics.load(this.words, metaWord(this.metaTop, slab) + META_STATE) !==
+      (SLAB_LEASED | ((id >>> this.indexBits) << GEN_SHIFT))
+    ) {
+      Atomics.compareExchange(this.words, link, this.holder, previous);
+      throw this.badIdError(id);
+    }
   }
 
   /**
@@ -607,8 +630,17 @@ export class SlabPool extends PoolCore {
     foldCounters(this.floats, this.counters);
     this.counters.fill(0);
     unlock(this.words, H_ARENA_LOCK);
-    // Wake this thread's pending acquireAsync calls, so they see the pool closed and reject.
-    if (this.words[H_ASYNC_WAITERS] !== 0) for (let c = 0; c < this.layout.classCount; c++) this.wakeWaiters(c);
+    // Retract this object's pending acquireAsync waits while the slot is still ours, then wake
+    // them: they see the pool closed and reject, without touching the counts again.
+    const waits = new Uint8Array(this.buffer, threadWaitsByte(this.layout, this.slot), this.layout.classCount);
+    const waitedOn = [...waits.keys()].filter((c) => waits[c] !== 0);
+    retractWaits(
+      this.recoveryContext(),
+      this.slot,
+      (line) => this.lockWord(line),
+      (c) => this.drainReserved(c),
+    );
+    for (const c of waitedOn) this.wakeWaiters(c);
     // Frees the slot for another thread; everything this slot published is already visible.
     Atomics.store(this.words, threadWord(this.layout, this.slot) + T_CLAIM, 0);
   }
@@ -699,7 +731,7 @@ export class SlabPool extends PoolCore {
     return {
       words: this.words,
       layout: this.layout,
-      slotWaits: new Uint8Array(this.buffer, this.layout.threadBase + this.slot * 128 + 8, this.layout.classCount),
+      slotWaits: new Uint8Array(this.buffer, threadWaitsByte(this.layout, this.slot), this.layout.classCount),
       isClosed: () => this.closed,
       take: (c: number) => this.take(c),
       takeReserved: (c: number) => {

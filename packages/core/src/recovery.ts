@@ -35,12 +35,12 @@ import {
   S_HEAD,
   S_WAITERS,
   T_CLAIM,
-  T_WAITS_BYTE,
   holderLink,
   lockOwnerSlot,
   metaWord,
   reservedWord,
   shardWord,
+  threadWaitsByte,
   threadWord,
 } from './layout.js';
 import { unlock } from './lock.js';
@@ -195,8 +195,9 @@ export function collectSlabs(
 }
 
 /**
- * Retracts the `acquireAsync` waits a dead thread left registered, and drains reserved lists
- * nobody waits on any more (the last waiter out drains, under the reserved lock).
+ * Retracts the `acquireAsync` waits a thread slot left registered — a dead thread's, or a pool
+ * object's own on `close()` — and drains reserved lists nobody waits on any more (the last waiter
+ * out drains, under the reserved lock).
  */
 export function retractWaits(
   ctx: RecoveryContext,
@@ -205,18 +206,18 @@ export function retractWaits(
   drain: (c: number) => void,
 ): void {
   const { words, layout } = ctx;
-  const waits = new Uint8Array(words.buffer, layout.threadBase + deadSlot * 128 + T_WAITS_BYTE, layout.classCount);
+  const waits = new Uint8Array(words.buffer, threadWaitsByte(layout, deadSlot), layout.classCount);
   for (let c = 0; c < layout.classCount; c++) {
     const pending = waits[c];
     if (pending === 0) continue;
     const line = reservedWord(layout, c);
     lockLine(line);
+    // All three counts change together under the reserved lock, as waiters change them.
     words[line + S_WAITERS] -= pending;
-    const empty = words[line + S_WAITERS] === 0;
-    if (empty) drain(c);
-    unlock(words, line);
-    Atomics.sub(words, H_ASYNC_WAITERS, pending);
     waits[c] = 0;
+    Atomics.sub(words, H_ASYNC_WAITERS, pending);
+    if (words[line + S_WAITERS] === 0) drain(c);
+    unlock(words, line);
   }
 }
 

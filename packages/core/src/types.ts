@@ -95,9 +95,9 @@ export interface ResolvedConfig {
    */
   readonly debug: boolean;
   /**
-   * The leak detection level for `get()` leases (the `leakDetection` option, else
-   * `ZEROPOOL_LEAK_DETECTION`). It belongs to each pool object, not to the arena, and the arena
-   * does not store it: `pool.config`, which is read back from the arena, always says `'off'` here.
+   * The leak detection level for `get()` leases of this pool object (the `leakDetection` option,
+   * else `ZEROPOOL_LEAK_DETECTION`). It belongs to each pool object, not to the arena: objects
+   * attached in other threads choose their own.
    */
   readonly leakDetection: LeakDetection;
   /**

@@ -54,12 +54,14 @@ export async function waitForSlab(ctx: WaitContext, size: number, c: number, opt
   const sequence = line + S_SEQUENCE;
   if (ctx.slotWaits[c] === 255) throw outOfRange('pending acquireAsync calls for one class in one thread', 256, 'at most 255');
   // Registered under the reserved lock, like the last waiter's departure, so a releaser that
-  // sees no waiters and one that puts a slab in the list never both happen for one waiter.
+  // sees no waiters and one that puts a slab in the list never both happen for one waiter. The
+  // class count, this slot's record (what crash recovery retracts) and the global count change
+  // together, with no call between them where `terminate()` could stop the thread.
   ctx.lockLine(line);
   words[line + S_WAITERS]++;
-  unlock(words, line);
   ctx.slotWaits[c]++;
   Atomics.add(words, H_ASYNC_WAITERS, 1);
+  unlock(words, line);
   const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + timeoutMs;
   try {
     for (;;) {
@@ -78,13 +80,16 @@ export async function waitForSlab(ctx: WaitContext, size: number, c: number, opt
       signal?.throwIfAborted();
     }
   } finally {
-    ctx.lockLine(line);
-    words[line + S_WAITERS]--;
-    // The last waiter out hands the reserved slabs back to the shards, under the reserved lock.
-    if (words[line + S_WAITERS] === 0) ctx.drain(c);
-    unlock(words, line);
-    ctx.slotWaits[c]--;
-    Atomics.sub(words, H_ASYNC_WAITERS, 1);
+    // close() already retracted this object's waits (its slot may belong to another thread now).
+    if (!ctx.isClosed()) {
+      ctx.lockLine(line);
+      words[line + S_WAITERS]--;
+      ctx.slotWaits[c]--;
+      Atomics.sub(words, H_ASYNC_WAITERS, 1);
+      // The last waiter out hands the reserved slabs back to the shards, under the reserved lock.
+      if (words[line + S_WAITERS] === 0) ctx.drain(c);
+      unlock(words, line);
+    }
   }
 }
 

@@ -105,6 +105,20 @@ describe('acquireAsync', () => {
     for (const id of held) pool.release(id);
   });
 
+  it('close() retracts a pending wait, so later releases of the class are not held back for a waiter that is gone', async () => {
+    const pool = tinyPool();
+    const other = SlabPool.attach(pool.handle);
+    const held = exhaust(other);
+    const waiting = pool.acquireAsync(MiB).catch((error: Error & { code?: string }) => error.code);
+    await new Promise((r) => setTimeout(r, 10));
+    pool.close();
+    expect(await waiting).toBe('ERR_POOL_CLOSED');
+    // Nobody waits now: the release goes to the releasing object's cache and can be acquired again.
+    other.release(held[0]);
+    expect(other.tryAcquire(MiB)).not.toBe(-1);
+    expect(other.audit()).toEqual([]);
+  });
+
   it('hands reserved slabs back to the shards when the last waiter leaves', async () => {
     const pool = tinyPool();
     const held = exhaust(pool);

@@ -94,6 +94,8 @@ describe('leak detection', () => {
     a.release();
     b[Symbol.dispose]();
     expect(pool.outstandingLeases()).toEqual([]);
+    expect(pool.config.leakDetection).toBe('full');
+    expect(SlabPool.attach(pool.handle).config.leakDetection).toBe('off');
   });
 
   it("'sampled' records one lease in 64, 'off' none", () => {

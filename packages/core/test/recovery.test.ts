@@ -153,6 +153,25 @@ describe('reclaim', () => {
   });
 });
 
+describe('adopt', () => {
+  it('refuses a stale id and leaves the current holder recorded', () => {
+    const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2 });
+    const other = SlabPool.attach(pool.handle);
+    const stale = pool.acquire(SIZE);
+    pool.release(stale);
+    const fresh = pool.acquire(SIZE); // the same slab (LIFO cache), next generation
+    expect(pool.bytes(fresh).byteOffset).toBe(pool.bytes(fresh).byteOffset);
+    expect(() => other.adopt(stale)).toThrow(SlabStateError);
+    expect(pool.holderOf(fresh)).toBe(threadId);
+    other.adopt(fresh);
+    expect(pool.holderOf(fresh)).toBe(threadId); // same thread, other object: still this threadId
+    other.close();
+    // After its adopter closed, the lease names no holder, and stays valid.
+    expect(pool.holderOf(fresh)).toBe(-1);
+    pool.release(fresh);
+  });
+});
+
 describe('watch', () => {
   it.each(['exit', 'throw', 'hang'])('reclaims a worker when it exits (%s) and reports what came back', async (mode) => {
     const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2 });
