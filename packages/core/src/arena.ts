@@ -146,6 +146,7 @@ export function attachLayout(buffer: SharedArrayBuffer): { layout: ArenaLayout; 
     debug: (words[H_FLAGS] & FLAG_DEBUG) !== 0,
     // Leak detection belongs to each pool object, not to the arena.
     leakDetection: 'off',
+    lockTimeoutMs: 5000,
   };
   const layout = computeLayout(config);
   if (

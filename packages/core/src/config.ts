@@ -56,7 +56,7 @@ const clamp = (value: number, low: number, high: number): number => Math.min(hig
  */
 export function defaultsFor(
   parallelism: number,
-): Omit<ResolvedConfig, 'parallelism' | 'zeroOnRelease' | 'zeroOnAcquire' | 'debug' | 'leakDetection'> {
+): Omit<ResolvedConfig, 'parallelism' | 'zeroOnRelease' | 'zeroOnAcquire' | 'debug' | 'leakDetection' | 'lockTimeoutMs'> {
   return {
     // Enough room for every class to carve a few pages with the default 1 MiB page, growing with
     // the number of threads that will fill caches at once.
@@ -129,6 +129,22 @@ function checkLeakLevel(name: string, value: unknown): LeakDetection {
   return value as LeakDetection;
 }
 
+/** Default for `lockTimeoutMs`. */
+export const DEFAULT_LOCK_TIMEOUT_MS = 5000;
+
+/**
+ * The lock timeout: the option, else 5000 ms.
+ * @throws {TypeError} the option is not a number.
+ * @throws {RangeError} the option is not an integer from 1 to 2^31 - 1.
+ * @example
+ * ```ts
+ * resolveLockTimeout(undefined); // 5000
+ * ```
+ */
+export function resolveLockTimeout(option: unknown): number {
+  return option === undefined ? DEFAULT_LOCK_TIMEOUT_MS : checkInteger('options.lockTimeoutMs', option, 1, 2 ** 31 - 1);
+}
+
 /** The leak detection level: the option, else `ZEROPOOL_LEAK_DETECTION`, else `'off'`. */
 export function resolveLeakDetection(option: unknown, env: NodeJS.ProcessEnv = process.env): LeakDetection {
   if (option !== undefined) return checkLeakLevel('options.leakDetection', option);
@@ -196,6 +212,7 @@ export function resolveConfig(options: SlabPoolOptions = {}, env: NodeJS.Process
   const zeroOnAcquire = checkBoolean('options.zeroOnAcquire', options.zeroOnAcquire ?? false);
   const debug = checkBoolean('options.debug', options.debug ?? envFlag(env, DEBUG_ENV));
   const leakDetection = resolveLeakDetection(options.leakDetection, env);
+  const lockTimeoutMs = resolveLockTimeout(options.lockTimeoutMs);
   return {
     parallelism,
     arenaBytes,
@@ -209,6 +226,7 @@ export function resolveConfig(options: SlabPoolOptions = {}, env: NodeJS.Process
     zeroOnAcquire,
     debug,
     leakDetection,
+    lockTimeoutMs,
   };
 }
 

@@ -15,6 +15,7 @@ import { threadId } from 'node:worker_threads';
 import { attachLayout, claimThreadSlot } from './arena.js';
 import { ThreadCache } from './cache.js';
 import { fillSlab } from './debug.js';
+import { LockTimeoutError } from './errors.js';
 import {
   type ArenaLayout,
   COUNTER_COUNT,
@@ -84,6 +85,8 @@ export class PoolCore {
   /** Option bits (`FLAG_*`): nonzero sends acquire and release through their hooks. */
   protected readonly flags: number;
   protected closed = false;
+  /** How long lockWord waits before it throws LockTimeoutError (set by SlabPool per object). */
+  protected lockTimeoutMs = 5000;
   /** Slabs known to exist; 0 once closed, so every id takes the slow check, which refuses it. */
   protected knownSlabs = 0;
   /** One-id scratch stack for moving single slabs with the batch functions. */
@@ -125,7 +128,7 @@ export class PoolCore {
 
   /** Takes a lock word, counting a wait when it was contended. */
   protected lockWord(index: number): void {
-    if (lock(this.words, index, this.lockOwner)) this.counters[C_LOCK_WAITS]++;
+    if (lock(this.words, index, this.lockOwner, this.lockTimeoutMs)) this.counters[C_LOCK_WAITS]++;
   }
 
   /** Fills an empty cache stack for class `c`: home shard, then the others, then a new page. */
@@ -197,7 +200,13 @@ export class PoolCore {
    */
   protected offerToWaiters(c: number, id: number): boolean {
     const line = reservedWord(this.layout, c);
-    this.lockWord(line);
+    try {
+      this.lockWord(line);
+    } catch (error) {
+      // The caller has already released the slab to itself: keep it (cache path) rather than fail.
+      if (error instanceof LockTimeoutError) return false;
+      throw error;
+    }
     // Checked under the lock: the last waiter to leave drains the list under the same lock, so a
     // slab can never be left behind in a reserved list nobody waits on.
     if (this.words[line + S_WAITERS] === 0) {

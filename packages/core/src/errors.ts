@@ -222,3 +222,40 @@ export class ReclaimLiveThreadError extends Error {
     this.threadId = threadId;
   }
 }
+
+/**
+ * Thrown by any pool operation that waited `lockTimeoutMs` for a shard lock still held by another
+ * thread: that thread most likely died inside a critical section and has not been reclaimed. The
+ * operation changed nothing; call `reclaim(threadId)` for the dead thread (or `watch` it), then
+ * retry.
+ * @example
+ * ```ts
+ * import { LockTimeoutError, SlabPool } from '@zeropool/core';
+ * const pool = new SlabPool({ lockTimeoutMs: 2000 });
+ * try {
+ *   pool.release(pool.acquire(64));
+ * } catch (error) {
+ *   if (error instanceof LockTimeoutError) console.error(`lock held by thread slot ${error.holderSlot}`);
+ * }
+ * ```
+ */
+export class LockTimeoutError extends Error {
+  /** Always `'ERR_LOCK_TIMEOUT'`. */
+  readonly code = 'ERR_LOCK_TIMEOUT' as const;
+  /** The thread slot the lock word names as its holder. */
+  readonly holderSlot: number;
+
+  /**
+   * Describes a lock wait that gave up.
+   * @param holderSlot the thread slot holding the lock.
+   * @param timeoutMs how long the caller waited.
+   */
+  constructor(holderSlot: number, timeoutMs: number) {
+    super(
+      `a pool lock has been held by thread slot ${holderSlot} for ${timeoutMs} ms; the thread that holds it most likely ` +
+        'died inside a critical section: reclaim(threadId) it (or watch the worker), then retry. Nothing was changed.',
+    );
+    this.name = 'LockTimeoutError';
+    this.holderSlot = holderSlot;
+  }
+}

@@ -1,6 +1,7 @@
 export { DEBUG_ENV, LEAK_DETECTION_ENV, PARALLELISM_ENV, defaultsFor, detectParallelism, resolveConfig } from './config.js';
 export {
   AcquireTimeoutError,
+  LockTimeoutError,
   PoolExhaustedError,
   ReclaimLiveThreadError,
   SlabCorruptionError,

@@ -11,7 +11,8 @@
  * (free-list links, counts) happen before the `Atomics.exchange` that releases it, and so are
  * visible to the next thread whose compare-exchange takes it.
  */
-import { LOCK_WAITERS } from './layout.js';
+import { LockTimeoutError } from './errors.js';
+import { LOCK_WAITERS, lockOwnerSlot } from './layout.js';
 
 /** Compare-exchange attempts before a taker goes to sleep. A critical section here is a few hundred ns. */
 const SPIN_ATTEMPTS = 64;
@@ -22,14 +23,15 @@ const WAIT_TIMEOUT_MS = 50;
  * Takes the lock at `words[index]` for the thread whose owner value is `owner`. Returns `true` if
  * the lock was contended (the caller counts lock waits), `false` if it was free at once.
  */
-export function lock(words: Int32Array, index: number, owner: number): boolean {
+export function lock(words: Int32Array, index: number, owner: number, timeoutMs = Number.POSITIVE_INFINITY): boolean {
   // Fast path: free → held. The compare-exchange acquires everything the last holder published.
   if (Atomics.compareExchange(words, index, 0, owner) === 0) return false;
-  lockContended(words, index, owner);
+  lockContended(words, index, owner, timeoutMs);
   return true;
 }
 
-function lockContended(words: Int32Array, index: number, owner: number): void {
+function lockContended(words: Int32Array, index: number, owner: number, timeoutMs: number): void {
+  const deadline = Date.now() + timeoutMs;
   for (let attempt = 0; attempt < SPIN_ATTEMPTS; attempt++) {
     // Read before trying, so spinners do not keep the line in exclusive state.
     if (Atomics.load(words, index) === 0 && Atomics.compareExchange(words, index, 0, owner) === 0) return;
@@ -49,6 +51,10 @@ function lockContended(words: Int32Array, index: number, owner: number): void {
       if (Atomics.compareExchange(words, index, seen, marked) !== seen) continue;
       seen = marked;
     }
+    // A critical section lasts microseconds; a word held this long belongs to a thread that died
+    // (or hangs) inside one. Give up, so this thread returns to its event loop, where the dead
+    // worker's 'exit' handler (watch) can reclaim it.
+    if (Date.now() >= deadline) throw new LockTimeoutError(lockOwnerSlot(seen), timeoutMs);
     // Sleeps only while the word still equals `seen`; an unlock in between changes the word, so
     // the wake-up cannot be lost.
     Atomics.wait(words, index, seen, WAIT_TIMEOUT_MS);

@@ -5,7 +5,7 @@
  */
 import { threadId as currentThreadId } from 'node:worker_threads';
 import { checkHandle, writeHeader } from './arena.js';
-import { resolveConfig, resolveLeakDetection } from './config.js';
+import { resolveConfig, resolveLeakDetection, resolveLockTimeout } from './config.js';
 import { PoolCore, closedError } from './core.js';
 import { fillSlab, findUnpoisoned } from './debug.js';
 import {
@@ -123,6 +123,7 @@ export class SlabPool extends PoolCore {
     // Everything that can refuse the options runs before super() claims a thread slot.
     const config = existing === undefined ? resolveConfig(options) : undefined;
     const leakDetection = config?.leakDetection ?? resolveLeakDetection(options?.leakDetection);
+    const lockTimeoutMs = config?.lockTimeoutMs ?? resolveLockTimeout(options?.lockTimeoutMs);
     let buffer = existing;
     if (buffer === undefined && config !== undefined) {
       buffer = new SharedArrayBuffer(config.arenaBytes);
@@ -143,7 +144,8 @@ export class SlabPool extends PoolCore {
     this.leaks = new LeakTracker(leakDetection);
     // Leak detection belongs to this pool object, not to the arena the base class read the
     // configuration from.
-    (this as { config: ResolvedConfig }).config = Object.freeze({ ...this.config, leakDetection });
+    (this as { config: ResolvedConfig }).config = Object.freeze({ ...this.config, leakDetection, lockTimeoutMs });
+    this.lockTimeoutMs = lockTimeoutMs;
   }
 
   /**
@@ -159,7 +161,7 @@ export class SlabPool extends PoolCore {
    * const pool = SlabPool.attach(workerData.pool);
    * ```
    */
-  static attach(handle: PoolHandle, options?: Pick<SlabPoolOptions, 'leakDetection'>): SlabPool {
+  static attach(handle: PoolHandle, options?: Pick<SlabPoolOptions, 'leakDetection' | 'lockTimeoutMs'>): SlabPool {
     return new SlabPool(options, checkHandle(handle));
   }
 
@@ -274,7 +276,7 @@ export class SlabPool extends PoolCore {
     this.counters[C_RELEASES]++;
     // Async waiters anywhere in the process get released slabs first, so they cannot starve.
     if (this.words[H_ASYNC_WAITERS] !== 0 && this.offerToWaiters(c, nextId)) return;
-    if (this.cacheLength[c] >= this.cacheCapacity[c]) this.spill(c);
+    if (this.cacheLength[c] >= this.cacheCapacity[c]) this.spillOrUndo(c, meta, leased);
     const length = this.cacheLength[c];
     this.cacheIds[c * this.cacheStride + length] = nextId;
     this.cacheLength[c] = length + 1;
@@ -300,7 +302,7 @@ export class SlabPool extends PoolCore {
     this.counters[C_RELEASES]++;
     this.afterRelease(slab, c);
     if (this.words[H_ASYNC_WAITERS] !== 0 && this.offerToWaiters(c, nextId)) return;
-    if (this.cacheLength[c] >= this.cacheCapacity[c]) this.spill(c);
+    if (this.cacheLength[c] >= this.cacheCapacity[c]) this.spillOrUndo(c, meta, leased);
     const length = this.cacheLength[c];
     this.cacheIds[c * this.cacheStride + length] = nextId;
     this.cacheLength[c] = length + 1;
@@ -444,6 +446,8 @@ export class SlabPool extends PoolCore {
   /**
    * Hands every slab in this thread's cache back to the shards, so other threads can take them.
    * Leased slabs are not affected. Call it in a thread about to go idle.
+   * @throws {LockTimeoutError} a shard lock stayed held for `lockTimeoutMs` (its holder died and was
+   *   not reclaimed); the slabs not yet handed back stay in this thread's cache.
    * @example
    * ```ts
    * declare const ids: number[]; // a batch this thread is done with
@@ -612,6 +616,9 @@ export class SlabPool extends PoolCore {
    * them alone. Later calls on this object that acquire, release, adopt, look up an id or reclaim
    * throw, and its pending `acquireAsync` calls reject; `stats`, `audit`, `flush` and `close` still
    * work.
+   * @throws {LockTimeoutError} a lock stayed held for `lockTimeoutMs` by a thread that died and was
+   *   not reclaimed; this object is then closed but its slot stays claimed until `reclaim` of this
+   *   thread.
    * @example
    * ```ts
    * const pool = SlabPool.attach(workerData.pool);
@@ -643,6 +650,22 @@ export class SlabPool extends PoolCore {
     for (const c of waitedOn) this.wakeWaiters(c);
     // Frees the slot for another thread; everything this slot published is already visible.
     Atomics.store(this.words, threadWord(this.layout, this.slot) + T_CLAIM, 0);
+  }
+
+  /**
+   * Makes room in a full cache stack during a release. If the spill cannot take its lock (a dead
+   * thread holds it), the release is undone — the slab goes back to "leased" at its generation,
+   * which only this thread could have changed since its compare-exchange — and the error thrown,
+   * so a failed release changes nothing.
+   */
+  private spillOrUndo(c: number, meta: number, leased: number): void {
+    try {
+      this.spill(c);
+    } catch (error) {
+      Atomics.store(this.words, meta, leased);
+      this.counters[C_RELEASES]--;
+      throw error;
+    }
   }
 
   /**

@@ -70,6 +70,14 @@ export interface SlabPoolOptions {
    */
   leakDetection?: LeakDetection;
   /**
+   * How long an operation waits for a shard lock before it throws `LockTimeoutError`. Critical
+   * sections last microseconds, so a lock held this long belongs to a thread that died inside one;
+   * giving up lets the waiting thread return to its event loop, where `watch` can reclaim the dead
+   * worker. Applies to this pool object (attached objects choose their own).
+   * @default 5000
+   */
+  lockTimeoutMs?: number;
+  /**
    * The parallelism the defaults are derived from.
    * @default the `ZEROPOOL_PARALLELISM` environment variable if set, else `os.availableParallelism()`
    */
@@ -100,6 +108,8 @@ export interface ResolvedConfig {
    * attached in other threads choose their own.
    */
   readonly leakDetection: LeakDetection;
+  /** How long this pool object waits for a shard lock before it throws `LockTimeoutError`. */
+  readonly lockTimeoutMs: number;
   /**
    * The parallelism the defaults were derived from: the `parallelism` option, else
    * `ZEROPOOL_PARALLELISM`, else `os.availableParallelism()` of the thread that created the pool.

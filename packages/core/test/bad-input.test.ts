@@ -178,6 +178,15 @@ describe('SlabPool.attach(handle)', () => {
     ['a truncated arena', { ...pool.handle, buffer: copyOf(1 << 20) }, /truncated or altered/],
     ['an arena written by another layout version', { ...pool.handle, buffer: otherVersion }, /an arena of layout version 99/],
   ];
+  it('refuses a bad lockTimeoutMs option before taking a thread slot', () => {
+    const before = pool.stats();
+    expect(() => SlabPool.attach(pool.handle, { lockTimeoutMs: 0 })).toThrow(
+      /options\.lockTimeoutMs must be an integer from 1 to 2147483647; received 0/,
+    );
+    expect(() => new SlabPool({ lockTimeoutMs: 'soon' as never })).toThrow(/options\.lockTimeoutMs must be a number/);
+    expect(pool.stats()).toEqual(before);
+  });
+
   it('refuses a bad leakDetection option', () => {
     const before = pool.stats();
     expect(() => SlabPool.attach(pool.handle, { leakDetection: 'loud' as never })).toThrow(

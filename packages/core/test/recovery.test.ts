@@ -1,6 +1,6 @@
 import { Worker, threadId } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { ReclaimLiveThreadError, SlabPool, SlabStateError } from '../src/index.js';
+import { LockTimeoutError, ReclaimLiveThreadError, SlabPool, SlabStateError } from '../src/index.js';
 import { fixture } from './helpers.js';
 
 const SIZE = 4096;
@@ -91,6 +91,22 @@ describe('reclaim', () => {
     // With one shard, this acquire needs the lock the dead worker held.
     const ids = Array.from({ length: 50 }, () => pool.acquire(SIZE));
     for (const id of ids) pool.release(id);
+    expectAllFree(pool);
+  });
+
+  it('throws LockTimeoutError instead of hanging on a lock a dead worker holds, changing nothing, until reclaim', async () => {
+    const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2, shards: 1, lockTimeoutMs: 300 });
+    const { worker, tid, exited } = await startHolder(pool, 'lock', { leased: 2, cached: 40 });
+    await worker.terminate();
+    await exited;
+    const before = pool.stats();
+    const started = Date.now();
+    expect(() => pool.acquire(SIZE)).toThrow(LockTimeoutError);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    expect(() => pool.acquire(SIZE)).toThrow(/held by thread slot 1 for 300 ms.*reclaim\(threadId\)/);
+    expect({ ...pool.stats(), lockWaits: 0 }).toEqual({ ...before, lockWaits: 0, exhausted: before.exhausted });
+    expect(pool.reclaim(tid).locks).toBe(1);
+    pool.release(pool.acquire(SIZE));
     expectAllFree(pool);
   });
 
