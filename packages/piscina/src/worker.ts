@@ -34,7 +34,9 @@ export function getPool(): SlabPool {
 /**
  * Takes over a slab the main thread sent (main fills, worker releases): records this worker as its
  * holder, so the slab comes back if this worker dies, and returns a lease over its first `length`
- * bytes (the whole slab if omitted). Release it, or declare it with `using`.
+ * bytes (the whole slab if omitted). Release it, or declare it with `using`; the release hands the
+ * slab straight back to the shared shards, so an idle worker never sits on slabs the main thread
+ * needs.
  * @throws {SlabStateError} `id` is not an acquired slab of the pool.
  * @example
  * ```ts
@@ -89,6 +91,11 @@ class TakenSlab implements Lease {
   release(): void {
     this.pool.release(this.id);
     this.released = true;
+    // Hand the slab straight back to the shared shards instead of keeping it in this worker's
+    // cache: piscina freezes the worker between tasks, and slabs cached by an idle worker are out
+    // of reach of the main thread (an acquireAsync there could wait for them forever). One lock
+    // per task is nothing beside a task's round trip (tens of microseconds).
+    this.pool.flush();
   }
 
   [Symbol.dispose](): void {

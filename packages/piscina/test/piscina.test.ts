@@ -45,6 +45,28 @@ describe('SlabPiscina', () => {
     }
   });
 
+  it('never leaves slabs in idle workers: a main thread waiting in acquireAsync on a small pool keeps going', async () => {
+    // 16 slabs of 64 KiB in all, 2 workers whose caches could hold 16 each: if released slabs
+    // stayed in the (frozen) workers' caches, the main thread would wait forever.
+    const pool = new SlabPool({ arenaBytes: 2 * MiB, maxSlabSize: MiB, shards: 2, parallelism: 2 });
+    const piscina = new SlabPiscina({ filename, pool, minThreads: 2, maxThreads: 2 });
+    try {
+      const running = new Set<Promise<unknown>>();
+      for (let i = 0; i < 200; i++) {
+        const length = 64 * 1024;
+        const id = await pool.acquireAsync(length, { timeoutMs: 10_000 });
+        pool.bytes(id).fill(i & 0xff, 0, length);
+        const task: Promise<unknown> = piscina.runWithSlabs({ op: 'hash', id, length }, [id]).finally(() => running.delete(task));
+        running.add(task);
+        if (running.size >= 32) await Promise.race(running);
+      }
+      await Promise.all(running);
+      allFree(pool);
+    } finally {
+      await piscina.destroy();
+    }
+  });
+
   it("keeps the user's own workerData beside the pool handle", async () => {
     const piscina = new SlabPiscina({ filename, workerData: { user: 'mine' }, maxThreads: 1, pool: { arenaBytes: 8 * MiB } });
     try {
