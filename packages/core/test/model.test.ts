@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Lease, SlabPool, SlabStateError } from '../src/index.js';
+import { testSeed } from './helpers.js';
 
 const MAX = 64 * 1024;
 const MIN = 1024;
@@ -20,6 +21,7 @@ interface Real {
 }
 
 let executed = 0;
+const NUM_RUNS = 150;
 const capacityOf = (size: number) => Math.max(MIN, 2 ** Math.ceil(Math.log2(Math.max(size, 1))));
 
 function stamp(real: Real, id: number, token: number): void {
@@ -143,6 +145,7 @@ class Flush implements fc.Command<Model, Real> {
 
 describe('the pool against a model', () => {
   it('agrees with the model after every step of random operation sequences', () => {
+    const seed = testSeed();
     const commands = [
       fc.tuple(fc.integer({ min: 0, max: MAX }), fc.boolean()).map(([size, viaGet]) => new Acquire(size, viaGet)),
       fc.integer({ min: 0, max: 1000 }).map((pick) => new Release(pick)),
@@ -159,9 +162,12 @@ describe('the pool against a model', () => {
         });
         fc.modelRun(setup, cmds);
       }),
-      { numRuns: 150 },
+      { numRuns: NUM_RUNS, seed },
     );
-    // The sequences really ran: thousands of checked steps, not a vacuous pass.
-    expect(executed).toBeGreaterThan(5000);
+    // The sequences really ran: thousands of checked steps, not a vacuous pass. How many depends on
+    // the seed (sequence lengths and how many commands their preconditions skip vary): 40 seeds gave
+    // 5,075 to 6,167 (median 5,581) and one CI run 4,891, so the floor is 10 per sequence, not a count.
+    console.log(`model (seed ${seed}, rerun: ZEROPOOL_SEED=${seed} pnpm test): ${NUM_RUNS} sequences, ${executed} checked steps`);
+    expect(executed, `seed ${seed}`).toBeGreaterThan(NUM_RUNS * 10);
   });
 });
