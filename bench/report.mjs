@@ -266,6 +266,7 @@ function charts(results, outDir, stem) {
   const piscina = results.parts.piscina;
   if (piscina?.oneInFlight) {
     const ways = [
+      ['empty', 'empty task'],
       ['copy', 'structured-clone copy'],
       ['move', 'Piscina.move'],
       ['id', 'slab id'],
@@ -280,10 +281,13 @@ function charts(results, outDir, stem) {
         groupedLogBarsSvg({
           title: `piscina: time per task, ${what} (lower is better)`,
           subtitle: sub,
-          groups: piscina[key].sizes.map((s) => ({ label: bytes(s.size), values: ways.map(([k]) => s.nsPerTask[k]) })),
+          groups: piscina[key].sizes.map((s) => ({
+            label: bytes(s.size),
+            values: ways.map(([k]) => s.nsPerTask[k] ?? piscina[key].emptyTaskNs),
+          })),
           series: ways.map(([, name], i) => ({ name, color: COLORS[i] })),
           yLabel: 'time per task (log scale)',
-          reference: { value: piscina[key].emptyTaskNs, label: `empty task: ${ns(piscina[key].emptyTaskNs)}` },
+          reference: null,
           format: ns,
         }),
       );
@@ -469,38 +473,45 @@ function tables(results, file, svgs, readmeDir) {
   if (p.piscina?.oneInFlight) {
     const q = p.piscina;
     out.push(
-      `**piscina end to end** (${at}${other('piscina')}; \`bench/piscina.bench.mjs\`; ${q.threads} piscina threads; time per task; the empty task takes ${ns(q.oneInFlight.emptyTaskNs)} with one task in flight and ${ns(q.manyInFlight.emptyTaskNs)} each with ${q.manyInFlight.inFlight} in flight):`,
+      `**piscina end to end** (${at}${other('piscina')}; \`bench/piscina.bench.mjs\`; ${q.threads} piscina threads; median time per task; ${q.method ?? ''}):`,
       '',
     );
-    out.push(
-      mdTable(
-        [
+    for (const key of ['oneInFlight', 'manyInFlight']) {
+      const mode = q[key];
+      out.push(
+        mdTable(
           [
-            'payload',
-            'copy (structured clone)',
-            '`Piscina.move` of a fresh buffer',
-            'slab id',
-            `copy, ${q.manyInFlight.inFlight} in flight`,
-            `\`Piscina.move\`, ${q.manyInFlight.inFlight} in flight`,
-            `slab id, ${q.manyInFlight.inFlight} in flight`,
-          ],
-          ...q.oneInFlight.sizes.map((s, i) => {
-            const m = q.manyInFlight.sizes[i];
-            return [
+            [
+              key === 'oneInFlight' ? 'one task in flight' : `${mode.inFlight} tasks in flight`,
+              'empty task',
+              'copy (structured clone)',
+              '`Piscina.move` of a fresh buffer',
+              'slab id',
+              'slab id / empty task',
+              'slab id vs copy',
+              'slab id vs move',
+            ],
+            ...mode.sizes.map((s) => [
               bytes(s.size),
+              ns(s.nsPerTask.empty ?? mode.emptyTaskNs),
               ns(s.nsPerTask.copy),
               ns(s.nsPerTask.move),
               ns(s.nsPerTask.id),
-              ns(m.nsPerTask.copy),
-              ns(m.nsPerTask.move),
-              ns(m.nsPerTask.id),
-            ];
-          }),
-        ],
-        ['l'],
-      ),
-      '',
-    );
+              s.idOverFloor === undefined ? '' : `${s.idOverFloor.toFixed(2)}x`,
+              `${s.idIsFaster.copy.toFixed(2)}x faster`,
+              `${s.idIsFaster.move.toFixed(2)}x faster`,
+            ]),
+          ],
+          ['l'],
+        ),
+        '',
+      );
+    }
+    if (q.crash)
+      out.push(
+        `Crash phase of the same run: ${q.crash.rounds} rounds, ${q.crash.workersReclaimed} piscina workers died mid-task holding slabs (\`process.exit\`, or terminated by piscina when their task was aborted), ${q.crash.slabsReclaimed} slabs reclaimed from them; afterwards ${q.crash.leased} slabs leased (${q.crash.slabs} carved: ${q.crash.free} free, ${q.crash.cached} cached).`,
+        '',
+      );
     const charts = [
       img('-piscina.svg', 'piscina, one task in flight'),
       img('-piscina-many.svg', 'piscina, many tasks in flight'),
@@ -509,7 +520,7 @@ function tables(results, file, svgs, readmeDir) {
   }
 
   if (results.mustReach?.length) {
-    out.push(`**The goals this suite was built to check** (issue 4, "Must reach"; ${at}), from the same file:`, '');
+    out.push(`**The goals this suite was built to check** (the issues' "Must reach" items; ${at}), from the same file:`, '');
     out.push(
       mdTable(
         [

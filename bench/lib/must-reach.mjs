@@ -72,5 +72,46 @@ export function mustReach(results) {
       where: `scaling part, 2 workers${two('handoff') ? `; the same hand-offs without a pool ran ${fmt(two('handoff').opsPerSecond / two('cross').opsPerSecond, 1)}x faster than with it` : ''}`,
     });
   }
+  const piscina = parts.piscina;
+  if (piscina?.oneInFlight?.sizes?.[0]?.idOverFloor !== undefined) {
+    const modes = [
+      ['one in flight', piscina.oneInFlight],
+      [`${piscina.manyInFlight.inFlight} in flight`, piscina.manyInFlight],
+    ];
+    const all = modes.flatMap(([name, mode]) => mode.sizes.map((s) => ({ name, ...s })));
+    const label = (s) => `${s.size >= 1048576 ? `${s.size / 1048576} MiB` : `${s.size / 1024} KiB`} ${s.name}`;
+    out.push({
+      goal: 'issue 3: slab-id task within 1.15x of the empty piscina task, 4 KiB to 4 MiB, one and many in flight',
+      measured: all.map((s) => `${label(s)}: ${fmt(s.idOverFloor)}x`).join(', '),
+      unit: '',
+      met: all.every((s) => s.idOverFloor <= 1.15),
+      where: 'piscina part (interleaved rounds; median of per-round ratios)',
+    });
+    const mib = all.filter((s) => s.size === 1048576);
+    out.push({
+      goal: 'issue 3: slab ids >= 4x faster than structured-clone copies at 1 MiB',
+      measured: mib.map((s) => `${s.name}: ${fmt(s.idIsFaster.copy)}x`).join(', '),
+      unit: '',
+      met: mib.length > 0 && mib.every((s) => s.idIsFaster.copy >= 4),
+      where: 'piscina part',
+    });
+    const big = all.filter((s) => s.size >= 65536);
+    out.push({
+      goal: 'issue 3: slab ids faster than Piscina.move at every size from 64 KiB up',
+      measured: big.map((s) => `${label(s)}: ${fmt(s.idIsFaster.move)}x`).join(', '),
+      unit: '',
+      met: big.every((s) => s.idIsFaster.move > 1),
+      where: 'piscina part',
+    });
+  }
+  if (piscina?.crash) {
+    out.push({
+      goal: 'issue 3: after workers are killed mid-task, stats() shows every slab back in the pool',
+      measured: `${piscina.crash.workersReclaimed} workers killed, ${piscina.crash.leased} slabs leased after`,
+      unit: '',
+      met: piscina.crash.workersReclaimed > 0 && piscina.crash.leased === 0,
+      where: 'piscina part, crash phase',
+    });
+  }
   return out;
 }

@@ -1,11 +1,8 @@
 // piscina task file for bench/piscina.bench.mjs, one named export per way of passing a payload
-// (chosen with `run(task, { name })`). The pool's handle arrives once, in piscina's workerData;
-// this module is loaded once per thread, so it attaches once per thread and keeps the pool in a
-// module variable. Every task reads the first and last byte of its payload and returns their sum.
-import { workerData } from 'node:worker_threads';
-import { SlabPool } from '@zeropool/core';
-
-const pool = SlabPool.attach(workerData.pool);
+// (chosen with `run(task, { name })`). The slab-id task takes the path a user of @zeropool/piscina
+// takes: `takeSlab` (the pool attaches once per thread, from workerData), read, `release()`.
+// Every task reads the first and last byte of its payload and returns their sum.
+import { lendSlab, takeSlab } from '@zeropool/piscina/worker';
 
 /** The floor: piscina's own round trip with nothing to carry. */
 export function empty() {
@@ -22,12 +19,28 @@ export function move(bytes) {
   return bytes[0] + bytes[bytes.length - 1];
 }
 
-/** The payload is a slab of the shared pool; the task received the duty to release it. */
+/** The payload is a slab of the shared pool; the task takes it over and releases it. */
 export function id({ id, length }) {
-  const bytes = pool.bytes(id);
-  const sum = bytes[0] + bytes[length - 1];
-  pool.release(id);
+  const slab = takeSlab(id, length);
+  const sum = slab.bytes[0] + slab.bytes[length - 1];
+  slab.release();
   return sum;
+}
+
+/** Crash phase: take the slab, lease one more, then end the thread with process.exit. */
+export function exit({ id, length }) {
+  takeSlab(id, length);
+  lendSlab(4096);
+  process.exit(1);
+}
+
+/** Crash phase: take the slab, lease one more, say so, then block until piscina terminates the thread. */
+export function stall({ id, length, started }) {
+  takeSlab(id, length);
+  lendSlab(4096);
+  Atomics.store(started, 0, 1);
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60_000);
+  return -1;
 }
 
 export default empty;

@@ -8,7 +8,7 @@
  */
 import { workerData } from 'node:worker_threads';
 import { type Lease, type PoolHandle, SlabPool } from '@zeropool/core';
-import { HANDLE_KEY } from './common.js';
+import { HANDLE_KEY, prefix } from './common.js';
 
 let attached: SlabPool | undefined;
 
@@ -38,6 +38,7 @@ export function getPool(): SlabPool {
  * slab straight back to the shared shards, so an idle worker never sits on slabs the main thread
  * needs.
  * @throws {SlabStateError} `id` is not an acquired slab of the pool.
+ * @throws {RangeError} `length` is not an integer from 0 to the slab's capacity; nothing changes hands.
  * @example
  * ```ts
  * export default ({ id, length }) => {
@@ -52,9 +53,10 @@ export function getPool(): SlabPool {
  */
 export function takeSlab(id: number, length?: number): Lease {
   const pool = getPool();
-  pool.adopt(id);
   const view = pool.bytes(id);
-  return new TakenSlab(pool, id, length === undefined ? view : view.subarray(0, length));
+  const bytes = prefix(view, length, 'takeSlab');
+  pool.adopt(id);
+  return new TakenSlab(pool, id, bytes);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { SlabPool } from '@zeropool/core';
+import { threadId } from 'node:worker_threads';
+import { SlabPool, SlabStateError } from '@zeropool/core';
 import { describe, expect, it } from 'vitest';
 import { type ReclaimReport, SlabPiscina } from '../src/index.js';
 
@@ -129,6 +130,39 @@ describe('SlabPiscina', () => {
       await expect(piscina.run({ op: 'release-foreign', id })).rejects.toThrow(/is not an acquired slab of this pool/);
       await expect(piscina.run({ op: 'release-foreign', id: 123456 })).rejects.toThrow(/is not an acquired slab of this pool/);
       allFree(pool);
+    } finally {
+      await piscina.destroy();
+    }
+  });
+
+  it('refuses a bad length in takeSlab and receive with a RangeError naming it, and nothing changes hands', async () => {
+    const pool = new SlabPool({ arenaBytes: 8 * MiB, parallelism: 2 });
+    const piscina = new SlabPiscina({ filename, pool, minThreads: 1, maxThreads: 1 });
+    try {
+      for (const length of [5000, -1, 1.5, Number.NaN, '10']) {
+        // Worker side: the task fails before adopting, so the id is still the main thread's and
+        // runWithSlabs gives it back.
+        const id = pool.acquire(4096);
+        await expect(piscina.runWithSlabs({ op: 'hash', id, length }, [id])).rejects.toThrow(
+          /takeSlab: length must be an integer from 0 to the slab's capacity, 4096; received/,
+        );
+        expect(() => pool.bytes(id)).toThrow(SlabStateError);
+        // Main side: a slab the worker lent stays the worker's until a valid receive.
+        const lent = (await piscina.run({ op: 'fill', size: 4096, seed: 1 })) as { id: number; length: number };
+        const holder = pool.holderOf(lent.id);
+        expect(holder).not.toBe(threadId);
+        expect(() => piscina.receive(lent.id, length as number)).toThrow(
+          /receive: length must be an integer from 0 to the slab's capacity, 4096; received/,
+        );
+        expect(pool.holderOf(lent.id)).toBe(holder);
+        expect(piscina.receive(lent.id, 4096)).toHaveLength(4096);
+        expect(pool.holderOf(lent.id)).toBe(threadId);
+        pool.release(lent.id);
+      }
+      // The worker keeps slabs in its cache (lendSlab refilled it); none is leased, nothing is lost.
+      expect(pool.audit()).toEqual([]);
+      for (const c of pool.stats().classes)
+        expect({ size: c.slabSize, leased: c.leased }).toEqual({ size: c.slabSize, leased: 0 });
     } finally {
       await piscina.destroy();
     }
