@@ -145,6 +145,11 @@ export function resolveLockTimeout(option: unknown): number {
   return option === undefined ? DEFAULT_LOCK_TIMEOUT_MS : checkInteger('options.lockTimeoutMs', option, 1, 2 ** 31 - 1);
 }
 
+/** Whether a new pool touches every page of its arena at creation (`options.prefault`). */
+export function resolvePrefault(option: unknown): boolean {
+  return option === undefined ? false : checkBoolean('options.prefault', option);
+}
+
 /** The leak detection level: the option, else `ZEROPOOL_LEAK_DETECTION`, else `'off'`. */
 export function resolveLeakDetection(option: unknown, env: NodeJS.ProcessEnv = process.env): LeakDetection {
   if (option !== undefined) return checkLeakLevel('options.leakDetection', option);

@@ -5,7 +5,7 @@
  */
 import { threadId as currentThreadId } from 'node:worker_threads';
 import { checkHandle, writeHeader } from './arena.js';
-import { resolveConfig, resolveLeakDetection, resolveLockTimeout } from './config.js';
+import { resolveConfig, resolveLeakDetection, resolveLockTimeout, resolvePrefault } from './config.js';
 import { PoolCore, closedError } from './core.js';
 import { fillSlab, findUnpoisoned } from './debug.js';
 import {
@@ -124,9 +124,16 @@ export class SlabPool extends PoolCore {
     const config = existing === undefined ? resolveConfig(options) : undefined;
     const leakDetection = config?.leakDetection ?? resolveLeakDetection(options?.leakDetection);
     const lockTimeoutMs = config?.lockTimeoutMs ?? resolveLockTimeout(options?.lockTimeoutMs);
+    const prefault = existing === undefined && resolvePrefault(options?.prefault);
     let buffer = existing;
     if (buffer === undefined && config !== undefined) {
       buffer = new SharedArrayBuffer(config.arenaBytes);
+      // A write, not a read: reading a fresh page maps the shared zero page and faults again on
+      // the first write. Nobody else can see the buffer yet.
+      if (prefault) {
+        const bytes = new Uint8Array(buffer);
+        for (let i = 0; i < bytes.length; i += 4096) bytes[i] = 0;
+      }
       writeHeader(buffer, config);
     }
     super(buffer as SharedArrayBuffer);

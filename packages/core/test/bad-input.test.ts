@@ -208,6 +208,8 @@ describe('new SlabPool(options)', () => {
     expect(() => new SlabPool({ shards: 3 })).toThrow(/options\.shards must be a power of two from 1 to 512; received 3/);
     expect(() => new SlabPool({ arenaBytes: '64mb' as never })).toThrow(TypeError);
     expect(() => new SlabPool(null as never)).toThrow(/options must be an object or undefined; received null/);
+    expect(() => new SlabPool({ prefault: 'yes' as never })).toThrow(TypeError);
+    expect(() => new SlabPool({ prefault: 1 as never })).toThrow(/^options\.prefault must be a boolean; received 1/);
   });
 });
 

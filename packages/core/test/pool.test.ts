@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PoolExhaustedError, SlabPool, SlabStateError } from '../src/index.js';
 
@@ -273,5 +274,42 @@ describe('close', () => {
     const third = SlabPool.attach(pool.handle);
     third.close();
     other.close(); // a second close does nothing
+  });
+});
+
+function thpAlways(): boolean {
+  try {
+    return readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8').includes('[always]');
+  } catch {
+    return false;
+  }
+}
+
+describe('prefault', () => {
+  // Counted through the process's minor page faults: touching one byte of every page of the
+  // arena's slabs faults each page once in a lazily mapped arena, and almost never in a
+  // prefaulted one. (Other threads of the process fault too, so the bounds are loose.)
+  function faultsWhileTouchingEverySlab(prefault: boolean): { faults: number; pages: number } {
+    const pool = new SlabPool({ arenaBytes: 32 << 20, minSlabSize: 4096, maxSlabSize: 4096, parallelism: 2, prefault });
+    const ids: number[] = [];
+    const before = process.resourceUsage().minorPageFault;
+    for (let id = pool.tryAcquire(4096); id !== -1; id = pool.tryAcquire(4096)) {
+      pool.bytes(id)[0] = 1;
+      ids.push(id);
+    }
+    const faults = process.resourceUsage().minorPageFault - before;
+    for (const id of ids) pool.release(id);
+    pool.close();
+    return { faults, pages: ids.length };
+  }
+
+  it('touches every page at creation, so first writes to slabs take no page faults', () => {
+    const lazy = faultsWhileTouchingEverySlab(false);
+    const eager = faultsWhileTouchingEverySlab(true);
+    expect(lazy.pages).toBeGreaterThan(7000);
+    expect(eager.faults).toBeLessThan(eager.pages * 0.1);
+    // The premise, where memory is mapped in 4 KiB pages on first touch: without prefault, every
+    // page faults. (With transparent huge pages set to "always", one fault maps 512 pages.)
+    if (!thpAlways()) expect(lazy.faults).toBeGreaterThan(lazy.pages * 0.9);
   });
 });
