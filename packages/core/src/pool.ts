@@ -106,7 +106,7 @@ export class SlabPool extends PoolCore {
   private readonly views: Uint8Array[] = new Array<Uint8Array>(VIEW_CACHE_SIZE).fill(EMPTY_VIEW);
   private readonly viewSlabs = new Int32Array(VIEW_CACHE_SIZE).fill(-1);
   private readonly leaks: LeakTracker;
-  private readonly watched = new Map<number, { alive: boolean }>();
+  private readonly watched = new Map<number, { alive: boolean; watchers: number }>();
 
   /**
    * Creates a pool and its arena, and attaches the calling thread to it.
@@ -160,7 +160,7 @@ export class SlabPool extends PoolCore {
    * with a cache of its own. Call it once per thread; `close()` when the thread is done.
    * @param options only `leakDetection` applies: the arena's other settings are fixed at creation.
    * @throws {TypeError} `handle` is not a pool handle, or its arena has another layout version, or
-   *   its buffer is truncated or not a pool arena.
+   *   its buffer is truncated or not a pool arena; or `options` is neither an object nor undefined.
    * @throws {RangeError} all `maxThreads` thread slots are taken (`code: 'ERR_POOL_THREADS'`), or
    *   `options.leakDetection` (else `ZEROPOOL_LEAK_DETECTION`) is not a leak detection level.
    * @example
@@ -169,6 +169,9 @@ export class SlabPool extends PoolCore {
    * ```
    */
   static attach(handle: PoolHandle, options?: Pick<SlabPoolOptions, 'leakDetection' | 'lockTimeoutMs'>): SlabPool {
+    if (options !== undefined && (options === null || typeof options !== 'object')) {
+      throw invalidType('options', options, 'an object or undefined');
+    }
     return new SlabPool(options, checkHandle(handle));
   }
 
@@ -534,7 +537,8 @@ export class SlabPool extends PoolCore {
    * Calls {@link SlabPool.reclaim} for `worker` when it exits, however it exits. For plain
    * `worker_threads` users; `@zeropool/piscina` does the same for piscina's workers.
    * @param onReclaim receives what was returned; errors from reclaiming are emitted as warnings.
-   * @returns a function that stops watching.
+   * @returns a function that stops this watch (the worker stays protected from `reclaim` while
+   *   another watch of it remains; every watch gets a report on exit, the first one the slabs).
    * @throws {TypeError} `worker` is not a running `Worker`.
    * @example
    * ```ts
@@ -554,12 +558,22 @@ export class SlabPool extends PoolCore {
     }
     const threadId = worker.threadId;
     if (threadId < 0) throw invalidType('worker', `a Worker that has already exited`, 'a running Worker');
-    const entry = { alive: true };
-    this.watched.set(threadId, entry);
+    // One entry per worker, shared by every watch of it: cancelling one watch keeps the others'
+    // protection (reclaim refuses the worker while it runs), and the first 'exit' reclaims.
+    let entry = this.watched.get(threadId);
+    if (entry === undefined) {
+      entry = { alive: true, watchers: 0 };
+      this.watched.set(threadId, entry);
+    }
+    const shared = entry;
+    shared.watchers++;
+    let active = true;
     const onExit = (): void => {
-      entry.alive = false;
-      this.watched.delete(threadId);
+      active = false;
+      shared.alive = false;
+      if (this.watched.get(threadId) === shared) this.watched.delete(threadId);
       try {
+        // A second watch of the same worker finds its slots already reclaimed: an empty report.
         const report = this.reclaim(threadId);
         onReclaim?.(report);
       } catch (error) {
@@ -568,8 +582,11 @@ export class SlabPool extends PoolCore {
     };
     worker.once('exit', onExit);
     return () => {
+      if (!active) return;
+      active = false;
       worker.off?.('exit', onExit);
-      this.watched.delete(threadId);
+      shared.watchers--;
+      if (shared.watchers === 0 && this.watched.get(threadId) === shared) this.watched.delete(threadId);
     };
   }
 

@@ -187,6 +187,16 @@ describe('SlabPool.attach(handle)', () => {
     expect(pool.stats()).toEqual(before);
   });
 
+  it('refuses options that are not an object, before taking a thread slot', () => {
+    const before = pool.stats();
+    expect(() => SlabPool.attach(pool.handle, 5 as never)).toThrow(TypeError);
+    expect(() => SlabPool.attach(pool.handle, 5 as never)).toThrow(
+      /^options must be an object or undefined; received 5 \(number\)$/,
+    );
+    expect(() => SlabPool.attach(pool.handle, null as never)).toThrow(/^options must be an object or undefined; received null/);
+    expect(pool.stats()).toEqual(before);
+  });
+
   it('refuses a bad leakDetection option', () => {
     const before = pool.stats();
     expect(() => SlabPool.attach(pool.handle, { leakDetection: 'loud' as never })).toThrow(

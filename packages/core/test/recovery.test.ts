@@ -203,6 +203,41 @@ describe('watch', () => {
     expectAllFree(pool);
   });
 
+  it('keeps a worker protected while any of its watches remains, and reclaims it once on exit', async () => {
+    const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2 });
+    const first: Array<{ leased: number }> = [];
+    const second: Array<{ leased: number }> = [];
+    const { worker, tid, exited } = await startHolder(pool, 'hang');
+    const stopFirst = pool.watch(worker, (report) => first.push(report));
+    pool.watch(worker, (report) => second.push(report));
+    stopFirst();
+    stopFirst(); // a second cancel changes nothing
+    // The remaining watch still marks the worker as running: reclaiming it is refused.
+    expect(() => pool.reclaim(tid)).toThrow(/watched worker that has not exited/);
+    await worker.terminate();
+    await exited;
+    await new Promise((r) => setImmediate(r));
+    expect(first).toEqual([]);
+    expect(second).toEqual([expect.objectContaining({ leased: 5, slots: 1 })]);
+    expectAllFree(pool);
+  });
+
+  it('gives every watch of the same worker a report; the slabs come back once', async () => {
+    const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2 });
+    const reports: Array<{ leased: number; slots: number }> = [];
+    const { worker, exited } = await startHolder(pool, 'hang');
+    pool.watch(worker, (report) => reports.push(report));
+    pool.watch(worker, (report) => reports.push(report));
+    await worker.terminate();
+    await exited;
+    await new Promise((r) => setImmediate(r));
+    expect(reports.map((r) => [r.slots, r.leased])).toEqual([
+      [1, 5],
+      [0, 0],
+    ]);
+    expectAllFree(pool);
+  });
+
   it('does nothing harmful for a worker that closed its pool before exiting', async () => {
     const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2 });
     const reports: Array<{ slots: number }> = [];
