@@ -9,22 +9,6 @@ const { handle, role, input, output, key, rounds } = workerData;
 const pool = SlabPool.attach(handle);
 const total = createHash('sha256');
 let chunks = 0;
-let flushScheduled = false;
-
-/**
- * Released slabs go to this thread's private cache, where the reader cannot reach them. A thread
- * about to go idle must hand them back (pool.flush), or the reader could wait forever for slabs
- * that sit in an idle sink's cache. After each burst of messages, the event loop runs this.
- */
-function flushWhenIdle() {
-  if (flushScheduled) return;
-  flushScheduled = true;
-  setImmediate(() => {
-    flushScheduled = false;
-    pool.flush();
-  });
-}
-
 input.on('message', (message) => {
   if (message === 'end') {
     if (role === 'sink') {
@@ -51,8 +35,9 @@ input.on('message', (message) => {
   } else {
     total.update(bytes);
     chunks++;
+    // Into this thread's cache. If the reader waits in acquireAsync while this thread is idle, the
+    // pool asks this thread (through its event loop) to hand its cached slabs back.
     pool.release(id);
-    flushWhenIdle();
     return;
   }
   output.postMessage(message);

@@ -34,6 +34,7 @@ import {
   S_HEAD,
   TAG_MASK,
   T_CLAIM,
+  T_FLUSH_REQUESTS,
   computeLayout,
   log2,
   pageClassWord,
@@ -167,7 +168,11 @@ export function attachLayout(buffer: SharedArrayBuffer): { layout: ArenaLayout; 
  */
 export function claimThreadSlot(words: Int32Array, layout: ArenaLayout, threadId: number): number {
   for (let slot = 0; slot < layout.maxThreads; slot++) {
-    if (Atomics.compareExchange(words, threadWord(layout, slot) + T_CLAIM, 0, threadId + 1) === 0) return slot;
+    if (Atomics.compareExchange(words, threadWord(layout, slot) + T_CLAIM, 0, threadId + 1) === 0) {
+      // Requests addressed to the slot's previous thread are not this one's.
+      Atomics.store(words, threadWord(layout, slot) + T_FLUSH_REQUESTS, 0);
+      return slot;
+    }
   }
   const error = new RangeError(
     `cannot attach: all ${layout.maxThreads} thread slots of this pool are taken (options.maxThreads); ` +

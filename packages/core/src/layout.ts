@@ -127,10 +127,12 @@ export const S_WAITERS = 3;
 export const S_SEQUENCE = 4;
 
 // Thread line: int32 claim word at offset 0 (threadId + 1, 0 when free, CLAIM_RECLAIMING while
-// crash recovery empties the slot); from byte 8 one byte per class counting this thread's pending
-// acquireAsync calls (so recovery can retract a dead thread's waits); counters as float64s from
-// byte 64.
+// crash recovery empties the slot); at int32 offset 1 the flush requests, a bit per class that an
+// acquireAsync waiter elsewhere asks this thread to hand back from its cache; from byte 8 one byte
+// per class counting this thread's pending acquireAsync calls (so recovery can retract a dead
+// thread's waits); counters as float64s from byte 64.
 export const T_CLAIM = 0;
+export const T_FLUSH_REQUESTS = 1;
 export const T_WAITS_BYTE = 8;
 export const T_COUNTERS_BYTE = 64;
 export const CLAIM_RECLAIMING = -1;

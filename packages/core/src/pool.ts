@@ -23,6 +23,7 @@ import {
   C_RECLAIMED,
   C_RELEASES,
   C_SLOW_ACQUIRES,
+  C_SPILLS,
   FLAG_DEBUG,
   FLAG_ZERO_ON_ACQUIRE,
   FLAG_ZERO_ON_RELEASE,
@@ -42,6 +43,7 @@ import {
   SLAB_LEASED,
   S_COUNT,
   T_CLAIM,
+  T_FLUSH_REQUESTS,
   holderSlot,
   metaWord,
   pageClassWord,
@@ -80,6 +82,11 @@ import { waitForSlab } from './waiters.js';
 const VIEW_CACHE_SIZE = 4096;
 const VIEW_CACHE_MASK = VIEW_CACHE_SIZE - 1;
 const EMPTY_VIEW = new Uint8Array(0);
+
+/** Ends the flush-request wait of a pool object garbage-collected without close(). */
+const flushListeners = new FinalizationRegistry<{ words: Int32Array; word: number }>(({ words, word }) =>
+  Atomics.notify(words, word),
+);
 
 /**
  * A pool of slabs carved from one `SharedArrayBuffer`, shared by every thread that attaches to it.
@@ -153,6 +160,53 @@ export class SlabPool extends PoolCore {
     // configuration from.
     (this as { config: ResolvedConfig }).config = Object.freeze({ ...this.config, leakDetection, lockTimeoutMs });
     this.lockTimeoutMs = lockTimeoutMs;
+    this.listenForFlushRequests();
+  }
+
+  /**
+   * Slabs released into a thread's cache stay there until that thread acquires, spills or flushes,
+   * so a thread that has gone idle could hold the very slabs an `acquireAsync` elsewhere waits for.
+   * A waiter therefore sets its class's bit in every other thread's flush-request word and
+   * notifies it; each pool object waits on its own word with `Atomics.waitAsync` (which does not
+   * keep the event loop alive) and, when woken, hands those classes' cached slabs to its home
+   * shard, which wakes the waiter. A thread whose event loop is blocked (piscina freezes its
+   * workers between tasks) cannot answer; `@zeropool/piscina` flushes after every task instead.
+   */
+  private listenForFlushRequests(): void {
+    // The pending wait must not keep this object (and with it the arena) alive: the callback holds
+    // it weakly, and if it is garbage-collected unclosed, the registry's notify ends the wait.
+    const word = threadWord(this.layout, this.slot) + T_FLUSH_REQUESTS;
+    flushListeners.register(this, { words: this.words, word });
+    SlabPool.awaitFlushRequest(new WeakRef(this), this.words, word);
+  }
+
+  private static awaitFlushRequest(ref: WeakRef<SlabPool>, words: Int32Array, word: number): void {
+    const answer = (): void => {
+      const pool = ref.deref();
+      if (pool === undefined || pool.closed) return;
+      pool.answerFlushRequests(word);
+      SlabPool.awaitFlushRequest(ref, words, word);
+    };
+    const waited = Atomics.waitAsync(words, word, 0);
+    if (waited.async) void waited.value.then(answer);
+    else queueMicrotask(answer);
+  }
+
+  private answerFlushRequests(word: number): void {
+    const classes = Atomics.exchange(this.words, word, 0);
+    try {
+      for (let c = 0; c < this.layout.classCount; c++) {
+        const length = this.cacheLength[c];
+        if ((classes & (1 << c)) === 0 || length === 0) continue;
+        this.pushToHome(c, c * this.cacheStride, length, this.cacheIds);
+        this.cacheLength[c] = 0;
+        this.counters[C_SPILLS]++;
+      }
+    } catch (error) {
+      // A lock a dead thread holds (LockTimeoutError): the slabs stay cached here, and the
+      // waiter's timeout or a later request decides.
+      process.emitWarning(`zeropool: answering a flush request failed: ${(error as Error).message}`, 'ZeropoolWarning');
+    }
   }
 
   /**
@@ -675,6 +729,8 @@ export class SlabPool extends PoolCore {
       (c) => this.drainReserved(c),
     );
     for (const c of waitedOn) this.wakeWaiters(c);
+    // Ends this object's wait for flush requests (it sees the pool closed and stops).
+    Atomics.notify(this.words, threadWord(this.layout, this.slot) + T_FLUSH_REQUESTS);
     // Frees the slot for another thread; everything this slot published is already visible.
     Atomics.store(this.words, threadWord(this.layout, this.slot) + T_CLAIM, 0);
   }
@@ -788,6 +844,14 @@ export class SlabPool extends PoolCore {
       },
       exhaustedError: (size: number) => this.exhaustedError(size),
       slabSize: (c: number) => 1 << (this.minShift + c),
+      requestFlushes: (c: number) => {
+        for (let slot = 0; slot < this.layout.maxThreads; slot++) {
+          const line = threadWord(this.layout, slot);
+          if (slot === this.slot || Atomics.load(this.words, line + T_CLAIM) <= 0) continue;
+          Atomics.or(this.words, line + T_FLUSH_REQUESTS, 1 << c);
+          Atomics.notify(this.words, line + T_FLUSH_REQUESTS);
+        }
+      },
     };
   }
 

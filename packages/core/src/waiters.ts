@@ -30,6 +30,8 @@ export interface WaitContext {
   classHasSlabs(c: number): boolean;
   exhaustedError(size: number): Error;
   slabSize(c: number): number;
+  /** Asks every other attached thread to hand back its cached slabs of class `c`. */
+  requestFlushes(c: number): void;
 }
 
 export async function waitForSlab(ctx: WaitContext, size: number, c: number, options: AcquireAsyncOptions): Promise<number> {
@@ -62,6 +64,9 @@ export async function waitForSlab(ctx: WaitContext, size: number, c: number, opt
   ctx.slotWaits[c]++;
   Atomics.add(words, H_ASYNC_WAITERS, 1);
   unlock(words, line);
+  // Releases from now on come to the waiters; slabs released before may sit in idle threads'
+  // caches, so ask for them once.
+  ctx.requestFlushes(c);
   const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + timeoutMs;
   try {
     for (;;) {

@@ -1,6 +1,7 @@
+import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { AcquireTimeoutError, SlabPool } from '../src/index.js';
-import { runWorker } from './helpers.js';
+import { fixture, runWorker } from './helpers.js';
 
 const MiB = 1 << 20;
 /** A pool with room for exactly `pages` slabs of 1 MiB. */
@@ -135,5 +136,42 @@ describe('acquireAsync', () => {
     for (const id of held.slice(2)) pool.release(id);
     pool.flush();
     expect(pool.audit()).toEqual([]);
+  });
+
+  it('gets the slabs an idle thread keeps in its cache: it asks that thread to hand them back', async () => {
+    // 4 KiB slabs in 64 KiB pages; the worker caches some and goes idle. The main thread
+    // takes every other slab of the arena, then waits: only the worker's cached slabs can serve it.
+    const pool = new SlabPool({ arenaBytes: 2 * MiB, maxSlabSize: 64 * 1024, parallelism: 2, shards: 2 });
+    const worker = new Worker(fixture('idle-cache-worker.ts'), { workerData: { handle: pool.handle, size: 4096, count: 8 } });
+    const next = (type: string) =>
+      new Promise<{ cached: number }>((resolve) => {
+        const on = (message: { type: string; cached: number }) => {
+          if (message.type !== type) return;
+          worker.off('message', on);
+          resolve(message);
+        };
+        worker.on('message', on);
+      });
+    try {
+      // It released 8; its refill may have brought more into its cache.
+      const { cached } = await next('ready');
+      expect(cached).toBeGreaterThanOrEqual(8);
+      const held: number[] = [];
+      for (let id = pool.tryAcquire(4096); id !== -1; id = pool.tryAcquire(4096)) held.push(id);
+      expect(pool.stats().classes.find((c) => c.slabSize === 4096)?.cached).toBe(cached);
+      const got: number[] = [];
+      for (let i = 0; i < cached; i++) got.push(await pool.acquireAsync(4096, { timeoutMs: 5000 }));
+      expect(new Set(got).size).toBe(cached);
+      worker.postMessage('stats');
+      expect((await next('stats')).cached).toBe(0);
+      await expect(pool.acquireAsync(4096, { timeoutMs: 50 })).rejects.toThrow(AcquireTimeoutError);
+      for (const id of [...held, ...got]) pool.release(id);
+    } finally {
+      worker.postMessage('close');
+      await new Promise((resolve) => worker.once('exit', resolve));
+    }
+    pool.flush();
+    expect(pool.audit()).toEqual([]);
+    for (const c of pool.stats().classes) expect(c.free).toBe(c.slabs);
   });
 });

@@ -313,3 +313,31 @@ describe('prefault', () => {
     if (!thpAlways()) expect(lazy.faults).toBeGreaterThan(lazy.pages * 0.9);
   });
 });
+
+describe('garbage collection', () => {
+  it('lets a pool object dropped without close() free its arena (its flush-request wait holds it weakly)', async () => {
+    const { setFlagsFromString } = await import('node:v8');
+    const { runInNewContext } = await import('node:vm');
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const external = () => process.memoryUsage().arrayBuffers;
+    const settle = async () => {
+      // Finalizers run after a collection; the wait they end lets go of the arena at the next.
+      for (let i = 0; i < 8; i++) {
+        gc();
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    await settle();
+    const before = external();
+    (function dropFour() {
+      for (let i = 0; i < 4; i++) {
+        const pool = new SlabPool({ arenaBytes: 64 * MiB, parallelism: 2 });
+        pool.release(pool.acquire(100));
+      }
+    })();
+    expect(external() - before).toBeGreaterThanOrEqual(4 * 64 * MiB);
+    await settle();
+    expect(external() - before).toBeLessThan(64 * MiB);
+  });
+});
