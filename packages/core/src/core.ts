@@ -49,7 +49,7 @@ import {
   shardWord,
   threadCounterF64,
 } from './layout.js';
-import { lock, unlock } from './lock.js';
+import { lock, lockWithin, unlock } from './lock.js';
 import { popToCache, pushFromCache, spliceCarved } from './shard.js';
 import type { ResolvedConfig } from './types.js';
 
@@ -175,13 +175,37 @@ export class PoolCore {
     return got;
   }
 
-  /** Moves the coldest half of a full cache stack to the home shard. */
+  /**
+   * Moves the coldest half of a full cache stack to the home shard, or, if a dead thread holds the
+   * home shard's lock (LockTimeoutError), to any other shard whose lock is free: a release that
+   * spills has already made the slab this thread's, and failing here would leave it out of every
+   * list. Throws only when no shard could be locked.
+   */
   protected spill(c: number): void {
     if (this.closed) throw closedError();
     const count = Math.max(1, this.cacheCapacity[c] >> 1);
-    this.pushToHome(c, c * this.cacheStride, count, this.cacheIds);
+    try {
+      this.pushToHome(c, c * this.cacheStride, count, this.cacheIds);
+    } catch (error) {
+      if (!(error instanceof LockTimeoutError) || !this.pushToFreeShard(c, c * this.cacheStride, count)) throw error;
+    }
     this.cache.dropBottom(c, count);
     this.counters[C_SPILLS]++;
+  }
+
+  /** Pushes cached ids onto the first shard other than home whose lock is free at once. */
+  private pushToFreeShard(c: number, from: number, count: number): boolean {
+    const shards = this.layout.shards;
+    for (let k = 1; k < shards; k++) {
+      const shard = (this.home + k) & (shards - 1);
+      const line = shardWord(this.layout, c, shard);
+      if (!lockWithin(this.words, line, this.lockOwner, 0)) continue;
+      pushFromCache(this.words, this.metaTop, line, shard, this.indexBits, this.cacheIds, from, count);
+      unlock(this.words, line);
+      if (this.words[H_ASYNC_WAITERS] !== 0) this.wakeWaiters(c);
+      return true;
+    }
+    return false;
   }
 
   /** Pushes `count` cached ids from `ids[from]` onward onto this thread's home shard of class `c`. */

@@ -340,9 +340,10 @@ export class SlabPool extends PoolCore {
     this.counters[C_RELEASES]++;
     // Async waiters anywhere in the process get released slabs first, so they cannot starve.
     if (this.words[H_ASYNC_WAITERS] !== 0 && this.offerToWaiters(c, nextId)) return;
-    // A spill that times out on a lock a dead thread holds (LockTimeoutError) leaves this slab
-    // marked cached by this thread but out of its cache, until this thread is reclaimed. Undoing the
-    // release there (a try/catch, or checking room before the compare-exchange) cost 3-5 ns of 25.
+    // spill() falls back to any free shard when a dead thread holds the home shard's lock; only if
+    // it cannot lock any shard does it throw, leaving this slab marked cached by this thread but
+    // out of its cache until the thread is reclaimed. Undoing the release here (a try/catch, or
+    // checking room before the compare-exchange) cost 3-5 ns of 25.
     if (this.cacheLength[c] >= this.cacheCapacity[c]) this.spill(c);
     const length = this.cacheLength[c];
     this.cacheIds[c * this.cacheStride + length] = nextId;

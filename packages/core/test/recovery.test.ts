@@ -1,6 +1,7 @@
 import { Worker, threadId } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { LockTimeoutError, ReclaimLiveThreadError, SlabPool, SlabStateError } from '../src/index.js';
+import { S_COUNT, lockOwnerValue, shardWord } from '../src/layout.js';
 import { fixture } from './helpers.js';
 
 const SIZE = 4096;
@@ -107,6 +108,25 @@ describe('reclaim', () => {
     expect({ ...pool.stats(), lockWaits: 0 }).toEqual({ ...before, lockWaits: 0, exhausted: before.exhausted });
     expect(pool.reclaim(tid).locks).toBe(1);
     pool.release(pool.acquire(SIZE));
+    expectAllFree(pool);
+  });
+
+  it('spills to another shard when a dead thread holds the home shard lock: a release loses no slab', () => {
+    const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2, shards: 2, lockTimeoutMs: 200, cacheSize: 4 });
+    const internals = pool as unknown as { words: Int32Array; layout: Parameters<typeof shardWord>[0]; home: number };
+    const ids = Array.from({ length: 8 }, () => pool.acquire(SIZE));
+    const c = Math.log2(SIZE) - 6;
+    // The home shard's lock word, held by thread slot 9, which nobody will ever release.
+    const line = shardWord(internals.layout, c, internals.home);
+    Atomics.store(internals.words, line, lockOwnerValue(9));
+    const started = Date.now();
+    for (const id of ids) pool.release(id); // the fifth fills the cache of 4 and spills
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+    const stats = pool.stats().classes[c];
+    expect({ leased: stats.leased, accounted: stats.free + stats.cached }).toEqual({ leased: 0, accounted: stats.slabs });
+    // The spilled slabs went to the other shard, where anyone can take them.
+    expect(internals.words[shardWord(internals.layout, c, internals.home ^ 1) + S_COUNT]).toBeGreaterThan(0);
+    Atomics.store(internals.words, line, 0);
     expectAllFree(pool);
   });
 
