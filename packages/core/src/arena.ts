@@ -31,10 +31,10 @@ import {
   LAYOUT_VERSION,
   MAGIC,
   NO_SLAB,
+  SIGNALS_BYTES,
   S_HEAD,
   TAG_MASK,
   T_CLAIM,
-  T_FLUSH_REQUESTS,
   computeLayout,
   log2,
   pageClassWord,
@@ -85,23 +85,22 @@ export function writeHeader(buffer: SharedArrayBuffer, config: ResolvedConfig): 
   Atomics.store(words, H_MAGIC, MAGIC);
 }
 
-/** Checks that `handle` is a pool handle and returns its buffer. */
-export function checkHandle(handle: unknown): SharedArrayBuffer {
+/** Checks that `handle` is a pool handle and returns its arena and signals buffers. */
+export function checkHandle(handle: unknown): { buffer: SharedArrayBuffer; signals: SharedArrayBuffer } {
   if (handle === null || typeof handle !== 'object') {
     throw invalidType('handle', handle, 'a pool handle (pool.handle from the thread that created the pool)');
   }
-  const { kind, layoutVersion, buffer } = handle as Partial<PoolHandle>;
+  const { kind, layoutVersion, buffer, signals } = handle as Partial<PoolHandle>;
   if (kind !== 'zeropool' || !(buffer instanceof SharedArrayBuffer)) {
-    throw invalidType(
-      'handle',
-      handle,
-      'a pool handle ({ kind: "zeropool", layoutVersion, buffer: SharedArrayBuffer }, from pool.handle)',
-    );
+    throw invalidType('handle', handle, 'a pool handle ({ kind: "zeropool", layoutVersion, buffer, signals }, from pool.handle)');
   }
   if (layoutVersion !== LAYOUT_VERSION) {
     throw invalidType('handle.layoutVersion', layoutVersion, `layout version ${LAYOUT_VERSION}, the version this library reads`);
   }
-  return buffer;
+  if (!(signals instanceof SharedArrayBuffer) || signals.byteLength !== SIGNALS_BYTES) {
+    throw invalidType('handle.signals', signals, `a SharedArrayBuffer of ${SIGNALS_BYTES} bytes (from pool.handle)`);
+  }
+  return { buffer, signals };
 }
 
 /** Reads and checks an arena's header; returns its layout and configuration. */
@@ -168,11 +167,7 @@ export function attachLayout(buffer: SharedArrayBuffer): { layout: ArenaLayout; 
  */
 export function claimThreadSlot(words: Int32Array, layout: ArenaLayout, threadId: number): number {
   for (let slot = 0; slot < layout.maxThreads; slot++) {
-    if (Atomics.compareExchange(words, threadWord(layout, slot) + T_CLAIM, 0, threadId + 1) === 0) {
-      // Requests addressed to the slot's previous thread are not this one's.
-      Atomics.store(words, threadWord(layout, slot) + T_FLUSH_REQUESTS, 0);
-      return slot;
-    }
+    if (Atomics.compareExchange(words, threadWord(layout, slot) + T_CLAIM, 0, threadId + 1) === 0) return slot;
   }
   const error = new RangeError(
     `cannot attach: all ${layout.maxThreads} thread slots of this pool are taken (options.maxThreads); ` +

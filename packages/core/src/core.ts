@@ -175,46 +175,48 @@ export class PoolCore {
     return got;
   }
 
-  /**
-   * Moves the coldest half of a full cache stack to the home shard, or, if a dead thread holds the
-   * home shard's lock (LockTimeoutError), to any other shard whose lock is free: a release that
-   * spills has already made the slab this thread's, and failing here would leave it out of every
-   * list. Throws only when no shard could be locked.
-   */
+  /** Moves the coldest half of a full cache stack to the home shard (see pushToHome). */
   protected spill(c: number): void {
     if (this.closed) throw closedError();
     const count = Math.max(1, this.cacheCapacity[c] >> 1);
-    try {
-      this.pushToHome(c, c * this.cacheStride, count, this.cacheIds);
-    } catch (error) {
-      if (!(error instanceof LockTimeoutError) || !this.pushToFreeShard(c, c * this.cacheStride, count)) throw error;
-    }
+    this.pushToHome(c, c * this.cacheStride, count, this.cacheIds);
     this.cache.dropBottom(c, count);
     this.counters[C_SPILLS]++;
   }
 
-  /** Pushes cached ids onto the first shard other than home whose lock is free at once. */
-  private pushToFreeShard(c: number, from: number, count: number): boolean {
-    const shards = this.layout.shards;
-    for (let k = 1; k < shards; k++) {
-      const shard = (this.home + k) & (shards - 1);
-      const line = shardWord(this.layout, c, shard);
-      if (!lockWithin(this.words, line, this.lockOwner, 0)) continue;
-      pushFromCache(this.words, this.metaTop, line, shard, this.indexBits, this.cacheIds, from, count);
-      unlock(this.words, line);
-      if (this.words[H_ASYNC_WAITERS] !== 0) this.wakeWaiters(c);
-      return true;
-    }
-    return false;
-  }
-
-  /** Pushes `count` cached ids from `ids[from]` onward onto this thread's home shard of class `c`. */
+  /**
+   * Pushes `count` cached ids from `ids[from]` onward onto this thread's home shard of class `c`,
+   * or, if a dead thread holds that lock (LockTimeoutError after lockTimeoutMs), onto another
+   * shard whose lock it can take within a few milliseconds. Callers such as a release that spills
+   * have already made the slabs this thread's: failing here would leave them in no list until this
+   * thread is reclaimed. Throws only when no shard could be locked; then nothing was pushed.
+   */
   protected pushToHome(c: number, from: number, count: number, ids: Int32Array): void {
-    const line = shardWord(this.layout, c, this.home);
-    this.lockWord(line);
-    pushFromCache(this.words, this.metaTop, line, this.home, this.indexBits, ids, from, count);
+    let shard = this.home;
+    let line = shardWord(this.layout, c, shard);
+    try {
+      this.lockWord(line);
+    } catch (error) {
+      if (!(error instanceof LockTimeoutError)) throw error;
+      shard = this.lockOtherShard(c);
+      if (shard === -1) throw error;
+      line = shardWord(this.layout, c, shard);
+    }
+    pushFromCache(this.words, this.metaTop, line, shard, this.indexBits, ids, from, count);
     unlock(this.words, line);
     if (this.words[H_ASYNC_WAITERS] !== 0) this.wakeWaiters(c);
+  }
+
+  /** Locks a shard of class `c` other than home: three passes, a few milliseconds each; -1 if none. */
+  private lockOtherShard(c: number): number {
+    const shards = this.layout.shards;
+    for (let pass = 0; pass < 3; pass++) {
+      for (let k = 1; k < shards; k++) {
+        const shard = (this.home + k) & (shards - 1);
+        if (lockWithin(this.words, shardWord(this.layout, c, shard), this.lockOwner, 5)) return shard;
+      }
+    }
+    return -1;
   }
 
   /**

@@ -55,7 +55,7 @@
 /** "ZPL1" in ASCII, little-endian. */
 export const MAGIC = 0x314c505a;
 /** Bumped whenever anything in this file changes meaning; `attach` refuses other versions. */
-export const LAYOUT_VERSION = 2;
+export const LAYOUT_VERSION = 3;
 
 export const LINE_BYTES = 128;
 export const PAGE_ALIGN_BYTES = 4096;
@@ -127,12 +127,19 @@ export const S_WAITERS = 3;
 export const S_SEQUENCE = 4;
 
 // Thread line: int32 claim word at offset 0 (threadId + 1, 0 when free, CLAIM_RECLAIMING while
-// crash recovery empties the slot); at int32 offset 1 the flush requests, a bit per class that an
-// acquireAsync waiter elsewhere asks this thread to hand back from its cache; from byte 8 one byte
-// per class counting this thread's pending acquireAsync calls (so recovery can retract a dead
-// thread's waits); counters as float64s from byte 64.
+// crash recovery empties the slot); from byte 8 one byte per class counting this thread's pending
+// acquireAsync calls (so recovery can retract a dead thread's waits); counters as float64s from
+// byte 64.
 export const T_CLAIM = 0;
-export const T_FLUSH_REQUESTS = 1;
+
+/**
+ * The signals buffer, a small SharedArrayBuffer beside the arena (in the handle): one int32 per
+ * thread slot, a bit per class that an acquireAsync waiter asks that thread to hand back from its
+ * cache. Separate from the arena because every pool object keeps an Atomics.waitAsync pending on
+ * its word, and a pending wait keeps its buffer's memory alive until the waiting thread's event
+ * loop runs the resolution: on the arena, closed pools' arenas stayed allocated until then.
+ */
+export const SIGNALS_BYTES = (MAX_THREADS + 1) * 4;
 export const T_WAITS_BYTE = 8;
 export const T_COUNTERS_BYTE = 64;
 export const CLAIM_RECLAIMING = -1;

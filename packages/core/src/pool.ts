@@ -40,10 +40,11 @@ import {
   META_STATE,
   META_WORDS,
   NO_SLAB,
+  SIGNALS_BYTES,
   SLAB_LEASED,
   S_COUNT,
+  S_WAITERS,
   T_CLAIM,
-  T_FLUSH_REQUESTS,
   holderSlot,
   metaWord,
   pageClassWord,
@@ -54,7 +55,7 @@ import {
 } from './layout.js';
 import { LeakTracker } from './leaks.js';
 import { SlabLease } from './lease.js';
-import { unlock } from './lock.js';
+import { lockWithin, unlock } from './lock.js';
 import {
   type ReclaimReport,
   type RecoveryContext,
@@ -65,7 +66,7 @@ import {
   retractWaits,
   takeOverLocks,
 } from './recovery.js';
-import { popToCache } from './shard.js';
+import { popToCache, pushFromCache } from './shard.js';
 import type {
   AcquireAsyncOptions,
   Lease,
@@ -84,9 +85,12 @@ const VIEW_CACHE_MASK = VIEW_CACHE_SIZE - 1;
 const EMPTY_VIEW = new Uint8Array(0);
 
 /** Ends the flush-request wait of a pool object garbage-collected without close(). */
-const flushListeners = new FinalizationRegistry<{ words: Int32Array; word: number }>(({ words, word }) =>
-  Atomics.notify(words, word),
+const flushListeners = new FinalizationRegistry<{ signals: Int32Array; slot: number }>(({ signals, slot }) =>
+  Atomics.notify(signals, slot),
 );
+/** How long answering a flush request waits for a reserved list's lock, and when it tries again. */
+const ANSWER_LOCK_MS = 2;
+const ANSWER_RETRY_MS = 50;
 
 /**
  * A pool of slabs carved from one `SharedArrayBuffer`, shared by every thread that attaches to it.
@@ -103,6 +107,8 @@ const flushListeners = new FinalizationRegistry<{ words: Int32Array; word: numbe
 export class SlabPool extends PoolCore {
   /** Send this to another thread (in `workerData` or `postMessage`) and call {@link SlabPool.attach} there. */
   readonly handle: PoolHandle;
+  /** This pool's signals buffer (see `SIGNALS_BYTES`): one flush-request word per thread slot. */
+  private readonly signals: Int32Array;
 
   /**
    * A direct-mapped cache of views: entry `slab & VIEW_CACHE_MASK` holds the view of the slab whose
@@ -125,14 +131,14 @@ export class SlabPool extends PoolCore {
    */
   constructor(options?: SlabPoolOptions);
   /** @internal attaches to an existing arena. */
-  constructor(options: SlabPoolOptions | undefined, existing: SharedArrayBuffer);
-  constructor(options?: SlabPoolOptions, existing?: SharedArrayBuffer) {
+  constructor(options: SlabPoolOptions | undefined, existing: { buffer: SharedArrayBuffer; signals: SharedArrayBuffer });
+  constructor(options?: SlabPoolOptions, existing?: { buffer: SharedArrayBuffer; signals: SharedArrayBuffer }) {
     // Everything that can refuse the options runs before super() claims a thread slot.
     const config = existing === undefined ? resolveConfig(options) : undefined;
     const leakDetection = config?.leakDetection ?? resolveLeakDetection(options?.leakDetection);
     const lockTimeoutMs = config?.lockTimeoutMs ?? resolveLockTimeout(options?.lockTimeoutMs);
     const prefault = existing === undefined && resolvePrefault(options?.prefault);
-    let buffer = existing;
+    let buffer = existing?.buffer;
     if (buffer === undefined && config !== undefined) {
       buffer = new SharedArrayBuffer(config.arenaBytes);
       // A write, not a read: reading a fresh page maps the shared zero page and faults again on
@@ -144,7 +150,11 @@ export class SlabPool extends PoolCore {
       writeHeader(buffer, config);
     }
     super(buffer as SharedArrayBuffer);
-    this.handle = Object.freeze({ kind: 'zeropool', layoutVersion: LAYOUT_VERSION, buffer: this.buffer });
+    const signals = existing?.signals ?? new SharedArrayBuffer(SIGNALS_BYTES);
+    this.signals = new Int32Array(signals);
+    // Requests addressed to this slot's previous thread are not this one's.
+    Atomics.store(this.signals, this.slot, 0);
+    this.handle = Object.freeze({ kind: 'zeropool', layoutVersion: LAYOUT_VERSION, buffer: this.buffer, signals });
     if (this.flags !== 0) {
       // Own properties shadow the plain methods only on pools with zeroing or debug on.
       const self = this as unknown as { take: (c: number) => number; release: (id: number) => void };
@@ -166,46 +176,77 @@ export class SlabPool extends PoolCore {
   /**
    * Slabs released into a thread's cache stay there until that thread acquires, spills or flushes,
    * so a thread that has gone idle could hold the very slabs an `acquireAsync` elsewhere waits for.
-   * A waiter therefore sets its class's bit in every other thread's flush-request word and
-   * notifies it; each pool object waits on its own word with `Atomics.waitAsync` (which does not
-   * keep the event loop alive) and, when woken, hands those classes' cached slabs to its home
-   * shard, which wakes the waiter. A thread whose event loop is blocked (piscina freezes its
-   * workers between tasks) cannot answer; `@zeropool/piscina` flushes after every task instead.
+   * A waiter therefore sets its class's bit in every other attached thread's word of the signals
+   * buffer and notifies it; each pool object waits on its own word with `Atomics.waitAsync` (which
+   * does not keep the event loop alive) and, when woken, puts those classes' cached slabs in the
+   * classes' reserved lists, which only waiters take from. A thread whose event loop is blocked
+   * (piscina freezes its workers between tasks) cannot answer; `@zeropool/piscina` flushes after
+   * every task instead.
    */
   private listenForFlushRequests(): void {
     // The pending wait must not keep this object (and with it the arena) alive: the callback holds
     // it weakly, and if it is garbage-collected unclosed, the registry's notify ends the wait.
-    const word = threadWord(this.layout, this.slot) + T_FLUSH_REQUESTS;
-    flushListeners.register(this, { words: this.words, word });
-    SlabPool.awaitFlushRequest(new WeakRef(this), this.words, word);
+    flushListeners.register(this, { signals: this.signals, slot: this.slot }, this);
+    SlabPool.awaitFlushRequest(new WeakRef(this), this.signals, this.slot);
   }
 
-  private static awaitFlushRequest(ref: WeakRef<SlabPool>, words: Int32Array, word: number): void {
+  private static awaitFlushRequest(ref: WeakRef<SlabPool>, signals: Int32Array, slot: number): void {
     const answer = (): void => {
       const pool = ref.deref();
       if (pool === undefined || pool.closed) return;
-      pool.answerFlushRequests(word);
-      SlabPool.awaitFlushRequest(ref, words, word);
+      pool.answerFlushRequests();
+      SlabPool.awaitFlushRequest(ref, signals, slot);
     };
-    const waited = Atomics.waitAsync(words, word, 0);
+    const waited = Atomics.waitAsync(signals, slot, 0);
     if (waited.async) void waited.value.then(answer);
     else queueMicrotask(answer);
   }
 
-  private answerFlushRequests(word: number): void {
-    const classes = Atomics.exchange(this.words, word, 0);
-    try {
-      for (let c = 0; c < this.layout.classCount; c++) {
-        const length = this.cacheLength[c];
-        if ((classes & (1 << c)) === 0 || length === 0) continue;
-        this.pushToHome(c, c * this.cacheStride, length, this.cacheIds);
+  /**
+   * Hands this thread's cached slabs of each requested class to the class's waiters. Runs from the
+   * event loop, between tasks, so the cache is never half-updated. Lock waits are kept short (a
+   * dead thread's lock must not stall this thread's event loop for `lockTimeoutMs`); a class whose
+   * reserved lock could not be taken is asked again a little later.
+   */
+  private answerFlushRequests(): void {
+    const classes = Atomics.exchange(this.signals, this.slot, 0);
+    let again = 0;
+    for (let c = 0; c < this.layout.classCount; c++) {
+      if ((classes & (1 << c)) === 0) continue;
+      const length = this.cacheLength[c];
+      if (length === 0) continue;
+      const line = reservedWord(this.layout, c);
+      if (!lockWithin(this.words, line, this.lockOwner, ANSWER_LOCK_MS)) {
+        again |= 1 << c;
+        continue;
+      }
+      // Checked under the lock, as in offerToWaiters: the last waiter to leave drains the list
+      // under the same lock, so nothing is left in a reserved list nobody waits on.
+      const waiting = this.words[line + S_WAITERS] !== 0;
+      if (waiting) {
+        pushFromCache(
+          this.words,
+          this.metaTop,
+          line,
+          this.layout.shards,
+          this.indexBits,
+          this.cacheIds,
+          c * this.cacheStride,
+          length,
+        );
         this.cacheLength[c] = 0;
         this.counters[C_SPILLS]++;
       }
-    } catch (error) {
-      // A lock a dead thread holds (LockTimeoutError): the slabs stay cached here, and the
-      // waiter's timeout or a later request decides.
-      process.emitWarning(`zeropool: answering a flush request failed: ${(error as Error).message}`, 'ZeropoolWarning');
+      unlock(this.words, line);
+      if (waiting) this.wakeWaiters(c);
+    }
+    if (again !== 0) {
+      const retry = setTimeout(() => {
+        if (this.closed) return;
+        Atomics.or(this.signals, this.slot, again);
+        Atomics.notify(this.signals, this.slot);
+      }, ANSWER_RETRY_MS);
+      retry.unref();
     }
   }
 
@@ -731,7 +772,8 @@ export class SlabPool extends PoolCore {
     );
     for (const c of waitedOn) this.wakeWaiters(c);
     // Ends this object's wait for flush requests (it sees the pool closed and stops).
-    Atomics.notify(this.words, threadWord(this.layout, this.slot) + T_FLUSH_REQUESTS);
+    flushListeners.unregister(this);
+    Atomics.notify(this.signals, this.slot);
     // Frees the slot for another thread; everything this slot published is already visible.
     Atomics.store(this.words, threadWord(this.layout, this.slot) + T_CLAIM, 0);
   }
@@ -847,10 +889,9 @@ export class SlabPool extends PoolCore {
       slabSize: (c: number) => 1 << (this.minShift + c),
       requestFlushes: (c: number) => {
         for (let slot = 0; slot < this.layout.maxThreads; slot++) {
-          const line = threadWord(this.layout, slot);
-          if (slot === this.slot || Atomics.load(this.words, line + T_CLAIM) <= 0) continue;
-          Atomics.or(this.words, line + T_FLUSH_REQUESTS, 1 << c);
-          Atomics.notify(this.words, line + T_FLUSH_REQUESTS);
+          if (slot === this.slot || Atomics.load(this.words, threadWord(this.layout, slot) + T_CLAIM) <= 0) continue;
+          Atomics.or(this.signals, slot, 1 << c);
+          Atomics.notify(this.signals, slot);
         }
       },
     };

@@ -33,6 +33,7 @@ import {
   STATE_MASK,
   S_COUNT,
   S_HEAD,
+  S_SEQUENCE,
   S_WAITERS,
   T_CLAIM,
   holderLink,
@@ -105,6 +106,12 @@ export function takeOverLocks(ctx: RecoveryContext, deadSlot: number): number {
         rebuildShard(words, layout, line, c, shard);
         unlock(words, line);
         taken++;
+        // The rebuild may have listed slabs the dead thread was handing over (a spill, a flush, an
+        // answer to a waiter's flush request): wake the class's waiters to look.
+        if (Atomics.load(words, H_ASYNC_WAITERS) !== 0) {
+          Atomics.add(words, reservedWord(layout, c) + S_SEQUENCE, 1);
+          Atomics.notify(words, reservedWord(layout, c) + S_SEQUENCE);
+        }
       }
     }
   }

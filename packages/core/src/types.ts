@@ -162,6 +162,11 @@ export interface PoolHandle {
    * it does not copy it.
    */
   readonly buffer: SharedArrayBuffer;
+  /**
+   * A small shared buffer (4 KiB) beside the arena: one word per thread slot through which an
+   * `acquireAsync` waiter asks idle threads for the slabs in their caches.
+   */
+  readonly signals: SharedArrayBuffer;
 }
 
 /** Slab counts of one size class. */

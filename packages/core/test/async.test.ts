@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { AcquireTimeoutError, SlabPool } from '../src/index.js';
+import { lockOwnerValue, reservedWord } from '../src/layout.js';
 import { fixture, runWorker } from './helpers.js';
 
 const MiB = 1 << 20;
@@ -138,40 +139,114 @@ describe('acquireAsync', () => {
     expect(pool.audit()).toEqual([]);
   });
 
-  it('gets the slabs an idle thread keeps in its cache: it asks that thread to hand them back', async () => {
-    // 4 KiB slabs in 64 KiB pages; the worker caches some and goes idle. The main thread
-    // takes every other slab of the arena, then waits: only the worker's cached slabs can serve it.
-    const pool = new SlabPool({ arenaBytes: 2 * MiB, maxSlabSize: 64 * 1024, parallelism: 2, shards: 2 });
-    const worker = new Worker(fixture('idle-cache-worker.ts'), { workerData: { handle: pool.handle, size: 4096, count: 8 } });
+  function idleWorker(pool: SlabPool, flag = new Int32Array(new SharedArrayBuffer(4))) {
+    const worker = new Worker(fixture('idle-cache-worker.ts'), {
+      workerData: { handle: pool.handle, size: 4096, count: 8, flag },
+    });
     const next = (type: string) =>
-      new Promise<{ cached: number }>((resolve) => {
-        const on = (message: { type: string; cached: number }) => {
+      new Promise<{ cached: number; leased: number; id: number }>((resolve) => {
+        const on = (message: { type: string; cached: number; leased: number; id: number }) => {
           if (message.type !== type) return;
           worker.off('message', on);
           resolve(message);
         };
         worker.on('message', on);
       });
+    const close = async () => {
+      worker.postMessage('close');
+      await new Promise((resolve) => worker.once('exit', resolve));
+    };
+    return { worker, next, close, flag };
+  }
+
+  function expectAllFree(pool: SlabPool): void {
+    pool.flush();
+    expect(pool.audit()).toEqual([]);
+    for (const c of pool.stats().classes) expect(c.free).toBe(c.slabs);
+  }
+
+  it('gets the slabs an idle thread keeps in its cache: it asks that thread to hand them back', async () => {
+    // 4 KiB slabs in 64 KiB pages; the worker caches some and goes idle. The main thread takes
+    // every other slab of the arena, then waits: only the worker's cached slabs can serve it.
+    const pool = new SlabPool({ arenaBytes: 2 * MiB, maxSlabSize: 64 * 1024, parallelism: 2, shards: 2 });
+    const { worker, next, close } = idleWorker(pool);
+    const held: number[] = [];
     try {
       // It released 8; its refill may have brought more into its cache.
       const { cached } = await next('ready');
       expect(cached).toBeGreaterThanOrEqual(8);
-      const held: number[] = [];
       for (let id = pool.tryAcquire(4096); id !== -1; id = pool.tryAcquire(4096)) held.push(id);
       expect(pool.stats().classes.find((c) => c.slabSize === 4096)?.cached).toBe(cached);
-      const got: number[] = [];
-      for (let i = 0; i < cached; i++) got.push(await pool.acquireAsync(4096, { timeoutMs: 5000 }));
-      expect(new Set(got).size).toBe(cached);
+      for (let i = 0; i < cached; i++) held.push(await pool.acquireAsync(4096, { timeoutMs: 5000 }));
+      expect(new Set(held).size).toBe(held.length);
       worker.postMessage('stats');
       expect((await next('stats')).cached).toBe(0);
       await expect(pool.acquireAsync(4096, { timeoutMs: 50 })).rejects.toThrow(AcquireTimeoutError);
-      for (const id of [...held, ...got]) pool.release(id);
     } finally {
-      worker.postMessage('close');
-      await new Promise((resolve) => worker.once('exit', resolve));
+      for (const id of held) pool.release(id);
+      await close();
     }
-    pool.flush();
-    expect(pool.audit()).toEqual([]);
-    for (const c of pool.stats().classes) expect(c.free).toBe(c.slabs);
+    expectAllFree(pool);
+  });
+
+  it('keeps the handed-back slabs for the waiter even if the answering thread acquires right after', async () => {
+    // The answer goes to the class's reserved list, which ordinary acquires never take from: the
+    // worker's next task (which acquires) cannot take back what it handed over.
+    const pool = new SlabPool({ arenaBytes: 2 * MiB, maxSlabSize: 64 * 1024, parallelism: 2, shards: 2 });
+    const { worker, next, close, flag } = idleWorker(pool);
+    const held: number[] = [];
+    try {
+      await next('ready');
+      for (let id = pool.tryAcquire(4096); id !== -1; id = pool.tryAcquire(4096)) held.push(id);
+      worker.postMessage('busy');
+      await new Promise((r) => setTimeout(r, 50));
+      const waiting = pool.acquireAsync(4096, { timeoutMs: 3000 });
+      const took = next('took');
+      Atomics.store(flag, 0, 1); // the worker's busy task ends: it answers, then acquires
+      const blocked = Date.now();
+      while (Date.now() - blocked < 800); // this thread stays busy meanwhile
+      held.push(await waiting);
+      // While the waiter was still waiting, the slabs the worker handed over were out of its reach.
+      expect((await took).id).toBe(-1);
+    } finally {
+      for (const id of held) pool.release(id);
+      await close();
+    }
+    expectAllFree(pool);
+  });
+
+  it('answers every requested class even when one class cannot be answered yet, without stalling', async () => {
+    // Two pool objects in one thread: `a` holds cached slabs of two classes, `b` waits for both.
+    // The reserved list of one class is locked by a thread that is gone (slot 9): that class is
+    // answered once the lock is free, the other at once, and the event loop never waits on it.
+    const a = new SlabPool({ arenaBytes: 4 * MiB, maxSlabSize: 64 * 1024, parallelism: 2, shards: 2 });
+    const b = SlabPool.attach(a.handle);
+    const mine = [4096, 8192].flatMap((size) => Array.from({ length: 4 }, () => a.acquire(size)));
+    for (const id of mine) a.release(id);
+    const held: number[] = [];
+    for (const size of [4096, 8192]) for (let id = b.tryAcquire(size); id !== -1; id = b.tryAcquire(size)) held.push(id);
+    const internals = a as unknown as { words: Int32Array; layout: Parameters<typeof reservedWord>[0] };
+    const lockedLine = reservedWord(internals.layout, 6); // class of 4096-byte slabs
+    const small = b.acquireAsync(4096, { timeoutMs: 5000 });
+    const large = b.acquireAsync(8192, { timeoutMs: 5000 });
+    Atomics.store(internals.words, lockedLine, lockOwnerValue(9));
+    const started = Date.now();
+    let loopDelay = 0;
+    const tick = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        loopDelay = Date.now() - started;
+        resolve();
+      }, 0),
+    );
+    held.push(await large);
+    const largeAfter = Date.now() - started;
+    await tick;
+    Atomics.store(internals.words, lockedLine, 0);
+    held.push(await small);
+    expect(largeAfter).toBeLessThan(1000);
+    expect(loopDelay).toBeLessThan(1000);
+    for (const id of held) b.release(id);
+    b.close();
+    expectAllFree(a);
   });
 });

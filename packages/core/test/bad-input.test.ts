@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SlabPool, SlabStateError } from '../src/index.js';
+import { LAYOUT_VERSION } from '../src/layout.js';
 
 // Every public function, fed what it must refuse: each gets a specific error, and stats() shows the
 // pool unchanged afterwards.
@@ -161,13 +162,13 @@ describe('SlabPool.attach(handle)', () => {
     ['a plain SharedArrayBuffer', arena, /handle must be a pool handle/],
     [
       'a handle over an ArrayBuffer',
-      { kind: 'zeropool', layoutVersion: 2, buffer: new ArrayBuffer(4096) },
+      { kind: 'zeropool', layoutVersion: LAYOUT_VERSION, buffer: new ArrayBuffer(4096) },
       /handle must be a pool handle/,
     ],
     [
       'a handle of another layout version',
       { ...pool.handle, layoutVersion: 99 },
-      /handle\.layoutVersion must be layout version 2.*received 99/,
+      new RegExp(`handle\\.layoutVersion must be layout version ${LAYOUT_VERSION}.*received 99`),
     ],
     [
       'a buffer without the magic number',
@@ -176,6 +177,16 @@ describe('SlabPool.attach(handle)', () => {
     ],
     ['a buffer too small for a header', { ...pool.handle, buffer: new SharedArrayBuffer(16) }, /too small to hold a header/],
     ['a truncated arena', { ...pool.handle, buffer: copyOf(1 << 20) }, /truncated or altered/],
+    [
+      'a handle without its signals buffer',
+      { ...pool.handle, signals: undefined },
+      /handle\.signals must be a SharedArrayBuffer of 4096 bytes/,
+    ],
+    [
+      'a handle whose signals buffer is too small',
+      { ...pool.handle, signals: new SharedArrayBuffer(64) },
+      /handle\.signals must be/,
+    ],
     ['an arena written by another layout version', { ...pool.handle, buffer: otherVersion }, /an arena of layout version 99/],
   ];
   it('refuses a bad lockTimeoutMs option before taking a thread slot', () => {
