@@ -13,6 +13,8 @@ interface Started {
   sent: number[];
   kept: number[];
   exited: Promise<number>;
+  /** The worker's flag words (index 0: in position; the rest: see the fixture). */
+  flag: Int32Array;
 }
 
 /** Starts a holder worker and resolves once it is in position (its flag is set). */
@@ -21,7 +23,7 @@ async function startHolder(
   mode: string,
   opts: { leased?: number; cached?: number; send?: number; resourceLimits?: object; onCreate?: (worker: Worker) => void } = {},
 ): Promise<Started> {
-  const flag = new SharedArrayBuffer(8);
+  const flag = new SharedArrayBuffer(16);
   const worker = new Worker(fixture('holder-worker.ts'), {
     workerData: {
       handle: pool.handle,
@@ -46,7 +48,7 @@ async function startHolder(
   const view = new Int32Array(flag);
   const deadline = Date.now() + 20_000;
   while (Atomics.load(view, 0) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
-  return { worker, tid, sent: ids.sent, kept: ids.kept, exited };
+  return { worker, tid, sent: ids.sent, kept: ids.kept, exited, flag: view };
 }
 
 function expectAllFree(pool: SlabPool): void {
@@ -152,6 +154,31 @@ describe('reclaim', () => {
     expect(ids.size).toBe(total);
     const offsets = new Set([...ids].map((id) => pool.bytes(id).byteOffset));
     expect(offsets.size).toBe(total);
+  });
+
+  it('wakes a waiter when rebuilding a list relists slabs a dead thread was handing over', async () => {
+    // The worker holds the class's last slab in its cache; the main thread waits for the class;
+    // the worker dies in the middle of pushing that slab into its shard (marked free, not linked).
+    // reclaim's rebuild lists it, and the waiter must be woken to take it.
+    const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2 });
+    const held: number[] = [];
+    for (let id = pool.tryAcquire(SIZE); id !== -1; id = pool.tryAcquire(SIZE)) held.push(id);
+    pool.release(held.pop() as number);
+    pool.flush();
+    const { worker, tid, exited, flag } = await startHolder(pool, 'halfpush-later', { leased: 0, cached: 0 });
+    // The waiter takes its slab once woken; unwoken, only at its timeout (it looks once more).
+    const waiting = pool.acquireAsync(SIZE, { timeoutMs: 5000 });
+    await new Promise((r) => setTimeout(r, 50)); // registered, asleep; the worker cannot answer
+    Atomics.store(flag, 1, 1);
+    while (Atomics.load(flag, 2) === 0) await new Promise((r) => setTimeout(r, 1));
+    await worker.terminate();
+    await exited;
+    expect(pool.reclaim(tid)).toMatchObject({ locks: 1, cached: 0, leased: 0 });
+    const reclaimed = Date.now();
+    held.push(await waiting);
+    expect(Date.now() - reclaimed).toBeLessThan(2000);
+    for (const id of held) pool.release(id);
+    expectAllFree(pool);
   });
 
   it('leaves a slab that a live thread adopted, and returns one that was only sent', async () => {
