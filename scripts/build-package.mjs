@@ -24,6 +24,11 @@ await build({
   target: 'node20',
   external: [...external, 'node:*'],
   sourcemap: false,
+  // Syntax minification inlines the modules' numeric constants (layout offsets, counter indexes,
+  // state bits) as literals. The smaller bytecode lets V8 inline the pool's hot methods: the 64 KiB
+  // cache-hit acquire + bytes + release measured 20.1-21.2 ns instead of 27.5-28.2 ns (5 fresh
+  // processes each, mitata, Node 20.20, this 2-core VM). Names and whitespace are kept.
+  minifySyntax: true,
   logLevel: 'warning',
 });
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
