@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { PoolExhaustedError, SlabPool, SlabStateError } from '../src/index.js';
+import { fixture } from './helpers.js';
 
 const MiB = 1 << 20;
 const small = (extra: object = {}) => new SlabPool({ arenaBytes: 8 * MiB, parallelism: 2, ...extra });
@@ -339,5 +341,21 @@ describe('garbage collection', () => {
     expect(external() - before).toBeGreaterThanOrEqual(4 * 64 * MiB);
     await settle();
     expect(external() - before).toBeLessThan(64 * MiB);
+  });
+});
+
+describe('event loop', () => {
+  it('does not keep a thread alive: a worker that attached and has nothing left to do exits on its own', async () => {
+    const pool = new SlabPool({ arenaBytes: 8 * MiB, parallelism: 2 });
+    const worker = new Worker(fixture('attach-only-worker.ts'), { workerData: { handle: pool.handle } });
+    const code = await new Promise<number | 'still running'>((resolve) => {
+      const timer = setTimeout(() => resolve('still running'), 10_000);
+      worker.once('exit', (exitCode) => {
+        clearTimeout(timer);
+        resolve(exitCode);
+      });
+    });
+    if (code === 'still running') await worker.terminate();
+    expect(code).toBe(0);
   });
 });
