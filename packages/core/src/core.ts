@@ -254,10 +254,14 @@ export class PoolCore {
     Atomics.notify(this.words, sequence);
   }
 
-  /** Takes one slab from class `c`'s reserved list and leases it to this thread; -1 if empty. */
+  /**
+   * Takes one slab from class `c`'s reserved list and leases it to this thread; -1 if empty, or if
+   * the list's lock is not free within 2 ms (a waiter must not block its event loop for
+   * lockTimeoutMs on a lock a dead thread holds; it looks again at its next wake-up).
+   */
   protected takeReserved(c: number): number {
     const line = reservedWord(this.layout, c);
-    this.lockWord(line);
+    if (!lockWithin(this.words, line, this.lockOwner, 2)) return -1;
     const got = popToCache(this.words, this.metaTop, line, 1, this.slot, this.indexBits, this.scratch, 0);
     unlock(this.words, line);
     return got === 0 ? -1 : this.scratch[0];

@@ -23,7 +23,6 @@ import {
   C_RECLAIMED,
   C_RELEASES,
   C_SLOW_ACQUIRES,
-  C_SPILLS,
   FLAG_DEBUG,
   FLAG_ZERO_ON_ACQUIRE,
   FLAG_ZERO_ON_RELEASE,
@@ -216,6 +215,8 @@ export class SlabPool extends PoolCore {
       const length = this.cacheLength[c];
       if (length === 0) continue;
       const line = reservedWord(this.layout, c);
+      // Nobody waits any more (read without the lock; checked again under it): nothing to do.
+      if (this.words[line + S_WAITERS] === 0) continue;
       if (!lockWithin(this.words, line, this.lockOwner, ANSWER_LOCK_MS)) {
         again |= 1 << c;
         continue;
@@ -235,7 +236,6 @@ export class SlabPool extends PoolCore {
           length,
         );
         this.cacheLength[c] = 0;
-        this.counters[C_SPILLS]++;
       }
       unlock(this.words, line);
       if (waiting) this.wakeWaiters(c);
@@ -610,12 +610,19 @@ export class SlabPool extends PoolCore {
         (line) => this.lockWord(line),
         (c) => this.drainReserved(c),
       );
-      const batch = new Int32Array(1);
+      // Collected per class and pushed in one batch each: one lock (and, if a dead thread holds
+      // the home shard's, one lockTimeoutMs wait before the fallback) per class, not per slab.
+      const byClass = new Map<number, number[]>();
       const returned = collectSlabs(ctx, slot, (c, id, wasLeased) => {
         if (wasLeased && this.flags !== 0) this.afterRelease(id & this.indexMask, c);
-        batch[0] = id;
-        this.pushToHome(c, 0, 1, batch);
+        const ids = byClass.get(c);
+        if (ids === undefined) byClass.set(c, [id]);
+        else ids.push(id);
       });
+      for (const [c, ids] of byClass) this.pushToHome(c, 0, ids.length, Int32Array.from(ids));
+      // A thread that died while draining a reserved list nobody waits on any more left slabs
+      // there that the rebuild relisted: hand them to the shards.
+      for (let c = 0; c < this.layout.classCount; c++) this.drainIfUnwaited(c);
       report.cached += returned.cached;
       report.leased += returned.leased;
       this.counters[C_RECLAIMED] += returned.leased;
@@ -846,7 +853,34 @@ export class SlabPool extends PoolCore {
     if (count === 0) return;
     const ids = new Int32Array(count);
     const got = popToCache(this.words, this.metaTop, line, count, this.slot, this.indexBits, ids, 0);
-    this.pushToHome(c, 0, got, ids);
+    try {
+      this.pushToHome(c, 0, got, ids);
+    } catch (error) {
+      // No shard could be locked (dead threads hold them all): put the slabs back in the reserved
+      // list, whose lock the caller holds, and drain it again later if nobody waits by then.
+      pushFromCache(this.words, this.metaTop, line, this.layout.shards, this.indexBits, ids, 0, got);
+      process.emitWarning(
+        `zeropool: returning reserved slabs to the shards failed: ${(error as Error).message}`,
+        'ZeropoolWarning',
+      );
+      setTimeout(() => this.drainIfUnwaited(c), ANSWER_RETRY_MS).unref();
+    }
+  }
+
+  /** Drains class `c`'s reserved list if no thread waits on the class (under its lock). */
+  private drainIfUnwaited(c: number): void {
+    if (this.closed) return;
+    const line = reservedWord(this.layout, c);
+    if (this.words[line + S_COUNT] === 0 || this.words[line + S_WAITERS] !== 0) return;
+    if (!lockWithin(this.words, line, this.lockOwner, 20)) {
+      setTimeout(() => this.drainIfUnwaited(c), ANSWER_RETRY_MS).unref();
+      return;
+    }
+    try {
+      if (this.words[line + S_WAITERS] === 0) this.drainReserved(c);
+    } finally {
+      unlock(this.words, line);
+    }
   }
 
   private recoveryContext(): RecoveryContext {
@@ -878,6 +912,7 @@ export class SlabPool extends PoolCore {
         return this.flags !== 0 ? this.afterReserved(id) : id;
       },
       lockLine: (line: number) => this.lockWord(line),
+      tryLockLine: (line: number, ms: number) => lockWithin(this.words, line, this.lockOwner, ms),
       drain: (c: number) => this.drainReserved(c),
       countExhausted: () => this.counters[C_EXHAUSTED]++,
       classHasSlabs: (c: number) => {

@@ -20,10 +20,15 @@ export interface WaitContext {
   isClosed(): boolean;
   /** An ordinary acquire of class `c` (cache, shards, carving); -1 when exhausted. */
   take(c: number): number;
-  /** An acquire from class `c`'s reserved list; -1 when empty. */
+  /** An acquire from class `c`'s reserved list; -1 when empty or its lock is not free at once. */
   takeReserved(c: number): number;
   lockLine(line: number): void;
-  /** Moves class `c`'s reserved slabs back to a shard; called with the reserved lock held. */
+  /** Takes the lock `line` if it can within `ms` milliseconds; false if not. */
+  tryLockLine(line: number, ms: number): boolean;
+  /**
+   * Moves class `c`'s reserved slabs back to a shard; called with the reserved lock held. Never
+   * throws: slabs it cannot place stay in the reserved list, and it tries again later.
+   */
   drain(c: number): void;
   countExhausted(): void;
   /** True if any page of the arena has been carved into class `c`. */
@@ -65,8 +70,11 @@ export async function waitForSlab(ctx: WaitContext, size: number, c: number, opt
   Atomics.add(words, H_ASYNC_WAITERS, 1);
   unlock(words, line);
   // Releases from now on come to the waiters; slabs released before may sit in idle threads'
-  // caches, so ask for them once.
+  // caches, so ask for them, and ask again whenever a wake-up finds nothing (someone may have
+  // taken what was handed over before this waiter looked), at most every REQUEST_INTERVAL_MS.
   ctx.requestFlushes(c);
+  let requested = performance.now();
+  let owed = false;
   const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + timeoutMs;
   try {
     for (;;) {
@@ -78,25 +86,55 @@ export async function waitForSlab(ctx: WaitContext, size: number, c: number, opt
       if (id !== -1) return id;
       id = ctx.take(c);
       if (id !== -1) return id;
-      const remaining = deadline - performance.now();
+      const now = performance.now();
+      if (owed && now - requested >= REQUEST_INTERVAL_MS) {
+        ctx.requestFlushes(c);
+        requested = now;
+        owed = false;
+      }
+      const remaining = deadline - now;
       if (remaining <= 0) throw new AcquireTimeoutError(size, ctx.slabSize(c), timeoutMs ?? 0);
-      const waited = Atomics.waitAsync(words, sequence, seen, remaining === Number.POSITIVE_INFINITY ? undefined : remaining);
+      // Sleep until woken, the deadline, or (with a request owed) the next time one may be sent.
+      const sleep = owed ? Math.min(remaining, REQUEST_INTERVAL_MS - (now - requested)) : remaining;
+      const waited = Atomics.waitAsync(words, sequence, seen, sleep === Number.POSITIVE_INFINITY ? undefined : sleep);
       if (waited.async) await (signal === undefined ? waited.value : untilAbort(waited.value, signal));
       signal?.throwIfAborted();
+      owed = true;
     }
   } finally {
     // close() already retracted this object's waits (its slot may belong to another thread now).
-    if (!ctx.isClosed()) {
-      ctx.lockLine(line);
-      words[line + S_WAITERS]--;
-      ctx.slotWaits[c]--;
-      Atomics.sub(words, H_ASYNC_WAITERS, 1);
-      // The last waiter out hands the reserved slabs back to the shards, under the reserved lock.
-      if (words[line + S_WAITERS] === 0) ctx.drain(c);
-      unlock(words, line);
-    }
+    // Never throws: a rejection here would turn a slab already taken into a lost one.
+    retract(ctx, line, c);
   }
 }
+
+/** How often a waiter that keeps waking to nothing asks idle threads again. */
+const REQUEST_INTERVAL_MS = 50;
+
+/**
+ * Withdraws one wait on class `c`, under the reserved lock; the last waiter out hands the reserved
+ * slabs back to the shards. If the lock is not free within a few milliseconds (a thread died
+ * holding it and is not reclaimed yet), tries again later: until then this slot's record still
+ * counts the wait, so recovery can retract it if this thread dies too.
+ */
+function retract(ctx: WaitContext, line: number, c: number): void {
+  if (ctx.isClosed()) return;
+  if (!ctx.tryLockLine(line, RETRACT_LOCK_MS)) {
+    setTimeout(() => retract(ctx, line, c), RETRACT_RETRY_MS).unref();
+    return;
+  }
+  const { words } = ctx;
+  try {
+    words[line + S_WAITERS]--;
+    ctx.slotWaits[c]--;
+    Atomics.sub(words, H_ASYNC_WAITERS, 1);
+    if (words[line + S_WAITERS] === 0) ctx.drain(c);
+  } finally {
+    unlock(words, line);
+  }
+}
+const RETRACT_LOCK_MS = 20;
+const RETRACT_RETRY_MS = 50;
 
 function untilAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {

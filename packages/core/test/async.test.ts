@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { AcquireTimeoutError, SlabPool } from '../src/index.js';
-import { lockOwnerValue, reservedWord } from '../src/layout.js';
+import { H_ASYNC_WAITERS, S_COUNT, S_WAITERS, lockOwnerValue, reservedWord } from '../src/layout.js';
 import { fixture, runWorker } from './helpers.js';
 
 const MiB = 1 << 20;
@@ -139,9 +139,9 @@ describe('acquireAsync', () => {
     expect(pool.audit()).toEqual([]);
   });
 
-  function idleWorker(pool: SlabPool, flag = new Int32Array(new SharedArrayBuffer(4))) {
+  function idleWorker(pool: SlabPool, flag = new Int32Array(new SharedArrayBuffer(16)), count = 8) {
     const worker = new Worker(fixture('idle-cache-worker.ts'), {
-      workerData: { handle: pool.handle, size: 4096, count: 8, flag },
+      workerData: { handle: pool.handle, size: 4096, count, flag },
     });
     const next = (type: string) =>
       new Promise<{ cached: number; leased: number; id: number }>((resolve) => {
@@ -248,5 +248,64 @@ describe('acquireAsync', () => {
     for (const id of held) b.release(id);
     b.close();
     expectAllFree(a);
+  });
+
+  it('withdraws a wait whose reserved lock a dead thread holds once the lock is free: no phantom waiter', async () => {
+    // The waiter times out while a thread that is gone holds the class's reserved lock. It must
+    // reject with its own timeout (not block for lockTimeoutMs), and withdraw its wait once the
+    // lock is taken over; a phantom waiter would send every later release into the reserved list.
+    const pool = new SlabPool({ arenaBytes: 2 * MiB, maxSlabSize: 64 * 1024, parallelism: 2, shards: 2, lockTimeoutMs: 300 });
+    const internals = pool as unknown as { words: Int32Array; layout: Parameters<typeof reservedWord>[0] };
+    const held: number[] = [];
+    for (let id = pool.tryAcquire(4096); id !== -1; id = pool.tryAcquire(4096)) held.push(id);
+    const line = reservedWord(internals.layout, 6);
+    const started = Date.now();
+    const waiting = pool.acquireAsync(4096, { timeoutMs: 100 });
+    Atomics.store(internals.words, line, lockOwnerValue(9)); // after it registered
+    await expect(waiting).rejects.toThrow(AcquireTimeoutError);
+    expect(Date.now() - started).toBeLessThan(300);
+    expect(internals.words[line + S_WAITERS]).toBe(1); // not withdrawn yet: the lock is not free
+    Atomics.store(internals.words, line, 0); // what reclaim's take-over and unlock amount to
+    await new Promise((r) => setTimeout(r, 200));
+    expect(internals.words[line + S_WAITERS]).toBe(0);
+    expect(internals.words[H_ASYNC_WAITERS]).toBe(0);
+    // A release goes back to this thread's cache, where the next acquire finds it.
+    pool.release(held.pop() as number);
+    held.push(pool.acquire(4096));
+    expect(internals.words[line + S_COUNT]).toBe(0);
+    for (const id of held) pool.release(id);
+    expectAllFree(pool);
+  });
+
+  it('asks again when a wake-up finds nothing: another idle thread took the slabs first and cached them', async () => {
+    // F caches 4 slabs but is busy when the waiter asks; C answers with an empty cache. Then F
+    // flushes (waking the waiter) and, before the waiter looks, C acquires: its refill takes F's
+    // slabs into C's cache and C goes idle. Asked only once, the waiter would time out.
+    const pool = new SlabPool({ arenaBytes: 2 * MiB, maxSlabSize: 64 * 1024, parallelism: 2, shards: 2, cacheSize: 8 });
+    const flag = new Int32Array(new SharedArrayBuffer(16));
+    const f = idleWorker(pool, flag, 4);
+    const c = idleWorker(pool, flag, 0);
+    const held: number[] = [];
+    try {
+      await Promise.all([f.next('ready'), c.next('ready')]);
+      for (let id = pool.tryAcquire(4096); id !== -1; id = pool.tryAcquire(4096)) held.push(id);
+      f.worker.postMessage('flush-later');
+      await new Promise((r) => setTimeout(r, 50));
+      const started = Date.now();
+      const waiting = pool.acquireAsync(4096, { timeoutMs: 3000 });
+      await new Promise((r) => setTimeout(r, 100)); // C has answered (nothing cached)
+      c.worker.postMessage('take-later');
+      await new Promise((r) => setTimeout(r, 50));
+      Atomics.store(flag, 0, 1); // F flushes: 4 slabs to its shard, the waiter is woken ...
+      while (Atomics.load(flag, 1) === 0);
+      Atomics.store(flag, 2, 1); // ... but C acquires first (this thread is still busy here)
+      while (Atomics.load(flag, 3) === 0);
+      held.push(await waiting);
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      for (const id of held) pool.release(id);
+      await Promise.all([f.close(), c.close()]);
+    }
+    expectAllFree(pool);
   });
 });

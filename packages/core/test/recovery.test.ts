@@ -156,6 +156,25 @@ describe('reclaim', () => {
     expect(offsets.size).toBe(total);
   });
 
+  it("returns a dead worker's cached slabs in one batch per class: one lock timeout, not one per slab", async () => {
+    // This thread's home shard lock is held by a thread that is gone; reclaiming a worker with 16
+    // cached slabs of one class waits lockTimeoutMs once, then pushes them all to another shard.
+    const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2, shards: 2, lockTimeoutMs: 200 });
+    const internals = pool as unknown as { words: Int32Array; layout: Parameters<typeof shardWord>[0]; home: number };
+    const { tid, exited } = await startHolder(pool, 'exit', { leased: 0, cached: 16 });
+    await exited;
+    const line = shardWord(internals.layout, Math.log2(SIZE) - 6, internals.home);
+    Atomics.store(internals.words, line, lockOwnerValue(9));
+    const started = Date.now();
+    const report = pool.reclaim(tid);
+    const took = Date.now() - started;
+    Atomics.store(internals.words, line, 0);
+    expect(report.cached).toBeGreaterThanOrEqual(16);
+    expect(took).toBeGreaterThanOrEqual(190);
+    expect(took).toBeLessThan(1000); // one slab at a time took 16 x 200 ms
+    expectAllFree(pool);
+  });
+
   it('wakes a waiter when rebuilding a list relists slabs a dead thread was handing over', async () => {
     // The worker holds the class's last slab in its cache; the main thread waits for the class;
     // the worker dies in the middle of pushing that slab into its shard (marked free, not linked).
