@@ -154,9 +154,18 @@ describe('acquireAsync', () => {
       });
     const close = async () => {
       worker.postMessage('close');
+      // A worker stuck in a busy task (a test that failed half-way) is terminated instead.
+      const timer = setTimeout(() => void worker.terminate(), 5000);
       await new Promise((resolve) => worker.once('exit', resolve));
+      clearTimeout(timer);
     };
     return { worker, next, close, flag };
+  }
+
+  /** Busy-waits (keeping this thread's event loop from running) until flag[index] is set; 10 s at most. */
+  function spinUntil(flag: Int32Array, index: number): void {
+    const deadline = Date.now() + 10_000;
+    while (Atomics.load(flag, index) === 0) if (Date.now() > deadline) throw new Error(`flag[${index}] never set`);
   }
 
   function expectAllFree(pool: SlabPool): void {
@@ -254,7 +263,7 @@ describe('acquireAsync', () => {
     // The waiter times out while a thread that is gone holds the class's reserved lock. It must
     // reject with its own timeout (not block for lockTimeoutMs), and withdraw its wait once the
     // lock is taken over; a phantom waiter would send every later release into the reserved list.
-    const pool = new SlabPool({ arenaBytes: 2 * MiB, maxSlabSize: 64 * 1024, parallelism: 2, shards: 2, lockTimeoutMs: 300 });
+    const pool = new SlabPool({ arenaBytes: 2 * MiB, maxSlabSize: 64 * 1024, parallelism: 2, shards: 2, lockTimeoutMs: 1000 });
     const internals = pool as unknown as { words: Int32Array; layout: Parameters<typeof reservedWord>[0] };
     const held: number[] = [];
     for (let id = pool.tryAcquire(4096); id !== -1; id = pool.tryAcquire(4096)) held.push(id);
@@ -263,7 +272,7 @@ describe('acquireAsync', () => {
     const waiting = pool.acquireAsync(4096, { timeoutMs: 100 });
     Atomics.store(internals.words, line, lockOwnerValue(9)); // after it registered
     await expect(waiting).rejects.toThrow(AcquireTimeoutError);
-    expect(Date.now() - started).toBeLessThan(300);
+    expect(Date.now() - started).toBeLessThan(800); // blocking on the lock took 2 x lockTimeoutMs
     expect(internals.words[line + S_WAITERS]).toBe(1); // not withdrawn yet: the lock is not free
     Atomics.store(internals.words, line, 0); // what reclaim's take-over and unlock amount to
     await new Promise((r) => setTimeout(r, 200));
@@ -297,9 +306,9 @@ describe('acquireAsync', () => {
       c.worker.postMessage('take-later');
       await new Promise((r) => setTimeout(r, 50));
       Atomics.store(flag, 0, 1); // F flushes: 4 slabs to its shard, the waiter is woken ...
-      while (Atomics.load(flag, 1) === 0);
+      spinUntil(flag, 1);
       Atomics.store(flag, 2, 1); // ... but C acquires first (this thread is still busy here)
-      while (Atomics.load(flag, 3) === 0);
+      spinUntil(flag, 3);
       held.push(await waiting);
       expect(Date.now() - started).toBeLessThan(2000);
     } finally {
