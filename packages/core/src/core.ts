@@ -233,17 +233,28 @@ export class PoolCore {
       if (error instanceof LockTimeoutError) return false;
       throw error;
     }
-    // Checked under the lock: the last waiter to leave drains the list under the same lock, so a
-    // slab can never be left behind in a reserved list nobody waits on.
-    if (this.words[line + S_WAITERS] === 0) {
-      unlock(this.words, line);
-      return false;
-    }
     this.scratch[0] = id;
-    pushFromCache(this.words, this.metaTop, line, this.layout.shards, this.indexBits, this.scratch, 0, 1);
+    const reserved = this.reserveIfWaited(line, this.scratch, 0, 1);
     unlock(this.words, line);
-    this.wakeWaiters(c);
+    if (reserved) this.wakeWaiters(c);
+    return reserved;
+  }
+
+  /**
+   * With a class's reserved lock held (`line`): if anyone waits on the class, moves `count` cached
+   * ids from `ids[from]` onward into its reserved list and returns true; otherwise leaves them.
+   * Checked under the lock: the last waiter to leave drains the list under the same lock, so a slab
+   * can never be left behind in a reserved list nobody waits on.
+   */
+  protected reserveIfWaited(line: number, ids: Int32Array, from: number, count: number): boolean {
+    if (this.words[line + S_WAITERS] === 0) return false;
+    this.pushToReserved(line, ids, from, count);
     return true;
+  }
+
+  /** Pushes `count` cached ids from `ids[from]` onward onto the reserved list `line` (lock held). */
+  protected pushToReserved(line: number, ids: Int32Array, from: number, count: number): void {
+    pushFromCache(this.words, this.metaTop, line, this.layout.shards, this.indexBits, ids, from, count);
   }
 
   /** Bumps class `c`'s wake-up sequence and wakes every `acquireAsync` waiting on it. */

@@ -65,7 +65,7 @@ import {
   retractWaits,
   takeOverLocks,
 } from './recovery.js';
-import { popToCache, pushFromCache } from './shard.js';
+import { popToCache } from './shard.js';
 import type {
   AcquireAsyncOptions,
   Lease,
@@ -221,22 +221,8 @@ export class SlabPool extends PoolCore {
         again |= 1 << c;
         continue;
       }
-      // Checked under the lock, as in offerToWaiters: the last waiter to leave drains the list
-      // under the same lock, so nothing is left in a reserved list nobody waits on.
-      const waiting = this.words[line + S_WAITERS] !== 0;
-      if (waiting) {
-        pushFromCache(
-          this.words,
-          this.metaTop,
-          line,
-          this.layout.shards,
-          this.indexBits,
-          this.cacheIds,
-          c * this.cacheStride,
-          length,
-        );
-        this.cacheLength[c] = 0;
-      }
+      const waiting = this.reserveIfWaited(line, this.cacheIds, c * this.cacheStride, length);
+      if (waiting) this.cacheLength[c] = 0;
       unlock(this.words, line);
       if (waiting) this.wakeWaiters(c);
     }
@@ -858,7 +844,7 @@ export class SlabPool extends PoolCore {
     } catch (error) {
       // No shard could be locked (dead threads hold them all): put the slabs back in the reserved
       // list, whose lock the caller holds, and drain it again later if nobody waits by then.
-      pushFromCache(this.words, this.metaTop, line, this.layout.shards, this.indexBits, ids, 0, got);
+      this.pushToReserved(line, ids, 0, got);
       process.emitWarning(
         `zeropool: returning reserved slabs to the shards failed: ${(error as Error).message}`,
         'ZeropoolWarning',
