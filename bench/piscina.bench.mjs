@@ -1,9 +1,11 @@
-// Part 5: piscina end to end. A payload of 4 KiB to 4 MiB goes to a piscina worker three ways:
+// Part 5: piscina end to end. A payload of 4 KiB to 4 MiB goes to a piscina worker four ways:
 // - copy: the same Uint8Array passed to run() and structured-cloned (copied) every task;
 // - move: a fresh Uint8Array per task, moved with Piscina.move (transferred; the sender loses it);
-// - slab id: a slab of one shared pool, acquired per task; only { id, length } travels, through
-//   @zeropool/piscina as a user would run it (SlabPiscina.runWithSlabs, takeSlab in the task, whose
-//   release hands the slab back to the shared shards).
+// - slab id, taken: a slab of one shared pool, acquired per task; only { id, length } travels,
+//   through @zeropool/piscina as a user would run it (SlabPiscina.runWithSlabs, takeSlab in the
+//   task, whose release hands the slab back to the shared shards);
+// - slab id, lent: the same, but lent for the task (SlabPiscina.runWithLoans, viewSlab in the task)
+//   and released by the main thread when the task settles, into its own cache: no shard lock.
 // With one task in flight (latency) and 16 in flight (throughput; time per task = batch / 16), and
 // the empty task as the floor. Every payload has its first and last byte written by the sender
 // and read by the task.
@@ -87,9 +89,22 @@ const send = {
     bytes[size - 1] = 2;
     return piscina.runWithSlabs({ id, length: size }, [id], { name: 'id' });
   },
+  loan: (size) => {
+    const id = pool.acquire(size);
+    const bytes = pool.bytes(id);
+    bytes[0] = 1;
+    bytes[size - 1] = 2;
+    return piscina.runWithLoans({ id, length: size }, [id], { name: 'loan' });
+  },
 };
-const WAYS = ['empty', 'copy', 'move', 'id'];
-const label = { empty: 'empty task', copy: 'structured-clone copy', move: 'Piscina.move (fresh buffer)', id: 'slab id' };
+const WAYS = ['empty', 'copy', 'move', 'id', 'loan'];
+const label = {
+  empty: 'empty task',
+  copy: 'structured-clone copy',
+  move: 'Piscina.move (fresh buffer)',
+  id: 'slab id, taken (worker releases)',
+  loan: 'slab id, lent (main releases)',
+};
 
 async function check() {
   // Every way delivers the bytes: the task returns first + last = 3.
@@ -122,7 +137,7 @@ const quantile = (values, q) => {
 
 async function measureSize(size, many) {
   const samples = Object.fromEntries(WAYS.map((way) => [way, []]));
-  const ratios = { idOverEmpty: [], copyOverId: [], moveOverId: [] };
+  const ratios = { idOverEmpty: [], copyOverId: [], moveOverId: [], loanOverEmpty: [], copyOverLoan: [], moveOverLoan: [] };
   for (const way of WAYS) for (let i = 0; i < (many ? 20 : 200); i++) await sample(way, size, many); // warm-up
   const rounds = ROUNDS[many ? 'many' : 'one'];
   for (let round = 0; round < rounds; round++) {
@@ -138,6 +153,9 @@ async function measureSize(size, many) {
     ratios.idOverEmpty.push(inRound.id / inRound.empty);
     ratios.copyOverId.push(inRound.copy / inRound.id);
     ratios.moveOverId.push(inRound.move / inRound.id);
+    ratios.loanOverEmpty.push(inRound.loan / inRound.empty);
+    ratios.copyOverLoan.push(inRound.copy / inRound.loan);
+    ratios.moveOverLoan.push(inRound.move / inRound.loan);
   }
   progressDone();
   const ns = Object.fromEntries(WAYS.map((way) => [way, round2(median(samples[way]))]));
@@ -155,6 +173,9 @@ async function measureSize(size, many) {
     idOverFloor: round2(median(ratios.idOverEmpty)),
     idOverFloorNs: round2(ns.id - ns.empty),
     idIsFaster: { copy: round2(median(ratios.copyOverId)), move: round2(median(ratios.moveOverId)) },
+    loanOverFloor: round2(median(ratios.loanOverEmpty)),
+    loanOverFloorNs: round2(ns.loan - ns.empty),
+    loanIsFaster: { copy: round2(median(ratios.copyOverLoan)), move: round2(median(ratios.moveOverLoan)) },
   };
 }
 
@@ -210,7 +231,7 @@ async function crashPhase() {
 header(
   'Part 5: piscina end to end',
   options,
-  `copy vs Piscina.move vs slab id; ${THREADS} piscina threads (${cores} CPUs); one task in flight, then ${IN_FLIGHT}; the empty task is the floor; ${ROUNDS.one} (one in flight) and ${ROUNDS.many} (${IN_FLIGHT} in flight) interleaved rounds per size (order shuffled with seed ${seed})`,
+  `copy vs Piscina.move vs slab ids (taken, lent); ${THREADS} piscina threads (${cores} CPUs); one task in flight, then ${IN_FLIGHT}; the empty task is the floor; ${ROUNDS.one} (one in flight) and ${ROUNDS.many} (${IN_FLIGHT} in flight) interleaved rounds per size (order shuffled with seed ${seed})`,
 );
 await check();
 const results = {};
@@ -227,16 +248,29 @@ for (const many of [false, true]) {
   console.log(`\nPart 5, ${what}: median time per task (interleaved rounds; the empty task measured beside each size)`);
   console.log(
     table([
-      ['payload', 'empty task', 'copy', 'Piscina.move', 'slab id', 'id / empty', 'id vs copy', 'id vs move'],
+      [
+        'payload',
+        'empty task',
+        'copy',
+        'Piscina.move',
+        'id taken',
+        'id lent',
+        'taken / empty',
+        'lent / empty',
+        'lent vs copy',
+        'lent vs move',
+      ],
       ...sizes.map((s) => [
         fmtBytes(s.size),
         fmtNs(s.nsPerTask.empty),
         fmtNs(s.nsPerTask.copy),
         fmtNs(s.nsPerTask.move),
         fmtNs(s.nsPerTask.id),
+        fmtNs(s.nsPerTask.loan),
         `${s.idOverFloor.toFixed(2)}x`,
-        `${fmtRatio(s.idIsFaster.copy)} faster`,
-        `${fmtRatio(s.idIsFaster.move)} faster`,
+        `${s.loanOverFloor.toFixed(2)}x`,
+        `${fmtRatio(s.loanIsFaster.copy)} faster`,
+        `${fmtRatio(s.loanIsFaster.move)} faster`,
       ]),
     ]),
   );
@@ -280,7 +314,7 @@ writeFigures(options, {
   part: 'piscina',
   title: 'piscina end to end: copy vs Piscina.move vs slab ids',
   threads: THREADS,
-  method: `interleaved: per size, ${ROUNDS.one} rounds (one in flight) or ${ROUNDS.many} rounds (${IN_FLIGHT} in flight), each running every way (empty, copy, move, id) ${PER_ROUND} times (a task, or a batch of ${IN_FLIGHT}) in a shuffled order (seed ${seed}); nsPerTask: medians of all samples, per task (a batch's time / ${IN_FLIGHT}); ratios: median over rounds of the ratio of the round's medians; same process, same SlabPiscina`,
+  method: `interleaved: per size, ${ROUNDS.one} rounds (one in flight) or ${ROUNDS.many} rounds (${IN_FLIGHT} in flight), each running every way (empty, copy, move, id taken, id lent) ${PER_ROUND} times (a task, or a batch of ${IN_FLIGHT}) in a shuffled order (seed ${seed}); nsPerTask: medians of all samples, per task (a batch's time / ${IN_FLIGHT}); ratios: median over rounds of the ratio of the round's medians; same process, same SlabPiscina`,
   ...results,
   crash,
   leasedAfter: crash.leased,

@@ -269,8 +269,9 @@ function charts(results, outDir, stem) {
       ['empty', 'empty task'],
       ['copy', 'structured-clone copy'],
       ['move', 'Piscina.move'],
-      ['id', 'slab id'],
-    ];
+      ['id', 'slab id, taken'],
+      ['loan', 'slab id, lent'],
+    ].filter(([k]) => k !== 'loan' || piscina.oneInFlight.sizes.every((s) => s.nsPerTask.loan !== undefined));
     for (const [key, suffix, what] of [
       ['oneInFlight', 'piscina', 'one task in flight'],
       ['manyInFlight', 'piscina-many', `${piscina.manyInFlight.inFlight} tasks in flight`],
@@ -478,6 +479,8 @@ function tables(results, file, svgs, readmeDir) {
     );
     for (const key of ['oneInFlight', 'manyInFlight']) {
       const mode = q[key];
+      const lent = mode.sizes.every((s) => s.loanOverFloor !== undefined);
+      const x = (v) => `${v.toFixed(2)}x`;
       out.push(
         mdTable(
           [
@@ -486,10 +489,12 @@ function tables(results, file, svgs, readmeDir) {
               'empty task',
               'copy (structured clone)',
               '`Piscina.move` of a fresh buffer',
-              'slab id',
-              'slab id / empty task',
-              'slab id vs copy',
-              'slab id vs move',
+              'slab id, taken (`runWithSlabs`)',
+              ...(lent ? ['slab id, lent (`runWithLoans`)'] : []),
+              'taken / empty task',
+              ...(lent ? ['lent / empty task'] : []),
+              'taken vs copy, vs move',
+              ...(lent ? ['lent vs copy, vs move'] : []),
             ],
             ...mode.sizes.map((s) => [
               bytes(s.size),
@@ -497,9 +502,11 @@ function tables(results, file, svgs, readmeDir) {
               ns(s.nsPerTask.copy),
               ns(s.nsPerTask.move),
               ns(s.nsPerTask.id),
-              s.idOverFloor === undefined ? '' : `${s.idOverFloor.toFixed(2)}x`,
-              `${s.idIsFaster.copy.toFixed(2)}x faster`,
-              `${s.idIsFaster.move.toFixed(2)}x faster`,
+              ...(lent ? [ns(s.nsPerTask.loan)] : []),
+              s.idOverFloor === undefined ? '' : x(s.idOverFloor),
+              ...(lent ? [x(s.loanOverFloor)] : []),
+              `${x(s.idIsFaster.copy)}, ${x(s.idIsFaster.move)} faster`,
+              ...(lent ? [`${x(s.loanIsFaster.copy)}, ${x(s.loanIsFaster.move)} faster`] : []),
             ]),
           ],
           ['l'],

@@ -80,29 +80,49 @@ export function mustReach(results) {
     ];
     const all = modes.flatMap(([name, mode]) => mode.sizes.map((s) => ({ name, ...s })));
     const label = (s) => `${s.size >= 1048576 ? `${s.size / 1048576} MiB` : `${s.size / 1024} KiB`} ${s.name}`;
-    out.push({
-      goal: 'issue 3: slab-id task within 1.15x of the empty piscina task, 4 KiB to 4 MiB, one and many in flight',
-      measured: all.map((s) => `${label(s)}: ${fmt(s.idOverFloor)}x`).join(', '),
-      unit: '',
-      met: all.every((s) => s.idOverFloor <= 1.15),
-      where: 'piscina part (interleaved rounds; median of per-round ratios)',
-    });
-    const mib = all.filter((s) => s.size === 1048576);
-    out.push({
-      goal: 'issue 3: slab ids >= 4x faster than structured-clone copies at 1 MiB',
-      measured: mib.map((s) => `${s.name}: ${fmt(s.idIsFaster.copy)}x`).join(', '),
-      unit: '',
-      met: mib.length > 0 && mib.every((s) => s.idIsFaster.copy >= 4),
-      where: 'piscina part',
-    });
-    const big = all.filter((s) => s.size >= 65536);
-    out.push({
-      goal: 'issue 3: slab ids faster than Piscina.move at every size from 64 KiB up',
-      measured: big.map((s) => `${label(s)}: ${fmt(s.idIsFaster.move)}x`).join(', '),
-      unit: '',
-      met: big.every((s) => s.idIsFaster.move > 1),
-      where: 'piscina part',
-    });
+    // Two ways carry slab ids (results files before runWithLoans have only the first): taken by
+    // the worker (runWithSlabs + takeSlab) and lent for the task (runWithLoans + viewSlab). Each
+    // is judged on its own, every size and mode; the goal is met if one way meets it throughout.
+    const ways = [
+      ['taken', (s) => s.idOverFloor, (s) => s.idIsFaster],
+      ['lent', (s) => s.loanOverFloor, (s) => s.loanIsFaster],
+    ].filter(([, over]) => all.every((s) => over(s) !== undefined));
+    const judge = (goal, entries, figure, ok, where) => {
+      const per = ways.map(([way, over, faster]) => ({
+        way,
+        text: entries.map((s) => `${label(s)}: ${fmt(figure(over, faster, s))}x`).join(', '),
+        met: entries.length > 0 && entries.every((s) => ok(figure(over, faster, s))),
+      }));
+      const metBy = per.filter((p) => p.met).map((p) => p.way);
+      out.push({
+        goal,
+        measured: per.map((p) => (ways.length > 1 ? `${p.way}: ${p.text}` : p.text)).join('; '),
+        unit: '',
+        met: metBy.length > 0,
+        where: ways.length > 1 ? `${where}; met by: ${metBy.join(', ') || 'neither way'}` : where,
+      });
+    };
+    judge(
+      'issue 3: slab-id task within 1.15x of the empty piscina task, 4 KiB to 4 MiB, one and many in flight',
+      all,
+      (over, _, s) => over(s),
+      (x) => x <= 1.15,
+      'piscina part (interleaved rounds; median of per-round ratios)',
+    );
+    judge(
+      'issue 3: slab ids >= 4x faster than structured-clone copies at 1 MiB',
+      all.filter((s) => s.size === 1048576),
+      (_, faster, s) => faster(s).copy,
+      (x) => x >= 4,
+      'piscina part',
+    );
+    judge(
+      'issue 3: slab ids faster than Piscina.move at every size from 64 KiB up',
+      all.filter((s) => s.size >= 65536),
+      (_, faster, s) => faster(s).move,
+      (x) => x > 1,
+      'piscina part',
+    );
   }
   if (piscina?.crash) {
     out.push({

@@ -1,8 +1,9 @@
 // piscina task file for bench/piscina.bench.mjs, one named export per way of passing a payload
-// (chosen with `run(task, { name })`). The slab-id task takes the path a user of @zeropool/piscina
-// takes: `takeSlab` (the pool attaches once per thread, from workerData), read, `release()`.
+// (chosen with `run(task, { name })`). The slab-id tasks take the paths a user of @zeropool/piscina
+// takes: `takeSlab` (the pool attaches once per thread, from workerData), read, `release()`; or
+// `viewSlab` of a slab the main thread lent with `runWithLoans` and releases itself.
 // Every task reads the first and last byte of its payload and returns their sum.
-import { lendSlab, takeSlab } from '@zeropool/piscina/worker';
+import { lendSlab, takeSlab, viewSlab } from '@zeropool/piscina/worker';
 
 /** The floor: piscina's own round trip with nothing to carry. */
 export function empty() {
@@ -25,6 +26,12 @@ export function id({ id, length }) {
   const sum = slab.bytes[0] + slab.bytes[length - 1];
   slab.release();
   return sum;
+}
+
+/** The payload is a slab the main thread lent for this task (runWithLoans): view it, leave the release to the main thread. */
+export function loan({ id, length }) {
+  const bytes = viewSlab(id, length);
+  return bytes[0] + bytes[length - 1];
 }
 
 /** Crash phase: take the slab, lease one more, then end the thread with process.exit. */

@@ -107,7 +107,9 @@ async function runMode(mode, chunk, path) {
       // Waits (without polling) when every slab is in flight: bounded memory.
       const id = await piscina.pool.acquireAsync(length);
       readSync(fd, piscina.pool.bytes(id), 0, length, position);
-      task = piscina.runWithSlabs({ mode, id, length }, [id]);
+      // Lent for the task: the worker only reads it, and this thread takes it back when the task
+      // settles, so the next acquire here reuses it from this thread's cache.
+      task = piscina.runWithLoans({ mode, id, length }, [id]);
     } else if (mode === 'move') {
       const bytes = new Uint8Array(length);
       readSync(fd, bytes, 0, length, position);

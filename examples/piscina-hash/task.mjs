@@ -1,6 +1,6 @@
 // The piscina task of the hashing example: SHA-256 of one chunk, however it arrived.
 import { createHash } from 'node:crypto';
-import { getPool, takeSlab } from '@zeropool/piscina/worker';
+import { getPool, viewSlab } from '@zeropool/piscina/worker';
 
 export default function hashChunk(task) {
   if (task.mode === 'warm') {
@@ -11,13 +11,9 @@ export default function hashChunk(task) {
   // 'move': the task is the transferred bytes themselves.
   if (ArrayBuffer.isView(task)) return createHash('sha256').update(task).digest('hex');
   if (task.mode === 'slab') {
-    // The main thread filled the slab; this worker takes it over, hashes it and releases it.
-    const slab = takeSlab(task.id, task.length);
-    try {
-      return createHash('sha256').update(slab.bytes).digest('hex');
-    } finally {
-      slab.release();
-    }
+    // The main thread filled the slab and lent it for this task: hash it, and leave the release to
+    // the main thread (it takes the slab back when the task settles).
+    return createHash('sha256').update(viewSlab(task.id, task.length)).digest('hex');
   }
   // 'clone': a structured-clone copy of the bytes.
   return createHash('sha256').update(task.data).digest('hex');

@@ -1,7 +1,7 @@
 /**
  * The worker half of `@zeropool/piscina`: inside a task, `getPool()` is the pool the main thread
  * shares (attached on first use, then cached for the life of the thread, so only the first task
- * pays for it), and two helpers make the ownership rule one line each (see the package's index).
+ * pays for it), and three helpers make the ownership rule one line each (see the package's index).
  *
  * Nothing here needs a timer: piscina freezes a worker's event loop between tasks, and slabs come
  * back either through releases or, when the worker exits, through the main thread's reclaim.
@@ -57,6 +57,27 @@ export function takeSlab(id: number, length?: number): Lease {
   const bytes = prefix(view, length, 'takeSlab');
   pool.adopt(id);
   return new TakenSlab(pool, id, bytes);
+}
+
+/**
+ * A view of a slab the main thread lent this task with `runWithLoans` (main lends, main
+ * releases): its first `length` bytes (the whole slab if omitted). Read it (or use it as scratch
+ * space), but do not release the id or keep the view after the task returns: the main thread
+ * releases the slab when the task settles, before its caller sees the result. Records this worker as the slab's holder, so if the
+ * task is aborted and piscina terminates this worker, the slab comes back only once the worker
+ * has exited (through the main thread's reclaim), never while it might still be written here.
+ * @throws {SlabStateError} `id` is not an acquired slab of the pool.
+ * @throws {RangeError} `length` is not an integer from 0 to the slab's capacity; nothing changes hands.
+ * @example
+ * ```ts
+ * export default ({ id, length }) => createHash('sha256').update(viewSlab(id, length)).digest('hex');
+ * ```
+ */
+export function viewSlab(id: number, length?: number): Uint8Array {
+  const pool = getPool();
+  const bytes = prefix(pool.bytes(id), length, 'viewSlab');
+  pool.adopt(id);
+  return bytes;
 }
 
 /**

@@ -68,6 +68,82 @@ describe('SlabPiscina', () => {
     }
   });
 
+  it('lends slabs for a task and takes them back on this thread: bytes intact, no shard traffic', async () => {
+    const pool = new SlabPool({ arenaBytes: 32 * MiB, parallelism: 2 });
+    const piscina = new SlabPiscina({ filename, pool, maxThreads: 2, minThreads: 2 });
+    try {
+      // Returns where the slab lies in the arena.
+      const lend = async (i: number, length: number): Promise<number> => {
+        const id = pool.acquire(length);
+        const bytes = pool.bytes(id).subarray(0, length);
+        for (let j = 0; j < length; j++) bytes[j] = (j * 13 + i) & 0xff;
+        const expected = createHash('sha256').update(bytes).digest('hex');
+        const digest = piscina.runWithLoans({ op: 'view-hash', id, length }, [id]);
+        // Released before the caller's own handlers run.
+        await digest.then(() => expect(() => pool.bytes(id)).toThrow(SlabStateError));
+        expect(await digest).toBe(expected);
+        return bytes.byteOffset;
+      };
+      await Promise.all(Array.from({ length: 24 }, (_, i) => lend(i, 500 + i * 2500)));
+      // One at a time, the slab comes back to this thread's cache each time: the same slab every
+      // time (a new generation), and no refill, spill or steal on either side.
+      const first = await lend(100, 4096);
+      const before = pool.stats();
+      for (let i = 0; i < 20; i++) expect(await lend(i, 4096)).toBe(first);
+      const after = pool.stats();
+      expect([after.refills, after.spills, after.steals]).toEqual([before.refills, before.spills, before.steals]);
+      allFree(pool);
+    } finally {
+      await piscina.destroy();
+    }
+  });
+
+  it.each(['throw', 'exit'])('takes back a lent slab at once when its task fails (%s)', async (how) => {
+    const pool = new SlabPool({ arenaBytes: 8 * MiB, parallelism: 2 });
+    const piscina = new SlabPiscina({ filename, pool, maxThreads: 1 });
+    try {
+      const id = pool.acquire(4096);
+      await expect(piscina.runWithLoans({ op: 'view-and-fail', id, length: 4096, how }, [id])).rejects.toThrow(
+        how === 'throw' ? /task failed after viewing its slab/ : /exit/i,
+      );
+      expect(() => pool.bytes(id)).toThrow(SlabStateError);
+      // A bad length: refused in the worker before anything changes hands; the slab comes back too.
+      const other = pool.acquire(4096);
+      await expect(piscina.runWithLoans({ op: 'view-hash', id: other, length: 5000 }, [other])).rejects.toThrow(
+        /viewSlab: length must be an integer from 0 to the slab's capacity, 4096; received 5000/,
+      );
+      expect(() => pool.bytes(other)).toThrow(SlabStateError);
+      allFree(pool);
+    } finally {
+      await piscina.destroy();
+    }
+  });
+
+  it('leaves a lent slab to the reclaim of a worker terminated mid-task, never releasing it under that worker', async () => {
+    const pool = new SlabPool({ arenaBytes: 8 * MiB, parallelism: 2 });
+    const piscina = new SlabPiscina({ filename, pool, maxThreads: 1 });
+    const reports: ReclaimReport[] = [];
+    piscina.on('reclaim', (report: ReclaimReport) => reports.push(report));
+    try {
+      const id = pool.acquire(4096);
+      const flag = new Int32Array(new SharedArrayBuffer(4));
+      const controller = new AbortController();
+      const task = piscina.runWithLoans({ op: 'view-and-fail', id, length: 4096, how: 'hang', flag }, [id], {
+        signal: controller.signal,
+      });
+      await until(() => Atomics.load(flag, 0) === 1);
+      controller.abort();
+      await expect(task).rejects.toThrow(/aborted/);
+      // The worker may still be writing to it: still leased, held by that worker.
+      expect(pool.holderOf(id)).not.toBe(threadId);
+      await until(() => reports.length > 0);
+      expect(reports[0].leased).toBe(1);
+      allFree(pool);
+    } finally {
+      await piscina.destroy();
+    }
+  });
+
   it("keeps the user's own workerData beside the pool handle", async () => {
     const piscina = new SlabPiscina({ filename, workerData: { user: 'mine' }, maxThreads: 1, pool: { arenaBytes: 8 * MiB } });
     try {
