@@ -28,6 +28,7 @@ import {
   FLAG_ZERO_ON_RELEASE,
   GEN_SHIFT,
   HOLDER_NONE,
+  HOLDER_RECLAIMING,
   H_ARENA_LOCK,
   H_ASYNC_WAITERS,
   H_PAGES_CARVED,
@@ -514,6 +515,43 @@ export class SlabPool extends PoolCore {
     ) {
       Atomics.compareExchange(this.words, link, this.holder, previous);
       throw this.badIdError(id);
+    }
+  }
+
+  /**
+   * Releases `id` only if this thread (this pool object) is still its recorded holder, and says
+   * whether it did. Unlike `holderOf(id) === threadId` followed by `release(id)`, it cannot race
+   * with an `adopt` in another thread: it claims the holder word with one compare-exchange, as
+   * `reclaim` does, so either the adopt wins (the slab is the adopter's; this returns false) or the
+   * adopt finds the claim and throws `SlabStateError`. For a sender taking back an id it handed to a
+   * thread that may or may not have adopted it, such as a task that failed or was aborted.
+   * @returns true if this call released the slab; false if another thread holds it (it adopted
+   *   the id) or the id is no longer acquired (released, reclaimed, or stale).
+   * @throws {SlabStateError} `id` is not an id of this pool at all (not an integer from 0 to
+   *   2^31 - 1, or past the slabs carved), or this pool object was closed; nothing changes.
+   * @example
+   * ```ts
+   * const id = pool.acquire(4096);
+   * worker.postMessage({ id }); // the worker adopts it, or may die first
+   * worker.once('error', () => pool.releaseIfHeld(id)); // ours again only if the worker never adopted it
+   * ```
+   */
+  releaseIfHeld(id: number): boolean {
+    if (typeof id !== 'number' || (id & ID_MASK) !== id || (id & this.indexMask) >= this.knownSlabs) this.checkIdSlow(id);
+    const meta = metaWord(this.metaTop, id & this.indexMask);
+    if (Atomics.load(this.words, meta + META_STATE) !== (SLAB_LEASED | ((id >>> this.indexBits) << GEN_SHIFT))) return false;
+    // The holder word is what adopt exchanges: claiming it first decides the race with an adopter.
+    // If it names this thread but the lease is no longer ours (another thread released the id
+    // without adopting it since the check above), the claim lands on a slab that is cached or free,
+    // where the word means nothing until the slab is next acquired or listed.
+    if (Atomics.compareExchange(this.words, meta + META_LINK, this.holder, HOLDER_RECLAIMING) !== this.holder) return false;
+    try {
+      this.release(id);
+      return true;
+    } catch (error) {
+      // A thread that was handed the id without adopting it released it first.
+      if (error instanceof SlabStateError) return false;
+      throw error;
     }
   }
 

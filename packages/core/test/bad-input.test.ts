@@ -95,6 +95,28 @@ describe.each([
   });
 });
 
+describe('releaseIfHeld(id)', () => {
+  // What is not an id of the pool at all throws like release; an id that is simply not held
+  // (released, stale, another pool's) returns false. Either way nothing changes.
+  const notHeld: Array<[string, number]> = [
+    ['a released id', released],
+    ['an id from another pool', foreign],
+    ['a forged id (right slab, wrong generation)', (held + 2 ** 30) % 2 ** 31],
+  ];
+  const notIds = badIds.filter(([name]) => !notHeld.some(([other]) => other === name));
+  it.each(notIds)('refuses %s with SlabStateError saying why', (_, value, reason) => {
+    expect(() => pool.releaseIfHeld(value as number)).toThrow(SlabStateError);
+    expect(() => pool.releaseIfHeld(value as number)).toThrow(reason);
+    unchanged(() => pool.releaseIfHeld(value as number));
+  });
+  it.each(notHeld)('returns false for %s and changes nothing', (_, value) => {
+    const before = pool.stats();
+    expect(pool.releaseIfHeld(value)).toBe(false);
+    expect(pool.stats()).toEqual(before);
+    expect(pool.audit()).toEqual([]);
+  });
+});
+
 describe('acquireAsync(size, options)', () => {
   it.each(notNumbers)('rejects %s as size with a TypeError naming size', async (_, value) => {
     const before = pool.stats();

@@ -261,6 +261,41 @@ describe('adopt', () => {
   });
 });
 
+describe('releaseIfHeld', () => {
+  it('releases only a lease this pool object still holds, and an adopt after it is refused', () => {
+    const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2 });
+    const other = SlabPool.attach(pool.handle); // same thread, its own holder slot
+    const mine = pool.acquire(SIZE);
+    const adopted = pool.acquire(SIZE);
+    other.adopt(adopted);
+    const before = pool.stats();
+    // Adopted by the other object: not ours any more, nothing changes.
+    expect(pool.releaseIfHeld(adopted)).toBe(false);
+    expect(pool.stats()).toEqual(before);
+    expect(pool.holderOf(adopted)).toBe(threadId);
+    expect(other.releaseIfHeld(adopted)).toBe(true);
+    // Still ours: released, and an adopt that comes after finds it gone.
+    expect(pool.releaseIfHeld(mine)).toBe(true);
+    expect(() => pool.bytes(mine)).toThrow(SlabStateError);
+    expect(() => other.adopt(mine)).toThrow(SlabStateError);
+    // Released, or stale: false, and nothing changes.
+    const after = pool.stats();
+    expect(pool.releaseIfHeld(mine)).toBe(false);
+    const fresh = pool.acquire(SIZE); // the same slab, next generation
+    expect(pool.releaseIfHeld(mine)).toBe(false);
+    expect(pool.stats().releases).toBe(after.releases);
+    expect(pool.releaseIfHeld(fresh)).toBe(true);
+    // The slab it claimed is handed out again normally: holder recorded, adoptable.
+    const again = pool.acquire(SIZE);
+    expect(pool.holderOf(again)).toBe(threadId);
+    other.adopt(again);
+    other.release(again);
+    other.close();
+    pool.flush();
+    expectAllFree(pool);
+  });
+});
+
 describe('watch', () => {
   it.each(['exit', 'throw', 'hang'])('reclaims a worker when it exits (%s) and reports what came back', async (mode) => {
     const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2 });

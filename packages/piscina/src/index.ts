@@ -18,7 +18,7 @@
  *   the id in its result; the main thread calls `receive(id)` at once (which adopts it), reads,
  *   and releases it.
  */
-import { type Worker, threadId } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { type ReclaimReport, SlabPool, type SlabPoolOptions, SlabStateError } from '@zeropool/core';
 import { Piscina } from 'piscina';
 import { HANDLE_KEY, prefix } from './common.js';
@@ -116,14 +116,10 @@ export class SlabPiscina<T = unknown, R = unknown> extends Piscina<T, R> {
     // the caller's: no wrapper promise and no extra microtask hop on a path whose whole cost is a
     // round trip (an async function with try/await measured about 0.4 us more per task).
     result.then(undefined, () => {
-      for (const id of ids) {
-        try {
-          if (this.pool.holderOf(id) === threadId) this.pool.release(id);
-        } catch (stale) {
-          // Released by the worker, or taken back by reclaim when the worker died: not ours.
-          if (!(stale instanceof SlabStateError)) throw stale;
-        }
-      }
+      // Only ids the worker never adopted: releaseIfHeld decides that in one compare-exchange
+      // against an adopt still running in a worker that piscina is terminating (an aborted task).
+      // The others are the worker's, released by it or by the reclaim of its exit.
+      for (const id of ids) this.takeBack(id);
     });
     return result;
   }
@@ -154,16 +150,30 @@ export class SlabPiscina<T = unknown, R = unknown> extends Piscina<T, R> {
     return result;
   }
 
+  /** Releases `id` if this thread still holds it; an id that is not one at all is skipped too. */
+  private takeBack(id: number): void {
+    try {
+      this.pool.releaseIfHeld(id);
+    } catch (notAnId) {
+      // The caller passed something that is not an id of the pool: nothing of ours to return.
+      if (!(notAnId instanceof SlabStateError)) throw notAnId;
+    }
+  }
+
   private returnLoans(ids: readonly number[], aborted: boolean): void {
     for (const id of ids) {
-      try {
-        // viewSlab adopts, so a holder other than this thread is the worker that viewed the id.
-        if (aborted && this.pool.holderOf(id) !== threadId) continue;
-        this.pool.release(id);
-      } catch (stale) {
-        // Already released (by the worker, against the rule, or by the reclaim of a dead worker
-        // that viewed it, perhaps leased again since under a new generation): nothing to return.
-        if (!(stale instanceof SlabStateError)) throw stale;
+      // viewSlab adopts, so after an abort a slab the worker viewed is no longer this thread's:
+      // releaseIfHeld leaves it (to the reclaim of the worker's exit), also against a viewSlab
+      // still running in that worker.
+      if (aborted) this.takeBack(id);
+      else {
+        try {
+          this.pool.release(id);
+        } catch (stale) {
+          // Already released (by the worker, against the rule, or by the reclaim of a dead worker
+          // that viewed it, perhaps leased again since under a new generation): nothing to return.
+          if (!(stale instanceof SlabStateError)) throw stale;
+        }
       }
     }
   }
