@@ -18,6 +18,7 @@ import { availableParallelism, cpus, hostname, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { SlabPool } from '@zeropool/core';
 import { bench, do_not_optimize, run, summary } from 'mitata';
+import { inlineCycles } from './lib/anatomy.mjs';
 import { measureCases, parseOptions } from './lib/harness.mjs';
 
 const quick = process.argv.includes('--quick');
@@ -28,6 +29,8 @@ const SIZE = 64 * 1024;
 const POOL = 'pool acquire+bytes+release 64 KiB (cache hit)';
 const ALLOC = 'Buffer.allocUnsafe(65536)';
 const SAB = 'new SharedArrayBuffer(65536)';
+const INLINE_CAS = "the pool's steps inline, with its compare-exchange";
+const INLINE_PLAIN = 'the same steps, a plain load and store instead';
 
 const pool = new SlabPool({ arenaBytes: 64 * 1024 * 1024 });
 // Warm the cache: the measured loop must hit it.
@@ -56,12 +59,17 @@ const sabCase = () => {
   sink += view[0] + view[SIZE - 1];
   do_not_optimize(view);
 };
+// Where the pool's time goes (lib/anatomy.mjs): its cycle written out inline, with and without the
+// compare-exchange that makes a racing double release fail.
+const inline = inlineCycles(SIZE);
 // mitata forgets registered benchmarks after a run, so each round registers them again.
 const register = () =>
   summary(() => {
     bench(POOL, poolCase).baseline(true);
     bench(ALLOC, allocCase);
     bench(SAB, sabCase);
+    bench(INLINE_CAS, inline.withCompareExchange);
+    bench(INLINE_PLAIN, inline.withPlainStore);
   });
 
 const median = (values) => {
@@ -73,7 +81,15 @@ if (oneRound) {
   const results = await run({ print: () => {} });
   const stats = (name) => results.benchmarks.find((b) => b.alias === name).runs[0].stats;
   console.log(
-    JSON.stringify({ pool: stats(POOL).p50, heap: stats(POOL).heap?.avg, alloc: stats(ALLOC).p50, sab: stats(SAB).p50, sink }),
+    JSON.stringify({
+      pool: stats(POOL).p50,
+      heap: stats(POOL).heap?.avg,
+      alloc: stats(ALLOC).p50,
+      sab: stats(SAB).p50,
+      inlineCas: stats(INLINE_CAS).p50,
+      inlinePlain: stats(INLINE_PLAIN).p50,
+      sink,
+    }),
   );
   process.exit(0);
 }
@@ -89,6 +105,8 @@ if (quick) {
           { name: POOL, baseline: true, fn: poolCase },
           { name: ALLOC, fn: allocCase },
           { name: SAB, fn: sabCase },
+          { name: INLINE_CAS, fn: inline.withCompareExchange },
+          { name: INLINE_PLAIN, fn: inline.withPlainStore },
         ],
       },
     ],
@@ -99,6 +117,8 @@ if (quick) {
     heap: figures[POOL].heap ?? undefined,
     alloc: figures[ALLOC].p50,
     sab: figures[SAB].p50,
+    inlineCas: figures[INLINE_CAS].p50,
+    inlinePlain: figures[INLINE_PLAIN].p50,
     sink,
   });
 }
@@ -122,6 +142,8 @@ const allocNs = median(perRound.map((r) => r.alloc));
 const sabNs = median(perRound.map((r) => r.sab));
 const overAlloc = median(perRound.map((r) => r.alloc / r.pool));
 const overSab = median(perRound.map((r) => r.sab / r.pool));
+const inlineCasNs = median(perRound.map((r) => r.inlineCas));
+const inlinePlainNs = median(perRound.map((r) => r.inlinePlain));
 const heaps = perRound.map((r) => r.heap).filter((h) => h !== undefined);
 const heap = heaps.length ? median(heaps) : undefined;
 
@@ -143,6 +165,9 @@ console.log(
   `Buffer.allocUnsafe(65536): ${f(allocNs)} ns; pool is ${overAlloc.toFixed(0)}x faster (goal >= 50x; per round: ${perRound.map((r) => (r.alloc / r.pool).toFixed(0)).join(', ')})`,
 );
 console.log(`new SharedArrayBuffer(65536): ${f(sabNs)} ns; pool is ${overSab.toFixed(0)}x faster`);
+console.log(
+  `where the pool's time goes: its steps inline take ${f(inlineCasNs)} ns with the compare-exchange, ${f(inlinePlainNs)} ns with a plain load and store instead: detecting a racing double release costs ${f(inlineCasNs - inlinePlainNs)} ns of the pool's ${f(poolNs)} ns here`,
+);
 console.log(
   `pool heap per iteration (mitata): ${heap === undefined ? 'n/a (run with --expose-gc)' : `${heap.toFixed(1)} bytes`}`,
 );
@@ -176,9 +201,17 @@ if (!quick || jsonPath) {
       newSharedArrayBuffer64KiB: round(sabNs),
     },
     speedup: { overAllocUnsafe: round(overAlloc), overSharedArrayBuffer: round(overSab) },
+    // lib/anatomy.mjs: the pool's cycle inline, with its compare-exchange and with a plain store.
+    anatomyNs: { inlineWithCompareExchange: round(inlineCasNs), inlineWithPlainStore: round(inlinePlainNs) },
     poolHeapBytesPerIteration: heap === undefined ? null : round(heap),
     overheadPercent4KiBSlabs: round(overheadPct),
-    perRound: perRound.map((r) => ({ pool: round(r.pool), alloc: round(r.alloc), sab: round(r.sab) })),
+    perRound: perRound.map((r) => ({
+      pool: round(r.pool),
+      alloc: round(r.alloc),
+      sab: round(r.sab),
+      inlineCas: round(r.inlineCas),
+      inlinePlain: round(r.inlinePlain),
+    })),
   };
   if (jsonPath) {
     writeFileSync(jsonPath, `${JSON.stringify(record, null, 2)}\n`);
