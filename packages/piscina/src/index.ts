@@ -51,6 +51,8 @@ export class SlabPiscina<T = unknown, R = unknown> extends Piscina<T, R> {
   /** The pool, attached to the thread that created this Piscina. */
   readonly pool: SlabPool;
   private readonly onWorker: (worker: Worker) => void;
+  /** Set by close() and destroy(): tasks failing from then on may have workers being terminated. */
+  private closing = false;
 
   /**
    * @throws {TypeError} `options.workerData` is neither undefined nor a plain object (the pool
@@ -102,6 +104,7 @@ export class SlabPiscina<T = unknown, R = unknown> extends Piscina<T, R> {
    * Runs a task that carries slab ids the worker will take over (main fills, worker releases). If
    * the task fails while an id still names this thread as holder (the worker never took it), the
    * id is released here, so a crashed task loses no slab.
+   * @throws {TypeError} `ids` is not an array (at once, before the task runs).
    * @throws whatever the task throws or rejects with (piscina's errors, the worker's errors).
    * @example
    * ```ts
@@ -111,16 +114,15 @@ export class SlabPiscina<T = unknown, R = unknown> extends Piscina<T, R> {
    * ```
    */
   runWithSlabs(task: T, ids: readonly number[], options?: RunOptions): Promise<R> {
+    const own = idList(ids, 'runWithSlabs');
     const result = this.run(task, options);
     // The caller gets piscina's own promise, and this handler, attached first, runs before any of
     // the caller's: no wrapper promise and no extra microtask hop on a path whose whole cost is a
     // round trip (an async function with try/await measured about 0.4 us more per task).
-    result.then(undefined, () => {
-      // Only ids the worker never adopted: releaseIfHeld decides that in one compare-exchange
-      // against an adopt still running in a worker that piscina is terminating (an aborted task).
-      // The others are the worker's, released by it or by the reclaim of its exit.
-      for (const id of ids) this.takeBack(id);
-    });
+    // Only ids the worker never adopted come back: releaseIfHeld decides that in one
+    // compare-exchange against an adopt still running in a worker that piscina is terminating.
+    // The others are the worker's, released by it or by the reclaim of its exit.
+    result.then(undefined, () => this.settle(own, true));
     return result;
   }
 
@@ -128,9 +130,11 @@ export class SlabPiscina<T = unknown, R = unknown> extends Piscina<T, R> {
    * Runs a task that views slabs this thread lends it for the task's duration (main lends, main
    * releases): the worker calls `viewSlab(id, length)` and must not release the ids or keep their
    * views after it returns. When the task settles, the ids are released here, before any handler
-   * of the caller runs. If the task was aborted while running, piscina is terminating its worker,
-   * which may not have stopped yet: ids that worker viewed are left to the reclaim that runs when
-   * it has exited, not released under it. An id already released (against the rule) is skipped.
+   * of the caller runs. If piscina is terminating the task's worker (the task was aborted, or the
+   * Piscina is being destroyed or closed), the worker may not have stopped yet: ids it viewed are
+   * left to the reclaim that runs when it has exited, not released under it. An id already
+   * released (against the rule) is skipped.
+   * @throws {TypeError} `ids` is not an array (at once, before the task runs).
    * @throws whatever the task throws or rejects with (piscina's errors, the worker's errors).
    * @example
    * ```ts
@@ -141,39 +145,33 @@ export class SlabPiscina<T = unknown, R = unknown> extends Piscina<T, R> {
    * ```
    */
   runWithLoans(task: T, ids: readonly number[], options?: RunOptions): Promise<R> {
+    const own = idList(ids, 'runWithLoans');
     const result = this.run(task, options);
     // Attached first, so the slabs are back before the caller's handlers run (see runWithSlabs).
     result.then(
-      () => this.returnLoans(ids, false),
-      (error: unknown) => this.returnLoans(ids, error instanceof Error && error.name === 'AbortError'),
+      () => this.settle(own, false),
+      (error: unknown) => this.settle(own, this.closing || isTermination(error)),
     );
     return result;
   }
 
-  /** Releases `id` if this thread still holds it; an id that is not one at all is skipped too. */
-  private takeBack(id: number): void {
-    try {
-      this.pool.releaseIfHeld(id);
-    } catch (notAnId) {
-      // The caller passed something that is not an id of the pool: nothing of ours to return.
-      if (!(notAnId instanceof SlabStateError)) throw notAnId;
-    }
-  }
-
-  private returnLoans(ids: readonly number[], aborted: boolean): void {
+  /**
+   * Gives back ids after a task settled: all of them (`onlyHeld` false: the task is over, its
+   * worker done with them), or only those this thread still holds (`onlyHeld` true: the worker
+   * never adopted them, or it may still be running). Never throws: this runs in a promise handler
+   * nobody awaits, where a throw would be an unhandled rejection (which ends the process).
+   */
+  private settle(ids: readonly number[], onlyHeld: boolean): void {
     for (const id of ids) {
-      // viewSlab adopts, so after an abort a slab the worker viewed is no longer this thread's:
-      // releaseIfHeld leaves it (to the reclaim of the worker's exit), also against a viewSlab
-      // still running in that worker.
-      if (aborted) this.takeBack(id);
-      else {
-        try {
-          this.pool.release(id);
-        } catch (stale) {
-          // Already released (by the worker, against the rule, or by the reclaim of a dead worker
-          // that viewed it, perhaps leased again since under a new generation): nothing to return.
-          if (!(stale instanceof SlabStateError)) throw stale;
-        }
+      try {
+        if (onlyHeld) this.pool.releaseIfHeld(id);
+        else this.pool.release(id);
+      } catch (error) {
+        // SlabStateError: released already (by the worker, against the rule, or by the reclaim of
+        // a dead worker, perhaps leased again since under a new generation), or not an id of the
+        // pool at all: nothing of ours to give back. Anything else (a LockTimeoutError: a dead
+        // thread holds a shard lock nobody reclaimed) is reported without ending the process.
+        if (!(error instanceof SlabStateError)) process.emitWarning(error as Error);
       }
     }
   }
@@ -206,6 +204,8 @@ export class SlabPiscina<T = unknown, R = unknown> extends Piscina<T, R> {
    * ```
    */
   override async close(options?: Parameters<Piscina['close']>[0]): Promise<void> {
+    // From here a failed task's worker may be being terminated (close() ends with destroy()).
+    this.closing = true;
     process.off('worker', this.onWorker);
     await super.close(options);
   }
@@ -218,9 +218,27 @@ export class SlabPiscina<T = unknown, R = unknown> extends Piscina<T, R> {
    * ```
    */
   override async destroy(): Promise<void> {
+    this.closing = true;
     process.off('worker', this.onWorker);
     await super.destroy();
   }
+}
+
+/**
+ * Whether a task's rejection means piscina is terminating the worker that ran it, which may still
+ * be running: an abort (piscina rejects first, then terminates), or piscina's own "Terminating
+ * worker thread" (destroy(), close() past its timeout, or another task's abort on the same worker).
+ */
+function isTermination(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'AbortError' || error.message === 'Terminating worker thread');
+}
+
+/** A copy of the ids a task carries, taken when it starts: the caller may reuse its array. */
+function idList(ids: readonly number[], caller: string): readonly number[] {
+  if (!Array.isArray(ids)) {
+    throw new TypeError(`${caller}: ids must be an array of slab ids; received ${ids === null ? 'null' : typeof ids}`);
+  }
+  return ids.length === 1 ? [ids[0]] : ids.slice();
 }
 
 export type { ReclaimReport };

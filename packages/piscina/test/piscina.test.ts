@@ -144,6 +144,52 @@ describe('SlabPiscina', () => {
     }
   });
 
+  it('leaves a lent slab to the reclaim when destroy() terminates the worker that writes to it', async () => {
+    const pool = new SlabPool({ arenaBytes: 8 * MiB, parallelism: 2 });
+    const piscina = new SlabPiscina({ filename, pool, maxThreads: 1 });
+    const reports: ReclaimReport[] = [];
+    piscina.on('reclaim', (report: ReclaimReport) => reports.push(report));
+    const id = pool.acquire(4096);
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    const task = piscina.runWithLoans({ op: 'view-and-fail', id, length: 4096, how: 'hang', flag }, [id]);
+    await until(() => Atomics.load(flag, 0) === 1);
+    const destroyed = piscina.destroy();
+    // piscina rejects with "Terminating worker thread" before the worker has stopped.
+    await expect(task).rejects.toThrow(/Terminating worker thread/);
+    expect(pool.holderOf(id)).not.toBe(threadId);
+    await destroyed;
+    await until(() => reports.length > 0);
+    expect(reports[0].leased).toBe(1);
+    allFree(pool);
+  });
+
+  it('takes the ids of a task when it starts: a bad list is refused at once, and a reused array changes nothing', async () => {
+    const pool = new SlabPool({ arenaBytes: 8 * MiB, parallelism: 2 });
+    const piscina = new SlabPiscina({ filename, pool, minThreads: 1, maxThreads: 1 });
+    try {
+      const before = pool.stats();
+      for (const bad of [undefined, null, 5, '1'])
+        for (const run of [piscina.runWithLoans.bind(piscina), piscina.runWithSlabs.bind(piscina)])
+          expect(() => run({ op: 'view-hash', id: 0, length: 1 }, bad as never)).toThrow(
+            /(runWithLoans|runWithSlabs): ids must be an array of slab ids; received (undefined|null|number|string)/,
+          );
+      expect(pool.stats()).toEqual(before);
+      // The caller reuses its array for the next task while the first still runs.
+      const ids = [pool.acquire(4096)];
+      const first = ids[0];
+      const task = piscina.runWithLoans({ op: 'view-hash', id: first, length: 4096 }, ids);
+      const second = pool.acquire(4096);
+      ids[0] = second;
+      await task;
+      expect(() => pool.bytes(first)).toThrow(SlabStateError);
+      expect(pool.bytes(second)).toHaveLength(4096);
+      pool.release(second);
+      allFree(pool);
+    } finally {
+      await piscina.destroy();
+    }
+  });
+
   it("keeps the user's own workerData beside the pool handle", async () => {
     const piscina = new SlabPiscina({ filename, workerData: { user: 'mine' }, maxThreads: 1, pool: { arenaBytes: 8 * MiB } });
     try {
