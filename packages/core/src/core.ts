@@ -37,10 +37,10 @@ import {
   NO_SLAB,
   SLAB_CACHED,
   SLAB_FREE,
+  SLAB_LEASED,
   S_COUNT,
   S_SEQUENCE,
   S_WAITERS,
-  holderLink,
   lockOwnerValue,
   metaWord,
   packState,
@@ -80,8 +80,8 @@ export class PoolCore {
   protected readonly home: number;
   protected readonly lockOwner: number;
   protected readonly cachedBits: number;
-  /** `META_LINK` value naming this thread as a slab's holder. */
-  protected readonly holder: number;
+  /** State word of a slab leased by this thread, generation 0 (`SLAB_LEASED`, this slot). */
+  protected readonly leasedBits: number;
   /** Option bits (`FLAG_*`): nonzero sends acquire and release through their hooks. */
   protected readonly flags: number;
   protected closed = false;
@@ -113,7 +113,7 @@ export class PoolCore {
     this.home = threadId & (layout.shards - 1);
     this.lockOwner = lockOwnerValue(this.slot);
     this.cachedBits = packState(SLAB_CACHED, this.slot, 0);
-    this.holder = holderLink(this.slot);
+    this.leasedBits = packState(SLAB_LEASED, this.slot, 0);
     this.cache = new ThreadCache(config, layout.classCount);
     this.cacheIds = this.cache.ids;
     this.cacheLength = this.cache.length;

@@ -14,7 +14,6 @@ import {
   C_SLOW_ACQUIRES,
   C_SPILLS,
   C_STEALS,
-  HOLDER_NONE,
   H_PAGES_CARVED,
   H_SLAB_COUNT,
   META_BYTES,
@@ -22,6 +21,7 @@ import {
   META_OFFSET_CLASS,
   META_STATE,
   NO_SLAB,
+  OWNER_NONE,
   RETIRED_F64,
   SLAB_CACHED,
   SLAB_FREE,
@@ -30,7 +30,6 @@ import {
   S_COUNT,
   S_HEAD,
   T_CLAIM,
-  holderSlot,
   lockOwnerSlot,
   metaWord,
   ownerOf,
@@ -166,9 +165,8 @@ export function auditArena(words: Int32Array, layout: ArenaLayout, lockOwner: nu
     if (kind === SLAB_FREE && !listed[slab] && !unreadable.has(c * (layout.shards + 1) + ownerOf(state))) {
       problems.push(`slab ${slab} is free but in no shard list`);
     }
-    const link = words[metaWord(metaTop, slab) + META_LINK];
-    const holder = kind === SLAB_LEASED ? (link === HOLDER_NONE ? 0 : holderSlot(link)) : ownerOf(state);
-    if ((kind === SLAB_CACHED || kind === SLAB_LEASED) && (holder < 0 || holder >= layout.maxThreads)) {
+    const holder = ownerOf(state);
+    if ((kind === SLAB_CACHED || (kind === SLAB_LEASED && holder !== OWNER_NONE)) && holder >= layout.maxThreads) {
       problems.push(`slab ${slab} names thread slot ${holder}, beyond maxThreads`);
     }
   }

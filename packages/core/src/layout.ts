@@ -31,16 +31,18 @@
  *
  * Slab metadata, three int32 words for slab `i`, at int32 index `metaTop - 3 * (i + 1)`:
  * - `META_STATE`: the slab state word (below).
- * - `META_LINK`: while the slab is free, the next slab in its shard's free list (or -1); while it
- *   is leased, `holderLink(slot)` of the thread that holds it (set by `acquire`, moved by `adopt`),
- *   so crash recovery knows whose it is. Holder values are all below -1 (see `HOLDER_NONE`).
+ * - `META_LINK`: while the slab is free, the next slab in its shard's free list (or -1); otherwise
+ *   unused (a stale value nobody reads).
  * - `META_OFFSET_CLASS`: the slab's byte offset with its size class in the low 5 bits (offsets are
  *   multiples of the minimum slab size, at least 64, so those bits are otherwise zero).
  *
  * The slab state word: `generation << 12 | owner << 2 | state`.
  * - `state`: `SLAB_FREE` (owner = shard), `SLAB_CACHED` (owner = thread slot), `SLAB_LEASED`
- *   (owner field 0: the expected value of a release is then computable from the id alone, so a
- *   release is one compare-exchange with no load before it).
+ *   (owner = the holder's thread slot, set by `acquire` and moved by `adopt`, so crash recovery
+ *   knows whose it is; `OWNER_NONE` once the holder's pool object closed). Holder and generation
+ *   share one word, so every change of hands (release, adopt, take-back, reclaim) is a single
+ *   compare-exchange that also checks the generation. The holder's own release knows the whole
+ *   expected value from the id and its slot: one compare-exchange with no load before it.
  * - `generation`: advanced on every release, modulo 2^generationBits, so an id kept after its
  *   release no longer matches the slab.
  *
@@ -55,7 +57,7 @@
 /** "ZPL1" in ASCII, little-endian. */
 export const MAGIC = 0x314c505a;
 /** Bumped whenever anything in this file changes meaning; `attach` refuses other versions. */
-export const LAYOUT_VERSION = 3;
+export const LAYOUT_VERSION = 4;
 
 export const LINE_BYTES = 128;
 export const PAGE_ALIGN_BYTES = 4096;
@@ -152,15 +154,6 @@ export const META_LINK = 1;
 export const META_OFFSET_CLASS = 2;
 export const CLASS_MASK = 31;
 export const NO_SLAB = -1;
-/**
- * `META_LINK` of a leased slab: `holderLink(slot)` (at most -4) names the thread slot that holds
- * it; `HOLDER_NONE` means nobody is recorded (its thread closed); `HOLDER_RECLAIMING` means crash
- * recovery has claimed it. All are below -1, so they can never be mistaken for a list link.
- */
-export const HOLDER_NONE = -2;
-export const HOLDER_RECLAIMING = -3;
-export const holderLink = (slot: number): number => -(slot + 4);
-export const holderSlot = (link: number): number => -link - 4;
 
 // Slab state word.
 export const STATE_MASK = 3;
@@ -169,6 +162,10 @@ export const SLAB_CACHED = 2;
 export const SLAB_LEASED = 3;
 export const OWNER_SHIFT = 2;
 export const OWNER_MASK = 1023;
+/** Owner field of a leased slab whose holder's pool object closed (slots stop at MAX_THREADS - 1). */
+export const OWNER_NONE = 1023;
+/** Clears the owner field: `~(OWNER_MASK << OWNER_SHIFT)`, as a literal the build can inline. */
+export const NOT_OWNER = -4093;
 export const GEN_SHIFT = 12;
 export const GEN_MASK = 0xfffff;
 

@@ -27,26 +27,23 @@ import {
   FLAG_ZERO_ON_ACQUIRE,
   FLAG_ZERO_ON_RELEASE,
   GEN_SHIFT,
-  HOLDER_NONE,
-  HOLDER_RECLAIMING,
   H_ARENA_LOCK,
   H_ASYNC_WAITERS,
   H_PAGES_CARVED,
   H_SLAB_COUNT,
   ID_MASK,
   LAYOUT_VERSION,
-  META_LINK,
   META_OFFSET_CLASS,
-  META_STATE,
   META_WORDS,
-  NO_SLAB,
+  NOT_OWNER,
+  OWNER_NONE,
   SIGNALS_BYTES,
   SLAB_LEASED,
   S_COUNT,
   S_WAITERS,
   T_CLAIM,
-  holderSlot,
   metaWord,
+  ownerOf,
   pageClassWord,
   reservedWord,
   threadCounterF64,
@@ -326,12 +323,10 @@ export class SlabPool extends PoolCore {
     this.cacheLength[c] = length;
     const id = this.cacheIds[c * this.cacheStride + length];
     const meta = this.metaTop - META_WORDS * ((id & this.indexMask) + 1);
-    // Plain stores suffice: nobody else writes the words of a slab in our cache, and the id
+    // A plain store suffices: nobody else writes the state word of a slab in our cache, and the id
     // reaches another thread only through a synchronizing hand-off (postMessage, an atomic), which
-    // orders these stores before that thread's release. The holder goes first: a thread stopped
-    // between the two leaves a slab that is still cached by it, which recovery handles.
-    this.words[meta + 1] = this.holder;
-    this.words[meta] = SLAB_LEASED | ((id >>> this.indexBits) << GEN_SHIFT);
+    // orders this store before that thread's release. One word: cached by us -> leased by us.
+    this.words[meta] = this.leasedBits | ((id >>> this.indexBits) << GEN_SHIFT);
     return id;
   }
 
@@ -354,15 +349,15 @@ export class SlabPool extends PoolCore {
     const slab = id & this.indexMask;
     const generation = id >>> this.indexBits;
     const meta = this.metaTop - META_WORDS * (slab + 1);
-    const leased = SLAB_LEASED | (generation << GEN_SHIFT);
+    const leased = this.leasedBits | (generation << GEN_SHIFT);
     const next = (generation + 1) & this.generationMask;
     // The one read-modify-write that makes a release count: the word moves from "leased at this
     // generation" to "cached by this thread at the next generation" only if it still says leased
     // at this generation. Of two threads releasing the same id, exactly one succeeds; a stale or
-    // repeated id finds another value and changes nothing.
-    if (Atomics.compareExchange(this.words, meta, leased, this.cachedBits | (next << GEN_SHIFT)) !== leased) {
-      throw this.badIdError(id);
-    }
+    // repeated id finds another value and changes nothing. The expected value assumes this thread
+    // holds the slab (the usual case); a slab another thread holds takes a second exchange.
+    const seen = Atomics.compareExchange(this.words, meta, leased, this.cachedBits | (next << GEN_SHIFT));
+    if (seen !== leased && !this.releaseForHolder(meta, seen, generation, next)) throw this.badIdError(id);
     const c = this.words[meta + META_OFFSET_CLASS] & CLASS_MASK;
     const nextId = (next << this.indexBits) | slab;
     this.counters[C_RELEASES]++;
@@ -379,20 +374,39 @@ export class SlabPool extends PoolCore {
   }
 
   /**
-   * `release` for pools with zeroing or debug on: the same steps, with the slab zeroed or poisoned
-   * after the compare-exchange makes it ours and before anyone else can take it. (A copy rather
-   * than a shared helper: see `take`.)
+   * `release` for pools with zeroing or debug on: the same exchange, then `finishRelease`, which
+   * zeroes or poisons the slab after the exchange makes it ours and before anyone else can take it.
    */
   private releaseHooked(id: number): void {
     if (typeof id !== 'number' || (id & ID_MASK) !== id || (id & this.indexMask) >= this.knownSlabs) this.checkIdSlow(id);
     const slab = id & this.indexMask;
     const generation = id >>> this.indexBits;
     const meta = this.metaTop - META_WORDS * (slab + 1);
-    const leased = SLAB_LEASED | (generation << GEN_SHIFT);
+    const leased = this.leasedBits | (generation << GEN_SHIFT);
     const next = (generation + 1) & this.generationMask;
-    if (Atomics.compareExchange(this.words, meta, leased, this.cachedBits | (next << GEN_SHIFT)) !== leased) {
-      throw this.badIdError(id);
+    const seen = Atomics.compareExchange(this.words, meta, leased, this.cachedBits | (next << GEN_SHIFT));
+    if (seen !== leased && !this.releaseForHolder(meta, seen, generation, next)) throw this.badIdError(id);
+    this.finishRelease(slab, meta, next);
+  }
+
+  /**
+   * The second exchange of a release of a slab that another thread holds (it adopted it, or its
+   * pool object closed): while the word says leased at this generation, whoever the holder, move
+   * it to cached by this thread at the next. False if it says anything else (a stale or repeated id).
+   */
+  private releaseForHolder(meta: number, seen: number, generation: number, next: number): boolean {
+    const leasedAt = SLAB_LEASED | (generation << GEN_SHIFT);
+    while ((seen & NOT_OWNER) === leasedAt) {
+      const now = Atomics.compareExchange(this.words, meta, seen, this.cachedBits | (next << GEN_SHIFT));
+      if (now === seen) return true;
+      // An adopt moved the holder in between: try again with its value.
+      seen = now;
     }
+    return false;
+  }
+
+  /** What a release does once its exchange made the slab this thread's (all but the hottest path). */
+  private finishRelease(slab: number, meta: number, next: number): void {
     const c = this.words[meta + META_OFFSET_CLASS] & CLASS_MASK;
     const nextId = (next << this.indexBits) | slab;
     this.counters[C_RELEASES]++;
@@ -494,36 +508,29 @@ export class SlabPool extends PoolCore {
    * ```
    */
   adopt(id: number): void {
-    const slab = this.checkLeased(id);
-    const link = metaWord(this.metaTop, slab) + META_LINK;
-    let previous: number;
-    for (;;) {
-      previous = Atomics.load(this.words, link);
-      if (previous === this.holder) return;
-      // Holder values are below -1; anything else (a list link, or recovery's claim) means the
-      // slab is no longer leased under this id.
-      if (previous >= NO_SLAB || (previous !== HOLDER_NONE && previous > -4)) throw this.badIdError(id);
-      if (Atomics.compareExchange(this.words, link, previous, this.holder) === previous) break;
+    const meta = metaWord(this.metaTop, this.checkLeased(id));
+    const generation = id >>> this.indexBits;
+    const mine = this.leasedBits | (generation << GEN_SHIFT);
+    let seen = Atomics.load(this.words, meta);
+    // Holder and generation share the state word, so the exchange succeeds only while the slab is
+    // leased under this very id: a release, reclaim or take-back in between changes the word, and
+    // a racing adopt changes the holder (then try again: the last adopter wins).
+    while ((seen & NOT_OWNER) === (SLAB_LEASED | (generation << GEN_SHIFT))) {
+      if (seen === mine) return;
+      const now = Atomics.compareExchange(this.words, meta, seen, mine);
+      if (now === seen) return;
+      seen = now;
     }
-    // Every release advances the generation, so if the state word still says "leased at this
-    // generation", no release came between the first check and the exchange, and the holder we
-    // replaced was this lease's. Otherwise the slab was released (perhaps reclaimed and leased
-    // again by another thread) in between: give the holder word back and refuse.
-    if (
-      Atomics.load(this.words, metaWord(this.metaTop, slab) + META_STATE) !==
-      (SLAB_LEASED | ((id >>> this.indexBits) << GEN_SHIFT))
-    ) {
-      Atomics.compareExchange(this.words, link, this.holder, previous);
-      throw this.badIdError(id);
-    }
+    throw this.badIdError(id);
   }
 
   /**
    * Releases `id` only if this thread (this pool object) is still its recorded holder, and says
    * whether it did. Unlike `holderOf(id) === threadId` followed by `release(id)`, it cannot race
-   * with an `adopt` in another thread: it claims the holder word with one compare-exchange, as
-   * `reclaim` does, so either the adopt wins (the slab is the adopter's; this returns false) or the
-   * adopt finds the claim and throws `SlabStateError`. For a sender taking back an id it handed to a
+   * with an `adopt` in another thread: holder and generation share one word, and the release is a
+   * compare-exchange that expects this thread as holder, so either the adopt wins (the slab is the
+   * adopter's; this returns false) or the adopt finds the slab released and throws
+   * `SlabStateError`. For a sender taking back an id it handed to a
    * thread that may or may not have adopted it, such as a task that failed or was aborted.
    * @returns true if this call released the slab; false if another thread holds it (it adopted
    *   the id) or the id is no longer acquired (released, reclaimed, or stale).
@@ -538,21 +545,15 @@ export class SlabPool extends PoolCore {
    */
   releaseIfHeld(id: number): boolean {
     if (typeof id !== 'number' || (id & ID_MASK) !== id || (id & this.indexMask) >= this.knownSlabs) this.checkIdSlow(id);
-    const meta = metaWord(this.metaTop, id & this.indexMask);
-    if (Atomics.load(this.words, meta + META_STATE) !== (SLAB_LEASED | ((id >>> this.indexBits) << GEN_SHIFT))) return false;
-    // The holder word is what adopt exchanges: claiming it first decides the race with an adopter.
-    // If it names this thread but the lease is no longer ours (another thread released the id
-    // without adopting it since the check above), the claim lands on a slab that is cached or free,
-    // where the word means nothing until the slab is next acquired or listed.
-    if (Atomics.compareExchange(this.words, meta + META_LINK, this.holder, HOLDER_RECLAIMING) !== this.holder) return false;
-    try {
-      this.release(id);
-      return true;
-    } catch (error) {
-      // A thread that was handed the id without adopting it released it first.
-      if (error instanceof SlabStateError) return false;
-      throw error;
-    }
+    const slab = id & this.indexMask;
+    const meta = metaWord(this.metaTop, slab);
+    const generation = id >>> this.indexBits;
+    const next = (generation + 1) & this.generationMask;
+    const leased = this.leasedBits | (generation << GEN_SHIFT);
+    // Release's own exchange, without its fallback for slabs other threads hold.
+    if (Atomics.compareExchange(this.words, meta, leased, this.cachedBits | (next << GEN_SHIFT)) !== leased) return false;
+    this.finishRelease(slab, meta, next);
+    return true;
   }
 
   /**
@@ -564,15 +565,14 @@ export class SlabPool extends PoolCore {
    * ```ts
    * import { threadId } from 'node:worker_threads';
    * declare const id: number; // sent to a worker whose task then failed
-   * // Still recorded as this thread's: the worker never adopted it, so release it here.
-   * if (pool.holderOf(id) === threadId) pool.release(id);
+   * // Who has it now? (To take it back only if the worker never adopted it: releaseIfHeld.)
+   * console.log(pool.holderOf(id) === threadId ? 'still ours' : 'the worker adopted it');
    * ```
    */
   holderOf(id: number): number {
-    const slab = this.checkLeased(id);
-    const link = Atomics.load(this.words, metaWord(this.metaTop, slab) + META_LINK);
-    if (link > -4) return -1;
-    const claim = Atomics.load(this.words, threadWord(this.layout, holderSlot(link)) + T_CLAIM);
+    const holder = ownerOf(Atomics.load(this.words, metaWord(this.metaTop, this.checkLeased(id))));
+    if (holder === OWNER_NONE) return -1;
+    const claim = Atomics.load(this.words, threadWord(this.layout, holder) + T_CLAIM);
     return claim > 0 ? claim - 1 : -1;
   }
 
@@ -826,7 +826,11 @@ export class SlabPool extends PoolCore {
     const slab = id & this.indexMask;
     // A plain read: whoever handed us the id synchronized with its acquirer, so the leased state
     // is visible; a stale id finds another state or generation.
-    if (this.words[this.metaTop - META_WORDS * (slab + 1)] !== (SLAB_LEASED | ((id >>> this.indexBits) << GEN_SHIFT))) {
+    // Leased at this generation, whoever the holder.
+    if (
+      (this.words[this.metaTop - META_WORDS * (slab + 1)] & NOT_OWNER) !==
+      (SLAB_LEASED | ((id >>> this.indexBits) << GEN_SHIFT))
+    ) {
       throw this.badIdError(id);
     }
     return slab;
@@ -929,9 +933,7 @@ export class SlabPool extends PoolCore {
         const id = this.takeReserved(c);
         if (id === -1) return -1;
         // Lease it exactly as take() does from the cache.
-        const meta = metaWord(this.metaTop, id & this.indexMask);
-        this.words[meta + 1] = this.holder;
-        this.words[meta] = SLAB_LEASED | ((id >>> this.indexBits) << GEN_SHIFT);
+        this.words[metaWord(this.metaTop, id & this.indexMask)] = this.leasedBits | ((id >>> this.indexBits) << GEN_SHIFT);
         this.counters[C_SLOW_ACQUIRES]++;
         return this.flags !== 0 ? this.afterReserved(id) : id;
       },

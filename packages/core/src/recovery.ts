@@ -15,8 +15,6 @@ import {
   CLAIM_RECLAIMING,
   CLASS_MASK,
   GEN_SHIFT,
-  HOLDER_NONE,
-  HOLDER_RECLAIMING,
   H_ARENA_LOCK,
   H_ASYNC_WAITERS,
   H_SLAB_COUNT,
@@ -24,8 +22,10 @@ import {
   META_LINK,
   META_OFFSET_CLASS,
   META_STATE,
+  NOT_OWNER,
   NO_SLAB,
   OWNER_MASK,
+  OWNER_NONE,
   OWNER_SHIFT,
   SLAB_CACHED,
   SLAB_FREE,
@@ -36,7 +36,6 @@ import {
   S_SEQUENCE,
   S_WAITERS,
   T_CLAIM,
-  holderLink,
   lockOwnerSlot,
   metaWord,
   reservedWord,
@@ -172,7 +171,6 @@ export function collectSlabs(
   const { words, layout } = ctx;
   const metaTop = layout.arenaBytes >> 2;
   const slabCount = Atomics.load(words, H_SLAB_COUNT);
-  const deadHolder = holderLink(deadSlot);
   let cached = 0;
   let leased = 0;
   for (let slab = 0; slab < slabCount; slab++) {
@@ -186,13 +184,11 @@ export function collectSlabs(
       Atomics.compareExchange(words, meta + META_STATE, state, ctx.cachedBits | (generation << GEN_SHIFT));
       onSlab(c, (generation << ctx.indexBits) | slab, false);
       cached++;
-    } else if (kind === SLAB_LEASED && Atomics.load(words, meta + META_LINK) === deadHolder) {
-      // Claim the holder field first: an `adopt` by a live thread races on the same word, and
-      // whichever exchange wins decides whose slab it is.
-      if (Atomics.compareExchange(words, meta + META_LINK, deadHolder, HOLDER_RECLAIMING) !== deadHolder) continue;
+    } else if (kind === SLAB_LEASED && ((state >>> OWNER_SHIFT) & OWNER_MASK) === deadSlot) {
       const next = (generation + 1) & ctx.generationMask;
-      // A live thread that was handed the id without adopting it may release it right now; if its
-      // release wins, the slab is that thread's and we leave it.
+      // One exchange on the word that holds both holder and generation: an `adopt` by a live thread,
+      // or a release by a thread that was handed the id without adopting it, races on the same
+      // word, and if it wins, the slab is that thread's and we leave it.
       if (Atomics.compareExchange(words, meta + META_STATE, state, ctx.cachedBits | (next << GEN_SHIFT)) !== state) continue;
       onSlab(c, (next << ctx.indexBits) | slab, true);
       leased++;
@@ -235,9 +231,11 @@ export function retractWaits(
 export function disownLeases(words: Int32Array, layout: ArenaLayout, slot: number): void {
   const metaTop = layout.arenaBytes >> 2;
   const slabCount = Atomics.load(words, H_SLAB_COUNT);
-  const holder = holderLink(slot);
   for (let slab = 0; slab < slabCount; slab++) {
-    const link = metaWord(metaTop, slab) + META_LINK;
-    if (words[link] === holder) Atomics.compareExchange(words, link, holder, HOLDER_NONE);
+    const meta = metaWord(metaTop, slab) + META_STATE;
+    const state = Atomics.load(words, meta);
+    if ((state & STATE_MASK) !== SLAB_LEASED || ((state >>> OWNER_SHIFT) & OWNER_MASK) !== slot) continue;
+    // If a release or an adopt changes the word first, the slab is no longer this slot's anyway.
+    Atomics.compareExchange(words, meta, state, (state & NOT_OWNER) | (OWNER_NONE << OWNER_SHIFT));
   }
 }

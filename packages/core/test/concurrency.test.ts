@@ -88,61 +88,81 @@ describe('many threads', () => {
     expect(pool.audit()).toEqual([]);
   });
 
-  it('lets exactly one of an adopter and a sender taking back (releaseIfHeld) have each id', async () => {
-    const seed = testSeed();
-    try {
-      const random = prng(seed);
-      const pool = new SlabPool({ arenaBytes: 64 << 20, parallelism: 2 });
-      const batch = 16;
-      const control = new SharedArrayBuffer((8 + 2 * batch) * 4);
-      const words = new Int32Array(control);
-      const adopter = runWorker<{ rounds: number; adopted: number }>('takeback-worker.ts', {
-        handle: pool.handle,
-        control,
-        batch,
-      });
-      // Rounds until 20,000 or 3 s: each publishes a batch, then this thread takes the ids back
-      // in the order the worker adopts them, so the two compare-exchanges race on every holder word.
-      const until = Date.now() + 3000;
-      let rounds = 0;
-      let takenBack = 0;
-      const twice: number[] = [];
-      const ids = new Array<number>(batch);
-      while (rounds < 20_000 && Date.now() < until) {
-        for (let i = 0; i < batch; i++) {
-          ids[i] = pool.acquire(1 + Math.floor(random() * 8192));
-          Atomics.store(words, 8 + i, ids[i]);
+  // Batches of 16: many ids contended per round. Batches of 1: a round every microsecond or two, so
+  // the re-lease right after a take-back often meets the worker's late adopt of the old id.
+  it.each([
+    [16, 20_000],
+    [1, 1_000_000],
+  ])(
+    'lets exactly one of an adopter and a sender taking back (releaseIfHeld) have each id (batches of %i)',
+    async (batch, maxRounds) => {
+      const seed = testSeed();
+      try {
+        const random = prng(seed);
+        const pool = new SlabPool({ arenaBytes: 64 << 20, parallelism: 2 });
+        const control = new SharedArrayBuffer((8 + 2 * batch) * 4);
+        const words = new Int32Array(control);
+        const adopter = runWorker<{ rounds: number; adopted: number }>('takeback-worker.ts', {
+          handle: pool.handle,
+          control,
+          batch,
+        });
+        // Rounds until maxRounds or 3 s: each publishes a batch, then this thread takes the ids back
+        // in the order the worker adopts them, so the two compare-exchanges race on every holder word.
+        const until = Date.now() + 3000;
+        let rounds = 0;
+        let takenBack = 0;
+        const twice: number[] = [];
+        const disturbed: number[] = [];
+        const ids = new Array<number>(batch);
+        const sizes = new Array<number>(batch);
+        while (rounds < maxRounds && Date.now() < until) {
+          for (let i = 0; i < batch; i++) {
+            sizes[i] = 1 + Math.floor(random() * 8192);
+            ids[i] = pool.acquire(sizes[i]);
+            Atomics.store(words, 8 + i, ids[i]);
+          }
+          Atomics.store(words, 0, ++rounds);
+          // The worker sees the round a little later; a seeded head start for it of 0 to ~1 µs
+          // makes the two sides meet at different ids from round to round.
+          for (let spin = Math.floor(random() * 200); spin > 0; spin--) Atomics.load(words, 1);
+          const mine = ids.map((id) => pool.releaseIfHeld(id));
+          // While the worker may still be adopting this round's ids: lease the slabs taken back
+          // again (the cache hands back the latest first, so the same slabs, next generation) and
+          // take them back at once. The worker never saw these ids, so this thread must still hold
+          // them: a late adopt of the old id must not touch the new lease.
+          for (let i = batch - 1; i >= 0; i--) {
+            if (!mine[i]) continue;
+            const again = pool.acquire(sizes[i]);
+            if (!pool.releaseIfHeld(again)) disturbed.push(again);
+          }
+          while (Atomics.load(words, 1) !== rounds && Date.now() < until + 5000);
+          for (let i = 0; i < batch; i++) {
+            if (mine[i]) takenBack++;
+            if (mine[i] === (words[8 + batch + i] === 1)) twice.push(ids[i]);
+          }
         }
-        Atomics.store(words, 0, ++rounds);
-        // The worker sees the round a little later; a seeded head start for it of 0 to ~1 µs
-        // makes the two sides meet at different ids from round to round.
-        for (let spin = Math.floor(random() * 200); spin > 0; spin--) Atomics.load(words, 1);
-        const mine = ids.map((id) => pool.releaseIfHeld(id));
-        while (Atomics.load(words, 1) !== rounds && Date.now() < until + 5000);
-        for (let i = 0; i < batch; i++) {
-          if (mine[i]) takenBack++;
-          if (mine[i] === (words[8 + batch + i] === 1)) twice.push(ids[i]);
-        }
+        Atomics.store(words, 2, 1);
+        const { adopted } = await adopter.done;
+        pool.flush();
+        console.log(
+          `adopt vs releaseIfHeld (seed ${seed}): ${rounds} rounds of ${batch}, ${adopted} adopted, ${takenBack} taken back`,
+        );
+        // Every id went to exactly one side (both or neither would be a slab with two owners or none).
+        expect(twice, `seed ${seed}: ids both or neither side had`).toEqual([]);
+        expect(disturbed, `seed ${seed}: new leases a stale adopt took from this thread`).toEqual([]);
+        expect(adopted + takenBack, `seed ${seed}`).toBe(rounds * batch);
+        const stats = pool.stats();
+        expect(stats.releases, `seed ${seed}`).toBe(rounds * batch + takenBack);
+        expect(
+          stats.classes.reduce((n, c) => n + c.leased + c.cached, 0),
+          `seed ${seed}`,
+        ).toBe(0);
+        expect(pool.audit(), `seed ${seed}`).toEqual([]);
+      } catch (error) {
+        console.error(`releaseIfHeld race failed with seed ${seed} (rerun: ZEROPOOL_SEED=${seed} pnpm test)`);
+        throw error;
       }
-      Atomics.store(words, 2, 1);
-      const { adopted } = await adopter.done;
-      pool.flush();
-      console.log(
-        `adopt vs releaseIfHeld (seed ${seed}): ${rounds} rounds of ${batch}, ${adopted} adopted, ${takenBack} taken back`,
-      );
-      // Every id went to exactly one side (both or neither would be a slab with two owners or none).
-      expect(twice, `seed ${seed}: ids both or neither side had`).toEqual([]);
-      expect(adopted + takenBack, `seed ${seed}`).toBe(rounds * batch);
-      const stats = pool.stats();
-      expect(stats.releases, `seed ${seed}`).toBe(rounds * batch);
-      expect(
-        stats.classes.reduce((n, c) => n + c.leased + c.cached, 0),
-        `seed ${seed}`,
-      ).toBe(0);
-      expect(pool.audit(), `seed ${seed}`).toEqual([]);
-    } catch (error) {
-      console.error(`releaseIfHeld race failed with seed ${seed} (rerun: ZEROPOOL_SEED=${seed} pnpm test)`);
-      throw error;
-    }
-  });
+    },
+  );
 });

@@ -296,6 +296,33 @@ describe('releaseIfHeld', () => {
   });
 });
 
+describe('releaseIfHeld, interrupted', () => {
+  it('loses nothing when its thread is terminated at any point inside it', async () => {
+    const pool = new SlabPool({ arenaBytes: 64 << 20, parallelism: 2 });
+    for (let run = 0; run < 30; run++) {
+      const control = new SharedArrayBuffer(4);
+      const worker = new Worker(fixture('takeback-loop-worker.ts'), { workerData: { handle: pool.handle, control } });
+      const tid = worker.threadId; // -1 once it exited
+      const exited = new Promise((resolve) => worker.once('exit', resolve));
+      const deadline = Date.now() + 10_000;
+      while (Atomics.load(new Int32Array(control), 0) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
+      // A few milliseconds into its loop: somewhere in acquire or releaseIfHeld.
+      await new Promise((r) => setTimeout(r, 2 + (run % 7)));
+      await worker.terminate();
+      await exited;
+      pool.reclaim(tid);
+      pool.flush();
+      // Whatever it held or was taking back came back: nothing leased, nothing misattributed.
+      expect(
+        pool.stats().classes.reduce((n, c) => n + c.leased, 0),
+        `run ${run}`,
+      ).toBe(0);
+      expect(pool.audit(), `run ${run}`).toEqual([]);
+    }
+    expectAllFree(pool);
+  });
+});
+
 describe('watch', () => {
   it.each(['exit', 'throw', 'hang'])('reclaims a worker when it exits (%s) and reports what came back', async (mode) => {
     const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2 });
