@@ -1,6 +1,6 @@
 // The pool's cache-hit cycle written out inline, to show where its time goes: the same memory
-// operations as acquire + bytes + release of a cached 64 KiB slab (cache pop, holder and state
-// stores, the leased check, a view from a direct-mapped cache, a write and read of the first and
+// operations as acquire + bytes + release of a cached 64 KiB slab (cache pop, the state store
+// naming this thread as holder, the leased check with the holder masked out, a view from a direct-mapped cache, a write and read of the first and
 // last byte, the release's state change, class read, counter, waiter check, cache push), on
 // typed arrays of the same kinds, with the pool's methods, fields and validation left out.
 // Two variants differ only in the release's state change:
@@ -18,7 +18,10 @@ export function inlineCycles(size) {
   const views = [view];
   const viewSlabs = new Int32Array(1);
   const metaTop = 200_000;
-  const holder = -8;
+  // State words as the pool writes them (layout version 4): kind | thread slot << 2 | generation << 12.
+  const slot = 1;
+  const leasedBits = 3 | (slot << 2);
+  const cachedBits = 2 | (slot << 2);
   const indexBits = 20;
   const indexMask = (1 << indexBits) - 1;
   const c = 32 - Math.clz32(size - 1) - 6;
@@ -37,10 +40,9 @@ export function inlineCycles(size) {
     const slab = id & indexMask;
     const meta = metaTop - 3 * (slab + 1);
     const gen = id >>> indexBits;
-    const leased = 3 | (gen << 8);
-    words[meta + 1] = holder;
+    const leased = leasedBits | (gen << 12);
     words[meta] = leased;
-    if (words[meta] !== leased) throw new Error('not leased');
+    if ((words[meta] & -4093) !== (3 | (gen << 12))) throw new Error('not leased');
     const bytes = viewSlabs[slab & 0] === slab ? views[slab & 0] : undefined;
     bytes[0] = 1;
     bytes[size - 1] = 2;
@@ -61,7 +63,8 @@ export function inlineCycles(size) {
     views,
     viewSlabs,
     metaTop,
-    holder,
+    leasedBits,
+    cachedBits,
     indexBits,
     indexMask,
     c,
@@ -70,10 +73,10 @@ export function inlineCycles(size) {
   };
   const make = (release) => new Function(...Object.keys(scope), `return () => {${body(release)}\n  };`)(...Object.values(scope));
   const withCompareExchange = make(
-    "if (Atomics.compareExchange(words, meta, leased, 2 | (next << 8)) !== leased) throw new Error('double release');",
+    "if (Atomics.compareExchange(words, meta, leased, cachedBits | (next << 12)) !== leased) throw new Error('double release');",
   );
   const withPlainStore = make(
-    "if (words[meta] !== leased) throw new Error('double release');\n    words[meta] = 2 | (next << 8);",
+    "if (words[meta] !== leased) throw new Error('double release');\n    words[meta] = cachedBits | (next << 12);",
   );
   return { withCompareExchange, withPlainStore };
 }

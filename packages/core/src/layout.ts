@@ -47,8 +47,8 @@
  *   release no longer matches the slab.
  *
  * A slab id is `generation << indexBits | slabIndex`, a non-negative int32. `indexBits` is the
- * fewest bits that can number every slab the arena could ever hold, and the generation gets the
- * remaining `31 - indexBits` bits. Keeping ids below 2^31 keeps them small integers in V8 (Smis):
+ * fewest bits that can number every slab the arena could ever hold, but at least 11, and the
+ * generation gets the remaining `31 - indexBits` bits (at most 20, what the state word keeps). Keeping ids below 2^31 keeps them small integers in V8 (Smis):
  * an id above that is a heap-allocated double every time it leaves a function, which measured
  * 16 bytes of garbage per acquire. Freshly carved slabs start at a generation derived from a
  * per-pool tag, so an id from another pool rarely matches.
@@ -168,6 +168,8 @@ export const OWNER_NONE = 1023;
 export const NOT_OWNER = -4093;
 export const GEN_SHIFT = 12;
 export const GEN_MASK = 0xfffff;
+/** 31 - 20: the fewest index bits, so an id's generation fits the state word's 20 bits. */
+export const MIN_INDEX_BITS = 11;
 
 // Slab ids.
 /** Ids are non-negative int32s: `id & ID_MASK` equals `id` exactly for valid-looking ids. */
@@ -234,7 +236,9 @@ export function computeLayout(input: LayoutInput): ArenaLayout {
   );
   // The most slabs the arena could ever hold: all of it carved into the smallest class.
   const maxSlabs = Math.max(1, Math.floor((input.arenaBytes - dataStart) / (input.minSlabSize + META_BYTES)));
-  const indexBits = Math.max(1, 32 - Math.clz32(maxSlabs));
+  // At least 11, so an id's generation (31 - indexBits bits) never exceeds the 20 bits the state
+  // word keeps: with more, two ids 2^20 generations apart would both match the same lease.
+  const indexBits = Math.max(MIN_INDEX_BITS, 32 - Math.clz32(maxSlabs));
   return {
     indexBits,
     arenaBytes: input.arenaBytes,

@@ -570,7 +570,12 @@ export class SlabPool extends PoolCore {
    * ```
    */
   holderOf(id: number): number {
-    const holder = ownerOf(Atomics.load(this.words, metaWord(this.metaTop, this.checkLeased(id))));
+    if (typeof id !== 'number' || (id & ID_MASK) !== id || (id & this.indexMask) >= this.knownSlabs) this.checkIdSlow(id);
+    // One read, checked and decoded: the holder of this very lease (a second read could see the
+    // word after a release, naming the releaser or, once free, a shard index).
+    const state = Atomics.load(this.words, metaWord(this.metaTop, id & this.indexMask));
+    if ((state & NOT_OWNER) !== (SLAB_LEASED | ((id >>> this.indexBits) << GEN_SHIFT))) throw this.badIdError(id);
+    const holder = ownerOf(state);
     if (holder === OWNER_NONE) return -1;
     const claim = Atomics.load(this.words, threadWord(this.layout, holder) + T_CLAIM);
     return claim > 0 ? claim - 1 : -1;
@@ -637,8 +642,10 @@ export class SlabPool extends PoolCore {
       // Collected per class and pushed in one batch each: one lock (and, if a dead thread holds
       // the home shard's, one lockTimeoutMs wait before the fallback) per class, not per slab.
       const byClass = new Map<number, number[]>();
-      const returned = collectSlabs(ctx, slot, (c, id, wasLeased) => {
-        if (wasLeased && this.flags !== 0) this.afterRelease(id & this.indexMask, c);
+      const returned = collectSlabs(ctx, slot, (c, id) => {
+        // Zero or poison every slab coming back, cached ones too: a thread terminated between a
+        // release's exchange and its zeroing left a slab marked cached that still holds its data.
+        if (this.flags !== 0) this.afterRelease(id & this.indexMask, c);
         const ids = byClass.get(c);
         if (ids === undefined) byClass.set(c, [id]);
         else ids.push(id);

@@ -1,6 +1,6 @@
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, threadId } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { SlabPool } from '../src/index.js';
+import { SlabPool, SlabStateError } from '../src/index.js';
 import { prng, runWorker, testSeed } from './helpers.js';
 
 const STRESS_MS = Number(process.env.ZEROPOOL_STRESS_MS ?? 5000);
@@ -165,4 +165,47 @@ describe('many threads', () => {
       }
     },
   );
+
+  it('never has holderOf name a thread that does not hold the id while another thread releases it', async () => {
+    const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2 });
+    const control = new SharedArrayBuffer((8 + 2) * 4);
+    const words = new Int32Array(control);
+    const releaser = runWorker<{ rounds: number }>('takeback-worker.ts', {
+      handle: pool.handle,
+      control,
+      batch: 1,
+      op: 'release',
+    });
+    const until = Date.now() + 2000;
+    let rounds = 0;
+    let asked = 0;
+    const wrong = new Map<number, number>();
+    while (rounds < 200_000 && Date.now() < until) {
+      const id = pool.acquire(64);
+      Atomics.store(words, 8, id);
+      Atomics.store(words, 0, ++rounds);
+      // Ask until the release lands: the answer is this thread, or SlabStateError once released.
+      for (;;) {
+        let holder: number;
+        try {
+          holder = pool.holderOf(id);
+        } catch (error) {
+          if (error instanceof SlabStateError) break;
+          throw error;
+        }
+        asked++;
+        if (holder !== threadId) {
+          wrong.set(holder, (wrong.get(holder) ?? 0) + 1);
+          break;
+        }
+      }
+      while (Atomics.load(words, 1) !== rounds && Date.now() < until + 5000);
+    }
+    Atomics.store(words, 2, 1);
+    await releaser.done;
+    pool.flush();
+    console.log(`holderOf during releases: ${rounds} rounds, ${asked} answers`);
+    expect(Object.fromEntries(wrong)).toEqual({});
+    expect(pool.audit()).toEqual([]);
+  });
 });

@@ -43,6 +43,14 @@ describe('computeLayout', () => {
     const coarse = computeLayout({ arenaBytes: 64 << 20, minSlabSize: 4096, maxSlabSize: 1 << 20, shards: 4, maxThreads: 256 });
     expect(31 - coarse.indexBits).toBeGreaterThanOrEqual(16);
   });
+
+  it('never gives the generation more bits than the state word keeps (20), however few slabs fit', () => {
+    // 4 MiB of 64 KiB slabs: about 60 slabs would need 6 index bits, which would leave 25 for the
+    // generation, and ids 2^20 generations apart would match the same lease.
+    const tiny = computeLayout({ arenaBytes: 4 << 20, minSlabSize: 64 << 10, maxSlabSize: 64 << 10, shards: 1, maxThreads: 8 });
+    expect(tiny.indexBits).toBe(11);
+    expect(31 - tiny.indexBits).toBe(20);
+  });
 });
 
 describe('slab state words', () => {

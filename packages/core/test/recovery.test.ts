@@ -296,6 +296,27 @@ describe('releaseIfHeld', () => {
   });
 });
 
+describe('reclaim on a zeroOnRelease pool', () => {
+  it('zeroes the slabs of a thread that died between a release and its zeroing', async () => {
+    const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2, zeroOnRelease: true });
+    // The worker fills 4 leased slabs with nonzero bytes, then marks each released without zeroing.
+    const { tid, kept, exited } = await startHolder(pool, 'midrelease', { leased: 4, cached: 0 });
+    expect(kept).toHaveLength(4);
+    await exited;
+    const report = pool.reclaim(tid);
+    expect(report.cached).toBeGreaterThanOrEqual(4); // the four, and what its cache held
+    pool.flush();
+    // Every slab of the class reads as zeros (the reclaimed four were zeroed on the way back).
+    const slabs = pool.stats().classes.find((c) => c.slabSize === SIZE)!.slabs;
+    const ids = Array.from({ length: slabs }, () => pool.acquire(SIZE));
+    for (const id of ids) {
+      expect(pool.bytes(id).every((b) => b === 0)).toBe(true);
+      pool.release(id);
+    }
+    expectAllFree(pool);
+  });
+});
+
 describe('releaseIfHeld, interrupted', () => {
   it('loses nothing when its thread is terminated at any point inside it', async () => {
     const pool = new SlabPool({ arenaBytes: 64 << 20, parallelism: 2 });
