@@ -67,6 +67,15 @@ const piscina = new SlabPiscina({
 });
 const pool = piscina.pool;
 
+/** A slab of `size` bytes with its first and last byte written, as every way's sender does. */
+function filledSlab(size) {
+  const id = pool.acquire(size);
+  const bytes = pool.bytes(id);
+  bytes[0] = 1;
+  bytes[size - 1] = 2;
+  return id;
+}
+
 const sources = new Map(SIZES.map((size) => [size, new Uint8Array(size)]));
 const send = {
   empty: () => piscina.run(0, { name: 'empty' }),
@@ -83,17 +92,11 @@ const send = {
     return piscina.run(Piscina.move(bytes), { name: 'move' });
   },
   id: (size) => {
-    const id = pool.acquire(size);
-    const bytes = pool.bytes(id);
-    bytes[0] = 1;
-    bytes[size - 1] = 2;
+    const id = filledSlab(size);
     return piscina.runWithSlabs({ id, length: size }, [id], { name: 'id' });
   },
   loan: (size) => {
-    const id = pool.acquire(size);
-    const bytes = pool.bytes(id);
-    bytes[0] = 1;
-    bytes[size - 1] = 2;
+    const id = filledSlab(size);
     return piscina.runWithLoans({ id, length: size }, [id], { name: 'loan' });
   },
 };
