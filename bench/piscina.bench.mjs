@@ -61,6 +61,10 @@ const piscina = new SlabPiscina({
   minThreads: THREADS,
   maxThreads: THREADS,
   idleTimeout: 60_000,
+  // The crash phase kills workers and piscina replaces them; destroy() right after could terminate
+  // a replacement while require(esm) loads this task file, which aborts the process on Node 20 (a
+  // Node bug; it happened once in CI's quick run). import() does not.
+  execArgv: ['--no-experimental-require-module'],
   // prefault: a new arena is mapped lazily, and the first write to each 4 KiB page faults (about
   // 1.2 us here); at 4 KiB the warm-up and rounds would run on never-used slabs almost throughout.
   pool: { arenaBytes: 192 * MiB, maxSlabSize: 4 * MiB, prefault: true },
