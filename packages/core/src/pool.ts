@@ -533,7 +533,8 @@ export class SlabPool extends PoolCore {
    * `SlabStateError`. For a sender taking back an id it handed to a
    * thread that may or may not have adopted it, such as a task that failed or was aborted.
    * @returns true if this call released the slab; false if another thread holds it (it adopted
-   *   the id) or the id is no longer acquired (released, reclaimed, or stale).
+   *   the id), its holder's pool object closed (the lease then names nobody; `release` still
+   *   works), or the id is no longer acquired (released, reclaimed, or stale).
    * @throws {SlabStateError} `id` is not an id of this pool at all (not an integer from 0 to
    *   2^31 - 1, or past the slabs carved), or this pool object was closed; nothing changes.
    * @example

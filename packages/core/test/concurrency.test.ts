@@ -108,7 +108,7 @@ describe('many threads', () => {
           batch,
         });
         // Rounds until maxRounds or 3 s: each publishes a batch, then this thread takes the ids back
-        // in the order the worker adopts them, so the two compare-exchanges race on every holder word.
+        // in the order the worker adopts them, so the two compare-exchanges race on every state word.
         const until = Date.now() + 3000;
         let rounds = 0;
         let takenBack = 0;
@@ -150,6 +150,9 @@ describe('many threads', () => {
         );
         // Every id went to exactly one side (both or neither would be a slab with two owners or none).
         expect(twice, `seed ${seed}: ids both or neither side had`).toEqual([]);
+        // Both sides won some: the race was run, not one side alone.
+        expect(adopted, `seed ${seed}`).toBeGreaterThan(0);
+        expect(takenBack, `seed ${seed}`).toBeGreaterThan(0);
         expect(disturbed, `seed ${seed}: new leases a stale adopt took from this thread`).toEqual([]);
         expect(adopted + takenBack, `seed ${seed}`).toBe(rounds * batch);
         const stats = pool.stats();
@@ -205,6 +208,7 @@ describe('many threads', () => {
     await releaser.done;
     pool.flush();
     console.log(`holderOf during releases: ${rounds} rounds, ${asked} answers`);
+    expect(asked).toBeGreaterThan(0);
     expect(Object.fromEntries(wrong)).toEqual({});
     expect(pool.audit()).toEqual([]);
   });

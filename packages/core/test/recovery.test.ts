@@ -321,16 +321,19 @@ describe('releaseIfHeld, interrupted', () => {
   it('loses nothing when its thread is terminated at any point inside it', async () => {
     const pool = new SlabPool({ arenaBytes: 64 << 20, parallelism: 2 });
     for (let run = 0; run < 30; run++) {
-      const control = new SharedArrayBuffer(4);
+      const control = new SharedArrayBuffer(8);
       const worker = new Worker(fixture('takeback-loop-worker.ts'), { workerData: { handle: pool.handle, control } });
       const tid = worker.threadId; // -1 once it exited
       const exited = new Promise((resolve) => worker.once('exit', resolve));
       const deadline = Date.now() + 10_000;
-      while (Atomics.load(new Int32Array(control), 0) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
-      // A few milliseconds into its loop: somewhere in acquire or releaseIfHeld.
+      // Once its loop runs (a first iteration done), a few milliseconds more: then it is somewhere
+      // in acquire or releaseIfHeld.
+      while (Atomics.load(new Int32Array(control), 1) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
       await new Promise((r) => setTimeout(r, 2 + (run % 7)));
       await worker.terminate();
       await exited;
+      // It ran its loop before it was stopped (else this round would test nothing).
+      expect(Atomics.load(new Int32Array(control), 1), `run ${run}`).toBeGreaterThan(0);
       pool.reclaim(tid);
       pool.flush();
       // Whatever it held or was taking back came back: nothing leased, nothing misattributed.

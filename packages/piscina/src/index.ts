@@ -4,7 +4,8 @@
  * out of memory — to the pool.
  *
  * Ownership rule for ids crossing a task boundary: whoever holds an id may read and write its
- * bytes and must release it exactly once. Handing an id to another thread hands over that duty.
+ * bytes and must release it exactly once. Handing an id to another thread hands over that duty,
+ * except when lending it for one task (`runWithLoans`): the main thread keeps the duty.
  * - Main fills, worker releases: the main thread acquires and fills a slab and runs a task that
  *   carries the id (`runWithSlabs`); the worker takes it with `takeSlab(id)` (which adopts it, so
  *   the slab comes back if that worker dies) and releases it. If the task fails before the worker
@@ -51,8 +52,13 @@ export class SlabPiscina<T = unknown, R = unknown> extends Piscina<T, R> {
   /** The pool, attached to the thread that created this Piscina. */
   readonly pool: SlabPool;
   private readonly onWorker: (worker: Worker) => void;
-  /** Set by close() and destroy(): tasks failing from then on may have workers being terminated. */
+  /**
+   * Set by close() and destroy(): from then on no new task is taken, and tasks that fail may have
+   * workers being terminated.
+   */
   private closing = false;
+  /** Ids lent to a task still running (runWithLoans): each to one task at a time. */
+  private readonly lent = new Set<number>();
 
   /**
    * @throws {TypeError} `options.workerData` is neither undefined nor a plain object (the pool
@@ -105,6 +111,8 @@ export class SlabPiscina<T = unknown, R = unknown> extends Piscina<T, R> {
    * the task fails while an id still names this thread as holder (the worker never took it), the
    * id is released here, so a crashed task loses no slab.
    * @throws {TypeError} `ids` is not an array (at once, before the task runs).
+   * @throws {SlabStateError} an element of `ids` is not an acquired slab of the pool (at once).
+   * @throws {Error} an id is lent to a task still running (`code: 'ERR_SLAB_LENT'`, at once).
    * @throws whatever the task throws or rejects with (piscina's errors, the worker's errors).
    * @example
    * ```ts
@@ -114,7 +122,7 @@ export class SlabPiscina<T = unknown, R = unknown> extends Piscina<T, R> {
    * ```
    */
   runWithSlabs(task: T, ids: readonly number[], options?: RunOptions): Promise<R> {
-    const own = idList(ids, 'runWithSlabs');
+    const own = this.idList(ids, 'runWithSlabs');
     const result = this.run(task, options);
     // The caller gets piscina's own promise, and this handler, attached first, runs before any of
     // the caller's: no wrapper promise and no extra microtask hop on a path whose whole cost is a
@@ -133,8 +141,11 @@ export class SlabPiscina<T = unknown, R = unknown> extends Piscina<T, R> {
    * of the caller runs. If piscina is terminating the task's worker (the task was aborted, or the
    * Piscina is being destroyed or closed), the worker may not have stopped yet: ids it viewed are
    * left to the reclaim that runs when it has exited, not released under it. An id already
-   * released (against the rule) is skipped.
+   * released (against the rule) is skipped. An id is lent to one task at a time: lending it again
+   * before its task settles throws (the first task to settle would free it under the other).
    * @throws {TypeError} `ids` is not an array (at once, before the task runs).
+   * @throws {SlabStateError} an element of `ids` is not an acquired slab of the pool (at once).
+   * @throws {Error} an id is already lent to a task still running (`code: 'ERR_SLAB_LENT'`, at once).
    * @throws whatever the task throws or rejects with (piscina's errors, the worker's errors).
    * @example
    * ```ts
@@ -145,14 +156,60 @@ export class SlabPiscina<T = unknown, R = unknown> extends Piscina<T, R> {
    * ```
    */
   runWithLoans(task: T, ids: readonly number[], options?: RunOptions): Promise<R> {
-    const own = idList(ids, 'runWithLoans');
-    const result = this.run(task, options);
+    const own = this.idList(ids, 'runWithLoans');
+    for (const id of own) this.lent.add(id);
+    let result: Promise<R>;
+    try {
+      result = this.run(task, options);
+    } catch (error) {
+      for (const id of own) this.lent.delete(id);
+      throw error;
+    }
     // Attached first, so the slabs are back before the caller's handlers run (see runWithSlabs).
     result.then(
-      () => this.settle(own, false),
-      (error: unknown) => this.settle(own, this.closing || isTermination(error)),
+      () => this.settle(own, false, true),
+      (error: unknown) => this.settle(own, this.closing || isTermination(error), true),
     );
     return result;
+  }
+
+  /**
+   * Runs a task (see piscina's `run`); once `close()` or `destroy()` was called, rejects instead
+   * (`code: 'ERR_PISCINA_CLOSED'`): workers started after that would not be watched.
+   * @throws {Error} (as a rejection) this SlabPiscina was closed or destroyed.
+   * @example
+   * ```ts
+   * const result = await piscina.run({ size: 4096 });
+   * ```
+   */
+  override run(task: T, options?: RunOptions): Promise<R> {
+    if (this.closing) {
+      const error = new Error('SlabPiscina: close() or destroy() was called; it takes no new tasks');
+      return Promise.reject(Object.assign(error, { code: 'ERR_PISCINA_CLOSED' }));
+    }
+    return super.run(task, options);
+  }
+
+  /**
+   * A copy of the ids a task carries, taken and checked when it starts (the caller may reuse its
+   * array): each must be an acquired slab of the pool, not lent to a task still running, and is
+   * listed once.
+   */
+  private idList(ids: readonly number[], caller: string): readonly number[] {
+    if (!Array.isArray(ids)) {
+      throw new TypeError(`${caller}: ids must be an array of slab ids; received ${ids === null ? 'null' : typeof ids}`);
+    }
+    const own = ids.length === 1 ? [ids[0]] : [...new Set(ids)];
+    for (const id of own) {
+      this.pool.holderOf(id); // throws SlabStateError for what is not an acquired slab
+      if (this.lent.has(id)) {
+        const error = new Error(
+          `${caller}: id ${id} is lent to a task still running; lend a slab to one task at a time (its release when that task settles would free it under this one)`,
+        );
+        throw Object.assign(error, { code: 'ERR_SLAB_LENT' });
+      }
+    }
+    return own;
   }
 
   /**
@@ -161,8 +218,9 @@ export class SlabPiscina<T = unknown, R = unknown> extends Piscina<T, R> {
    * never adopted them, or it may still be running). Never throws: this runs in a promise handler
    * nobody awaits, where a throw would be an unhandled rejection (which ends the process).
    */
-  private settle(ids: readonly number[], onlyHeld: boolean): void {
+  private settle(ids: readonly number[], onlyHeld: boolean, lent = false): void {
     for (const id of ids) {
+      if (lent) this.lent.delete(id);
       try {
         if (onlyHeld) this.pool.releaseIfHeld(id);
         else this.pool.release(id);
@@ -228,17 +286,11 @@ export class SlabPiscina<T = unknown, R = unknown> extends Piscina<T, R> {
  * Whether a task's rejection means piscina is terminating the worker that ran it, which may still
  * be running: an abort (piscina rejects first, then terminates), or piscina's own "Terminating
  * worker thread" (destroy(), close() past its timeout, or another task's abort on the same worker).
+ * By message, as piscina has no error class for it: a task that throws an Error with exactly that
+ * message is taken for one too, and the slabs its worker viewed wait for that worker's exit.
  */
 function isTermination(error: unknown): boolean {
   return error instanceof Error && (error.name === 'AbortError' || error.message === 'Terminating worker thread');
-}
-
-/** A copy of the ids a task carries, taken when it starts: the caller may reuse its array. */
-function idList(ids: readonly number[], caller: string): readonly number[] {
-  if (!Array.isArray(ids)) {
-    throw new TypeError(`${caller}: ids must be an array of slab ids; received ${ids === null ? 'null' : typeof ids}`);
-  }
-  return ids.length === 1 ? [ids[0]] : ids.slice();
 }
 
 export type { ReclaimReport };

@@ -109,15 +109,20 @@ describe('SlabPiscina', () => {
     }
   });
 
-  it.each(['throw', 'exit'])('takes back a lent slab at once when its task fails (%s)', async (how) => {
+  // 'throw': the worker lives on, so only runWithLoans can give the slab back (no reclaim runs).
+  // 'exit': the worker's reclaim and runWithLoans race to it; either way it comes back once.
+  it.each(['throw', 'exit'])('takes back a lent slab when its task fails (%s)', async (how) => {
     const pool = new SlabPool({ arenaBytes: 8 * MiB, parallelism: 2 });
     const piscina = new SlabPiscina({ filename, execArgv, pool, maxThreads: 1 });
+    const reports: ReclaimReport[] = [];
+    piscina.on('reclaim', (report: ReclaimReport) => reports.push(report));
     try {
       const id = pool.acquire(4096);
       await expect(piscina.runWithLoans({ op: 'view-and-fail', id, length: 4096, how }, [id])).rejects.toThrow(
         how === 'throw' ? /task failed after viewing its slab/ : /exit/i,
       );
       expect(() => pool.bytes(id)).toThrow(SlabStateError);
+      if (how === 'throw') expect(reports).toEqual([]);
       // A bad length: refused in the worker before anything changes hands; the slab comes back too.
       const other = pool.acquire(4096);
       await expect(piscina.runWithLoans({ op: 'view-hash', id: other, length: 5000 }, [other])).rejects.toThrow(
@@ -188,6 +193,69 @@ describe('SlabPiscina', () => {
     } finally {
       await piscina.destroy();
     }
+  });
+
+  it('lends a slab to one task at a time: lending it again while its task runs is refused, and works after', async () => {
+    const pool = new SlabPool({ arenaBytes: 8 * MiB, parallelism: 2 });
+    const piscina = new SlabPiscina({ filename, execArgv, pool, minThreads: 2, maxThreads: 2 });
+    try {
+      const id = pool.acquire(4096);
+      const flag = new Int32Array(new SharedArrayBuffer(8));
+      const slow = piscina.runWithLoans({ op: 'view-until', id, length: 4096, flag }, [id]);
+      await until(() => Atomics.load(flag, 0) === 1);
+      const before = pool.stats();
+      for (const run of [piscina.runWithLoans.bind(piscina), piscina.runWithSlabs.bind(piscina)]) {
+        let error: (Error & { code?: string }) | undefined;
+        try {
+          void run({ op: 'view-hash', id, length: 4096 }, [id]);
+        } catch (caught) {
+          error = caught as Error & { code?: string };
+        }
+        expect(error?.code).toBe('ERR_SLAB_LENT');
+        expect(error?.message).toMatch(new RegExp(`id ${id} is lent to a task still running`));
+      }
+      expect(pool.stats()).toEqual(before);
+      Atomics.store(flag, 1, 1); // let the slow task finish
+      await slow;
+      expect(() => pool.bytes(id)).toThrow(SlabStateError);
+      // Released: the same slab may be lent again (a new id), twice in a row.
+      for (let i = 0; i < 2; i++) {
+        const again = pool.acquire(4096);
+        await piscina.runWithLoans({ op: 'view-hash', id: again, length: 4096 }, [again]);
+      }
+      allFree(pool);
+    } finally {
+      await piscina.destroy();
+    }
+  });
+
+  it('refuses ids that are not acquired slabs of the pool at once, and takes no task after close() or destroy()', async () => {
+    const pool = new SlabPool({ arenaBytes: 8 * MiB, parallelism: 2 });
+    const other = new SlabPool({ arenaBytes: 8 * MiB, parallelism: 2 });
+    const piscina = new SlabPiscina({ filename, execArgv, pool, minThreads: 1, maxThreads: 1 });
+    const released = pool.acquire(64);
+    pool.release(released);
+    const before = pool.stats();
+    for (const bad of ['x', -1, Number.NaN, released, 2 ** 30])
+      for (const run of [piscina.runWithLoans.bind(piscina), piscina.runWithSlabs.bind(piscina)])
+        expect(() => run({ op: 'view-hash', id: 0, length: 1 }, [bad as number])).toThrow(SlabStateError);
+    expect(pool.stats()).toEqual(before);
+    // Another pool's id: nothing is leased in this pool now, so it cannot pass for one of ours.
+    expect(() => piscina.runWithLoans({}, [other.acquire(64)])).toThrow(SlabStateError);
+    await piscina.destroy();
+    const lent = pool.acquire(4096);
+    const handed = pool.acquire(4096);
+    await expect(piscina.run({ op: 'user-data' })).rejects.toMatchObject({ code: 'ERR_PISCINA_CLOSED' });
+    await expect(piscina.runWithLoans({ op: 'view-hash', id: lent, length: 4096 }, [lent])).rejects.toMatchObject({
+      code: 'ERR_PISCINA_CLOSED',
+    });
+    await expect(piscina.runWithSlabs({ op: 'hash', id: handed, length: 4096 }, [handed])).rejects.toMatchObject({
+      code: 'ERR_PISCINA_CLOSED',
+    });
+    // The refused tasks gave their ids back.
+    expect(() => pool.bytes(lent)).toThrow(SlabStateError);
+    expect(() => pool.bytes(handed)).toThrow(SlabStateError);
+    allFree(pool);
   });
 
   it("keeps the user's own workerData beside the pool handle", async () => {
