@@ -508,10 +508,10 @@ export class SlabPool extends PoolCore {
    * ```
    */
   adopt(id: number): void {
-    const meta = metaWord(this.metaTop, this.checkLeased(id));
+    let seen = this.leasedWord(id); // validates id before anything computes with it
+    const meta = metaWord(this.metaTop, id & this.indexMask);
     const generation = id >>> this.indexBits;
     const mine = this.leasedBits | (generation << GEN_SHIFT);
-    let seen = Atomics.load(this.words, meta);
     // Holder and generation share the state word, so the exchange succeeds only while the slab is
     // leased under this very id: a release, reclaim or take-back in between changes the word, and
     // a racing adopt changes the holder (then try again: the last adopter wins).
@@ -571,12 +571,9 @@ export class SlabPool extends PoolCore {
    * ```
    */
   holderOf(id: number): number {
-    if (typeof id !== 'number' || (id & ID_MASK) !== id || (id & this.indexMask) >= this.knownSlabs) this.checkIdSlow(id);
     // One read, checked and decoded: the holder of this very lease (a second read could see the
     // word after a release, naming the releaser or, once free, a shard index).
-    const state = Atomics.load(this.words, metaWord(this.metaTop, id & this.indexMask));
-    if ((state & NOT_OWNER) !== (SLAB_LEASED | ((id >>> this.indexBits) << GEN_SHIFT))) throw this.badIdError(id);
-    const holder = ownerOf(state);
+    const holder = ownerOf(this.leasedWord(id));
     if (holder === OWNER_NONE) return -1;
     const claim = Atomics.load(this.words, threadWord(this.layout, holder) + T_CLAIM);
     return claim > 0 ? claim - 1 : -1;
@@ -827,6 +824,17 @@ export class SlabPool extends PoolCore {
     if (this.closed || typeof id !== 'number' || (id & ID_MASK) !== id || (id & this.indexMask) >= this.knownSlabs) {
       throw this.badIdError(id);
     }
+  }
+
+  /**
+   * The state word of the slab `id` names, read once with `Atomics.load`, after checking that it
+   * says leased at the id's generation (whoever the holder); throws SlabStateError otherwise.
+   */
+  private leasedWord(id: number): number {
+    if (typeof id !== 'number' || (id & ID_MASK) !== id || (id & this.indexMask) >= this.knownSlabs) this.checkIdSlow(id);
+    const state = Atomics.load(this.words, metaWord(this.metaTop, id & this.indexMask));
+    if ((state & NOT_OWNER) !== (SLAB_LEASED | ((id >>> this.indexBits) << GEN_SHIFT))) throw this.badIdError(id);
+    return state;
   }
 
   private checkLeased(id: number): number {
