@@ -44,10 +44,14 @@ import {
 import type { PoolHandle, ResolvedConfig } from './types.js';
 
 /**
- * Pools created in one process get consecutive tags from a random start. The tag is the generation
- * freshly carved slabs start at, so the first ids of two pools differ, and an id from one pool is
- * refused by another unless the generations happen to meet.
+ * The tag is the generation freshly carved slabs start at, so an id from one pool is refused by
+ * another unless their generations happen to meet. Pools created in one process get tags from a
+ * random start, `TAG_STRIDE` apart: with consecutive tags, slab k of the second pool started at the
+ * generation slab k of the first reaches after one release, so the second pool's ids were the
+ * first's live ids after a single reuse. The stride (2^20 divided by the golden ratio) keeps tags
+ * of pools created one after another far apart in the low bits too, where the generation lives.
  */
+const TAG_STRIDE = 0x9e377;
 let nextTag = Math.floor(Math.random() * (TAG_MASK + 1));
 
 /** Writes the header and empty shard lists into a fresh (zeroed) arena. */
@@ -66,7 +70,7 @@ export function writeHeader(buffer: SharedArrayBuffer, config: ResolvedConfig): 
   words[H_PAGE_COUNT] = layout.pageCount;
   words[H_DATA_START] = layout.dataStart;
   words[H_POOL_TAG] = nextTag;
-  nextTag = (nextTag + 1) & TAG_MASK;
+  nextTag = (nextTag + TAG_STRIDE) & TAG_MASK;
   words[H_INDEX_BITS] = layout.indexBits;
   words[H_PARALLELISM] = config.parallelism;
   words[H_FLAGS] =

@@ -35,6 +35,8 @@ export const DEBUG_ENV = 'ZEROPOOL_DEBUG';
  * or attached without a `leakDetection` option, since leak detection belongs to each pool object.
  */
 export const LEAK_DETECTION_ENV = 'ZEROPOOL_LEAK_DETECTION';
+/** The largest parallelism the defaults are sized for (option, environment variable, `defaultsFor`). */
+const MAX_PARALLELISM = 4096;
 const LEAK_LEVELS: readonly LeakDetection[] = ['off', 'sampled', 'full'];
 const MiB = 1024 * 1024;
 
@@ -44,9 +46,10 @@ const clamp = (value: number, low: number, high: number): number => Math.min(hig
 
 /**
  * The defaults for a machine with `parallelism` CPUs. This is the table the README prints.
- * Explicit options win over these values; `parallelism` itself is not checked here (see
- * {@link resolveConfig}).
- * @param parallelism the number of CPUs to size for.
+ * Explicit options win over these values.
+ * @param parallelism the number of CPUs to size for: an integer from 1 to 4096.
+ * @throws {TypeError} `parallelism` is not a number.
+ * @throws {RangeError} `parallelism` is not an integer from 1 to 4096.
  * @example
  * ```ts
  * const defaults = defaultsFor(8);
@@ -57,6 +60,7 @@ const clamp = (value: number, low: number, high: number): number => Math.min(hig
 export function defaultsFor(
   parallelism: number,
 ): Omit<ResolvedConfig, 'parallelism' | 'zeroOnRelease' | 'zeroOnAcquire' | 'debug' | 'leakDetection' | 'lockTimeoutMs'> {
+  checkInteger('parallelism', parallelism, 1, MAX_PARALLELISM);
   return {
     // Enough room for every class to carve a few pages with the default 1 MiB page, growing with
     // the number of threads that will fill caches at once.
@@ -90,9 +94,10 @@ export function defaultsFor(
 export function detectParallelism(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env[PARALLELISM_ENV];
   if (raw === undefined || raw === '') return availableParallelism();
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1 || value > 4096) {
-    throw outOfRange(`environment variable ${PARALLELISM_ENV}`, raw, 'an integer from 1 to 4096');
+  // Decimal digits only: Number() would also take '0x10', '1e2' and ' 8 '.
+  const value = /^[0-9]{1,4}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(value >= 1 && value <= MAX_PARALLELISM)) {
+    throw outOfRange(`environment variable ${PARALLELISM_ENV}`, raw, `an integer from 1 to ${MAX_PARALLELISM} in decimal digits`);
   }
   return value;
 }
@@ -181,7 +186,7 @@ export function resolveConfig(options: SlabPoolOptions = {}, env: NodeJS.Process
   const parallelism =
     options.parallelism === undefined
       ? detectParallelism(env)
-      : checkInteger('options.parallelism', options.parallelism, 1, 4096);
+      : checkInteger('options.parallelism', options.parallelism, 1, MAX_PARALLELISM);
   const defaults = defaultsFor(parallelism);
   const minSlabSize = checkPowerOfTwo(
     'options.minSlabSize',

@@ -57,7 +57,7 @@
 /** "ZPL1" in ASCII, little-endian. */
 export const MAGIC = 0x314c505a;
 /** Bumped whenever anything in this file changes meaning; `attach` refuses other versions. */
-export const LAYOUT_VERSION = 4;
+export const LAYOUT_VERSION = 5;
 
 export const LINE_BYTES = 128;
 export const PAGE_ALIGN_BYTES = 4096;
@@ -135,13 +135,21 @@ export const S_SEQUENCE = 4;
 export const T_CLAIM = 0;
 
 /**
- * The signals buffer, a small SharedArrayBuffer beside the arena (in the handle): one int32 per
- * thread slot, a bit per class that an acquireAsync waiter asks that thread to hand back from its
- * cache. Separate from the arena because every pool object keeps an Atomics.waitAsync pending on
- * its word, and a pending wait keeps its buffer's memory alive until the waiting thread's event
- * loop runs the resolution: on the arena, closed pools' arenas stayed allocated until then.
+ * The signals buffer, a small SharedArrayBuffer beside the arena (in the handle), two int32 words
+ * per thread slot:
+ * - word `slot`: a bit per class that an acquireAsync waiter asks that thread to hand back from its
+ *   cache;
+ * - word `LIVENESS_BASE + slot`: never written. The slot's pool object keeps `LIVENESS_WAITERS`
+ *   Atomics.waitAsync calls pending on it. V8 drops a thread's pending waits when the thread ends,
+ *   so `Atomics.notify(word, 1)` returns 1 while the thread runs and 0 once it has exited: that is
+ *   how `reclaim` refuses a running thread (the woken wait is re-armed when that thread's event
+ *   loop next runs).
+ * Separate from the arena because a pending wait keeps its buffer's memory alive until the waiting
+ * thread's event loop runs the resolution: on the arena, closed pools' arenas stayed allocated.
  */
-export const SIGNALS_BYTES = (MAX_THREADS + 1) * 4;
+export const LIVENESS_BASE = MAX_THREADS + 1;
+export const LIVENESS_WAITERS = 2;
+export const SIGNALS_BYTES = 2 * (MAX_THREADS + 1) * 4;
 export const T_WAITS_BYTE = 8;
 export const T_COUNTERS_BYTE = 64;
 export const CLAIM_RECLAIMING = -1;

@@ -2,7 +2,9 @@
  * Leak detection for `get()` leases, after Netty's levels: off, sampled (one lease in 64), full.
  * A recorded lease keeps the stack where it was taken; if the lease object is garbage-collected
  * while its slab is still leased, a `FinalizationRegistry` callback reports it with that stack.
- * The slab is not released automatically: its id may still be in use elsewhere.
+ * The slab is not released automatically: its id may still be in use elsewhere. A lease whose id
+ * was released some other way (`pool.release(lease.id)`, or by the thread it was handed to) is no
+ * leak: it is neither reported nor listed as outstanding.
  */
 import type { LeakDetection, LeaseRecord } from './types.js';
 
@@ -14,8 +16,12 @@ export class LeakTracker {
   private readonly registry: FinalizationRegistry<number> | undefined;
   private leases = 0;
 
-  constructor(level: LeakDetection) {
+  /** Whether `id` still names a leased slab (asked only off the hot path: listing, collection). */
+  private readonly isLeased: (id: number) => boolean;
+
+  constructor(level: LeakDetection, isLeased: (id: number) => boolean) {
     this.level = level;
+    this.isLeased = isLeased;
     this.registry = level === 'off' ? undefined : new FinalizationRegistry((id) => this.collected(id));
   }
 
@@ -36,6 +42,7 @@ export class LeakTracker {
   }
 
   outstanding(): LeaseRecord[] {
+    for (const id of this.records.keys()) if (!this.isLeased(id)) this.records.delete(id);
     return [...this.records.values()];
   }
 
@@ -43,6 +50,7 @@ export class LeakTracker {
     const record = this.records.get(id);
     if (record === undefined) return;
     this.records.delete(id);
+    if (!this.isLeased(id)) return;
     process.emitWarning(
       `a lease of slab id ${id} (${record.size} bytes) was garbage-collected without release(); its slab stays leased. Taken at:\n${record.stack}`,
       'ZeropoolLeakWarning',

@@ -33,6 +33,8 @@ import {
   H_SLAB_COUNT,
   ID_MASK,
   LAYOUT_VERSION,
+  LIVENESS_BASE,
+  LIVENESS_WAITERS,
   META_OFFSET_CLASS,
   META_WORDS,
   NOT_OWNER,
@@ -81,10 +83,11 @@ const VIEW_CACHE_SIZE = 4096;
 const VIEW_CACHE_MASK = VIEW_CACHE_SIZE - 1;
 const EMPTY_VIEW = new Uint8Array(0);
 
-/** Ends the flush-request wait of a pool object garbage-collected without close(). */
-const flushListeners = new FinalizationRegistry<{ signals: Int32Array; slot: number }>(({ signals, slot }) =>
-  Atomics.notify(signals, slot),
-);
+/** Ends the flush-request and liveness waits of a pool object garbage-collected without close(). */
+const flushListeners = new FinalizationRegistry<{ signals: Int32Array; slot: number }>(({ signals, slot }) => {
+  Atomics.notify(signals, slot);
+  Atomics.notify(signals, LIVENESS_BASE + slot);
+});
 /** How long answering a flush request waits for a reserved list's lock, and when it tries again. */
 const ANSWER_LOCK_MS = 2;
 const ANSWER_RETRY_MS = 50;
@@ -162,7 +165,15 @@ export class SlabPool extends PoolCore {
       };
       self.release = (id) => this.releaseHooked(id);
     }
-    this.leaks = new LeakTracker(leakDetection);
+    // Whether a recorded lease's id is still leased (by anyone): also after close(), which leaves
+    // this object's leases leased.
+    this.leaks = new LeakTracker(
+      leakDetection,
+      (id) =>
+        (id & this.indexMask) < Atomics.load(this.words, H_SLAB_COUNT) &&
+        (Atomics.load(this.words, metaWord(this.metaTop, id & this.indexMask)) & NOT_OWNER) ===
+          (SLAB_LEASED | ((id >>> this.indexBits) << GEN_SHIFT)),
+    );
     // Leak detection belongs to this pool object, not to the arena the base class read the
     // configuration from.
     (this as { config: ResolvedConfig }).config = Object.freeze({ ...this.config, leakDetection, lockTimeoutMs });
@@ -184,7 +195,36 @@ export class SlabPool extends PoolCore {
     // The pending wait must not keep this object (and with it the arena) alive: the callback holds
     // it weakly, and if it is garbage-collected unclosed, the registry's notify ends the wait.
     flushListeners.register(this, { signals: this.signals, slot: this.slot }, this);
-    SlabPool.awaitFlushRequest(new WeakRef(this), this.signals, this.slot);
+    const ref = new WeakRef(this);
+    SlabPool.awaitFlushRequest(ref, this.signals, this.slot);
+    for (let i = 0; i < LIVENESS_WAITERS; i++) SlabPool.awaitLivenessProbe(ref, this.signals, this.slot);
+  }
+
+  /**
+   * Keeps one wait pending on this slot's liveness word (see `LIVENESS_BASE`): `reclaim` in any
+   * thread wakes one to learn that this thread still runs, and the woken wait is re-armed here.
+   */
+  private static awaitLivenessProbe(ref: WeakRef<SlabPool>, signals: Int32Array, slot: number): void {
+    const waited = Atomics.waitAsync(signals, LIVENESS_BASE + slot, 0);
+    if (!waited.async) return;
+    void waited.value.then(() => {
+      const pool = ref.deref();
+      if (pool !== undefined && !pool.closed) SlabPool.awaitLivenessProbe(ref, signals, slot);
+    });
+  }
+
+  /**
+   * Whether a thread slot claimed by `threadId` belongs to a pool object in a running thread:
+   * wakes one of that object's liveness waits, which exist only while its thread runs (V8 drops a
+   * thread's pending waits when it ends). A running thread whose event loop has not run since
+   * `LIVENESS_WAITERS` earlier probes has no wait left and is not seen.
+   */
+  private answersLivenessProbe(threadId: number): boolean {
+    for (let slot = 0; slot < this.layout.maxThreads; slot++) {
+      if (Atomics.load(this.words, threadWord(this.layout, slot) + T_CLAIM) !== threadId + 1) continue;
+      if (Atomics.notify(this.signals, LIVENESS_BASE + slot, 1) > 0) return true;
+    }
+    return false;
   }
 
   private static awaitFlushRequest(ref: WeakRef<SlabPool>, signals: Int32Array, slot: number): void {
@@ -605,8 +645,10 @@ export class SlabPool extends PoolCore {
    * another thread adopted it), takes over the locks it held and rebuilds the shards they guarded,
    * and frees its thread slots. Call it from the thread that sees the worker's `'exit'` event, or
    * let {@link SlabPool.watch} do so. Calling it again for the same thread does nothing.
-   * @throws {ReclaimLiveThreadError} `threadId` is the calling thread, or a watched worker that
-   *   is still running.
+   * @throws {ReclaimLiveThreadError} `threadId` is the calling thread, a worker this pool object
+   *   watches that has not exited, or a thread whose attached pool object answers a liveness check
+   *   (each pool object keeps a wait pending that only a running thread can have; see the README's
+   *   limitations for the one case it cannot see). Nothing changes.
    * @throws {TypeError} `threadId` is not a number.
    * @throws {RangeError} `threadId` is not a non-negative safe integer.
    * @throws {Error} this pool object was closed (`code: 'ERR_POOL_CLOSED'`).
@@ -626,6 +668,9 @@ export class SlabPool extends PoolCore {
     if (this.watched.get(threadId)?.alive)
       throw new ReclaimLiveThreadError(threadId, 'it is a watched worker that has not exited');
     if (this.closed) throw closedError();
+    if (this.answersLivenessProbe(threadId)) {
+      throw new ReclaimLiveThreadError(threadId, 'a pool object attached in that thread answered a liveness check');
+    }
     const ctx = this.recoveryContext();
     const report = { threadId, slots: 0, locks: 0, cached: 0, leased: 0 };
     for (const slot of claimDeadSlots(this.words, this.layout, threadId)) {
@@ -671,7 +716,8 @@ export class SlabPool extends PoolCore {
    * @param onReclaim receives what was returned; errors from reclaiming are emitted as warnings.
    * @returns a function that stops this watch (the worker stays protected from `reclaim` while
    *   another watch of it remains; every watch gets a report on exit, the first one the slabs).
-   * @throws {TypeError} `worker` is not a running `Worker`.
+   * @throws {TypeError} `worker` is not a running `Worker`, or `onReclaim` is neither a function
+   *   nor undefined.
    * @example
    * ```ts
    * import { Worker } from 'node:worker_threads';
@@ -687,6 +733,9 @@ export class SlabPool extends PoolCore {
       typeof worker.threadId !== 'number'
     ) {
       throw invalidType('worker', worker, 'a Worker from node:worker_threads');
+    }
+    if (onReclaim !== undefined && typeof onReclaim !== 'function') {
+      throw invalidType('onReclaim', onReclaim, 'a function or undefined');
     }
     const threadId = worker.threadId;
     if (threadId < 0) throw invalidType('worker', `a Worker that has already exited`, 'a running Worker');
@@ -810,6 +859,7 @@ export class SlabPool extends PoolCore {
     // Ends this object's wait for flush requests (it sees the pool closed and stops).
     flushListeners.unregister(this);
     Atomics.notify(this.signals, this.slot);
+    Atomics.notify(this.signals, LIVENESS_BASE + this.slot);
     // Frees the slot for another thread; everything this slot published is already visible.
     Atomics.store(this.words, threadWord(this.layout, this.slot) + T_CLAIM, 0);
   }

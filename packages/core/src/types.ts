@@ -40,7 +40,7 @@ export interface SlabPoolOptions {
   cacheBytes?: number;
   /**
    * Threads (pool objects) that may be attached at once, from 1 to 1023.
-   * @default 256
+   * @default 8 × parallelism, at least 256 and at most 1023 (256 up to 32 CPUs)
    */
   maxThreads?: number;
   /**

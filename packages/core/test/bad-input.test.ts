@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SlabPool, SlabStateError } from '../src/index.js';
-import { LAYOUT_VERSION } from '../src/layout.js';
+import { SlabPool, SlabStateError, defaultsFor, detectParallelism } from '../src/index.js';
+import { LAYOUT_VERSION, SIGNALS_BYTES } from '../src/layout.js';
 
 // Every public function, fed what it must refuse: each gets a specific error, and stats() shows the
 // pool unchanged afterwards.
@@ -34,6 +34,11 @@ const badNumbers: Array<[string, number]> = [
 function unchanged(action: () => void): void {
   const before = pool.stats();
   expect(action).toThrow();
+  expectUnchanged(before);
+}
+
+/** stats() as it was before, and audit() finds nothing wrong. */
+function expectUnchanged(before: ReturnType<SlabPool['stats']>): void {
   expect(pool.stats()).toEqual(before);
   expect(pool.audit()).toEqual([]);
 }
@@ -120,11 +125,17 @@ describe('releaseIfHeld(id)', () => {
 describe('acquireAsync(size, options)', () => {
   it.each(notNumbers)('rejects %s as size with a TypeError naming size', async (_, value) => {
     const before = pool.stats();
+    await expect(pool.acquireAsync(value as number)).rejects.toThrow(TypeError);
     await expect(pool.acquireAsync(value as number)).rejects.toThrow(/^size must be a number/);
-    expect(pool.stats()).toEqual(before);
+    expectUnchanged(before);
   });
-  it.each(badNumbers)('rejects %s as size with a RangeError', async (_, value) => {
+  it.each(badNumbers)('rejects %s as size with a RangeError naming size, the value and the range', async (_, value) => {
+    const before = pool.stats();
     await expect(pool.acquireAsync(value)).rejects.toThrow(RangeError);
+    await expect(pool.acquireAsync(value)).rejects.toThrow(
+      `size must be an integer from 0 to 1048576 (maxSlabSize); received ${value}`,
+    );
+    expectUnchanged(before);
   });
   const badOptions: Array<[string, unknown, RegExp]> = [
     ['options null', null, /options must be an object or undefined; received null/],
@@ -140,7 +151,7 @@ describe('acquireAsync(size, options)', () => {
   it.each(badOptions)('rejects %s naming the option', async (_, options, message) => {
     const before = pool.stats();
     await expect(pool.acquireAsync(64, options as never)).rejects.toThrow(message);
-    expect(pool.stats()).toEqual(before);
+    expectUnchanged(before);
   });
 });
 
@@ -150,11 +161,17 @@ describe('reclaim(threadId) and watch(worker)', () => {
     ['a negative', -1, /threadId must be a non-negative integer; received -1/],
     ['a fraction', 1.5, /threadId must be a non-negative integer; received 1\.5/],
     ['NaN', NaN, /threadId must be a non-negative integer; received NaN/],
+    ['Infinity', Infinity, /threadId must be a non-negative integer; received Infinity/],
+    ['-Infinity', -Infinity, /threadId must be a non-negative integer; received -Infinity/],
+    ['over 2^53 - 1', 2 ** 53, /threadId must be a non-negative integer; received 9007199254740992/],
+    ['null', null, /threadId must be a number; received null/],
+    ['undefined', undefined, /threadId must be a number; received undefined/],
+    ['a bigint', 3n, /threadId must be a number; received 3n? \(bigint\)/],
   ];
   it.each(badThreadIds)('reclaim refuses %s', (_, value, message) => {
     const before = pool.stats();
     expect(() => pool.reclaim(value as number)).toThrow(message);
-    expect(pool.stats()).toEqual(before);
+    expectUnchanged(before);
   });
   it('reclaim of a thread that never attached returns an empty report', () => {
     expect(pool.reclaim(99_999)).toEqual({ threadId: 99_999, slots: 0, locks: 0, cached: 0, leased: 0 });
@@ -164,7 +181,23 @@ describe('reclaim(threadId) and watch(worker)', () => {
     ['a number', 3],
     ['an object without threadId', { once() {} }],
   ])('watch refuses %s', (_, value) => {
+    const before = pool.stats();
+    expect(() => pool.watch(value as never)).toThrow(TypeError);
     expect(() => pool.watch(value as never)).toThrow(/worker must be a Worker from node:worker_threads/);
+    expectUnchanged(before);
+  });
+  it.each([
+    ['a number', 5],
+    ['a string', 'log'],
+    ['null', null],
+  ])('watch refuses %s as onReclaim, and watches nothing', (_, value) => {
+    const before = pool.stats();
+    const worker = { threadId: 77_777, once() {}, off() {} };
+    expect(() => pool.watch(worker as never, value as never)).toThrow(TypeError);
+    expect(() => pool.watch(worker as never, value as never)).toThrow(/onReclaim must be a function or undefined; received/);
+    // Not watched: reclaim does not refuse it as a running watched worker.
+    expect(pool.reclaim(77_777)).toEqual({ threadId: 77_777, slots: 0, locks: 0, cached: 0, leased: 0 });
+    expectUnchanged(before);
   });
 });
 
@@ -202,7 +235,7 @@ describe('SlabPool.attach(handle)', () => {
     [
       'a handle without its signals buffer',
       { ...pool.handle, signals: undefined },
-      /handle\.signals must be a SharedArrayBuffer of 4096 bytes/,
+      new RegExp(`handle\\.signals must be a SharedArrayBuffer of ${SIGNALS_BYTES} bytes`),
     ],
     [
       'a handle whose signals buffer is too small',
@@ -242,7 +275,39 @@ describe('SlabPool.attach(handle)', () => {
     const before = pool.stats();
     expect(() => SlabPool.attach(handle as never)).toThrow(TypeError);
     expect(() => SlabPool.attach(handle as never)).toThrow(message);
-    expect(pool.stats()).toEqual(before);
+    expectUnchanged(before);
+  });
+});
+
+describe('defaultsFor(parallelism) and detectParallelism(env)', () => {
+  it.each(notNumbers)('defaultsFor refuses %s with a TypeError naming parallelism', (_, value) => {
+    expect(() => defaultsFor(value as number)).toThrow(TypeError);
+    expect(() => defaultsFor(value as number)).toThrow(/^parallelism must be a number; received/);
+  });
+  it.each([
+    ['NaN', NaN],
+    ['Infinity', Infinity],
+    ['-Infinity', -Infinity],
+    ['0', 0],
+    ['a negative', -1],
+    ['a fraction', 1.5],
+    ['over 4096', 4097],
+  ])('defaultsFor refuses %s with a RangeError naming parallelism, the value and the range', (_, value) => {
+    expect(() => defaultsFor(value)).toThrow(RangeError);
+    expect(() => defaultsFor(value)).toThrow(`parallelism must be an integer from 1 to 4096; received ${value}`);
+  });
+  it.each(['0', '-2', '1.5', 'four', '4097', '0x10', '1e2', ' 8', '8 ', '+8', 'Infinity'])(
+    'detectParallelism refuses ZEROPOOL_PARALLELISM=%j naming the variable and what it allows',
+    (raw) => {
+      expect(() => detectParallelism({ ZEROPOOL_PARALLELISM: raw })).toThrow(RangeError);
+      expect(() => detectParallelism({ ZEROPOOL_PARALLELISM: raw })).toThrow(
+        `environment variable ZEROPOOL_PARALLELISM must be an integer from 1 to 4096 in decimal digits; received ${JSON.stringify(raw)}`,
+      );
+    },
+  );
+  it('detectParallelism takes decimal digits', () => {
+    expect(detectParallelism({ ZEROPOOL_PARALLELISM: '12' })).toBe(12);
+    expect(detectParallelism({ ZEROPOOL_PARALLELISM: '4096' })).toBe(4096);
   });
 });
 

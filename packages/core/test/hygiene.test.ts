@@ -137,6 +137,64 @@ describe('leak detection', () => {
     expect(pool.stats().classes[1].leased).toBe(1);
   });
 
+  it('does not count a lease whose id was released another way (pool.release, or the thread it went to)', async () => {
+    const { setFlagsFromString } = await import('node:v8');
+    const { runInNewContext } = await import('node:vm');
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const pool = new SlabPool({ ...options, leakDetection: 'full' });
+    const kept = pool.get(30);
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      (function handOff() {
+        const lease = pool.get(100);
+        // Released by id, as a receiving thread would: the lease object is dropped unreleased.
+        pool.release(lease.id);
+      })();
+      expect(pool.outstandingLeases().map((r) => r.id)).toEqual([kept.id]);
+      (function leak() {
+        pool.get(200);
+      })();
+      // The real leak is reported; the handed-off lease never is.
+      for (let attempt = 0; attempt < 20 && warnings.length === 0; attempt++) {
+        gc();
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    const leakWarnings = warnings.filter((w) => w.name === 'ZeropoolLeakWarning');
+    expect(leakWarnings.map((w) => w.message.match(/\((\d+) bytes\)/)?.[1])).toEqual(['200']);
+    kept.release();
+    expect(pool.outstandingLeases()).toEqual([]);
+  });
+
+  it('takes the level from ZEROPOOL_LEAK_DETECTION when no option is given; the option wins', () => {
+    const saved = process.env.ZEROPOOL_LEAK_DETECTION;
+    try {
+      process.env.ZEROPOOL_LEAK_DETECTION = 'full';
+      const pool = new SlabPool(options);
+      expect(pool.config.leakDetection).toBe('full');
+      const lease = pool.get(10);
+      expect(pool.outstandingLeases().map((r) => r.id)).toEqual([lease.id]);
+      lease.release();
+      expect(SlabPool.attach(pool.handle).config.leakDetection).toBe('full');
+      expect(new SlabPool({ ...options, leakDetection: 'off' }).config.leakDetection).toBe('off');
+      process.env.ZEROPOOL_LEAK_DETECTION = '';
+      expect(new SlabPool(options).config.leakDetection).toBe('off');
+      process.env.ZEROPOOL_LEAK_DETECTION = 'loud';
+      expect(() => new SlabPool(options)).toThrow(
+        /environment variable ZEROPOOL_LEAK_DETECTION must be one of 'off', 'sampled', 'full'; received "loud"/,
+      );
+    } finally {
+      if (saved === undefined) delete process.env.ZEROPOOL_LEAK_DETECTION;
+      else process.env.ZEROPOOL_LEAK_DETECTION = saved;
+    }
+  });
+
   it('rejects an unknown level naming the option', () => {
     expect(() => new SlabPool({ ...options, leakDetection: 'paranoid' as never })).toThrow(
       /options\.leakDetection must be one of 'off', 'sampled', 'full'; received "paranoid"/,

@@ -139,6 +139,26 @@ describe('release', () => {
     b.release(idB);
   });
 
+  it("rejects the next pool's ids after its own slabs were reused a few times", () => {
+    // Pools created one after another used to get consecutive tags, so the second pool's first id
+    // was the first pool's live id after one reuse of the slab, and releasing it released that lease.
+    for (let reuses = 1; reuses <= 8; reuses++) {
+      const a = small();
+      const b = small();
+      for (let i = 0; i < reuses; i++) a.release(a.acquire(100));
+      const idA = a.acquire(100);
+      const idB = b.acquire(100);
+      expect(idB & 0xfff, 'both pools hand out the same slab index').toBe(idA & 0xfff);
+      const before = a.stats();
+      expect(() => a.release(idB), `after ${reuses} reuses`).toThrow(SlabStateError);
+      expect(a.stats()).toEqual(before);
+      a.release(idA);
+      b.release(idB);
+      a.close();
+      b.close();
+    }
+  });
+
   it('spills half a cache to the shards when the cache is full', () => {
     const pool = small({ cacheSize: 4 });
     const ids = Array.from({ length: 10 }, () => pool.acquire(64));

@@ -242,6 +242,76 @@ describe('reclaim', () => {
   });
 });
 
+describe('reclaim of a thread that is still running', () => {
+  /** Starts live-worker.ts and resolves once it has attached and leased its slabs. */
+  async function startLive(pool: SlabPool, leased: number) {
+    const worker = new Worker(fixture('live-worker.ts'), { workerData: { handle: pool.handle, leased } });
+    const tid = worker.threadId;
+    const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
+    const next = (type: string) =>
+      new Promise<{ type: string; code?: string; message?: string; report?: unknown }>((resolve) => {
+        const on = (m: { type: string }) => {
+          if (m.type !== type) return;
+          worker.off('message', on);
+          resolve(m);
+        };
+        worker.on('message', on);
+      });
+    await next('ready');
+    return { worker, tid, exited, next };
+  }
+  const leasedOf = (pool: SlabPool) => pool.stats().classes.find((c) => c.slabSize === SIZE)?.leased;
+
+  it('refuses an unwatched worker whose pool object is attached, again and again, changing nothing', async () => {
+    const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2 });
+    const { worker, tid, exited } = await startLive(pool, 4);
+    const before = pool.stats();
+    expect(leasedOf(pool)).toBe(4);
+    for (let i = 0; i < 20; i++) {
+      expect(() => pool.reclaim(tid), `attempt ${i + 1}`).toThrow(ReclaimLiveThreadError);
+      // The woken liveness wait is re-armed once the worker's event loop runs.
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(() => pool.reclaim(tid)).toThrow(
+      /refusing to reclaim thread \d+: a pool object attached in that thread answered a liveness check/,
+    );
+    expect(pool.stats()).toEqual(before);
+    expect(pool.audit()).toEqual([]);
+    // The worker still owns its slabs: it releases them itself.
+    worker.postMessage({ type: 'stop' });
+    await exited;
+    expect(leasedOf(pool)).toBe(0);
+    expect(pool.reclaim(tid)).toEqual({ threadId: tid, slots: 0, locks: 0, cached: 0, leased: 0 });
+    expectAllFree(pool);
+  });
+
+  it('refuses a worker whose event loop is blocked, and reclaims it once it has exited', async () => {
+    const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2 });
+    const { worker, tid, exited } = await startHolder(pool, 'hang', { leased: 5, cached: 3 });
+    const before = pool.stats();
+    expect(() => pool.reclaim(tid)).toThrow(ReclaimLiveThreadError);
+    expect(pool.stats()).toEqual(before);
+    await worker.terminate();
+    await exited;
+    expect(pool.reclaim(tid)).toMatchObject({ threadId: tid, slots: 1, leased: 5 });
+    expectAllFree(pool);
+  });
+
+  it('refuses, in a worker, to reclaim the main thread that is running', async () => {
+    const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2 });
+    const mine = pool.acquire(SIZE);
+    const { worker, exited, next } = await startLive(pool, 0);
+    const answer = next('refused');
+    worker.postMessage({ type: 'reclaim', threadId });
+    expect(await answer).toMatchObject({ code: 'ERR_RECLAIM_LIVE_THREAD', message: expect.stringMatching(/liveness check/) });
+    // Our lease is untouched: the release succeeds.
+    pool.release(mine);
+    worker.postMessage({ type: 'stop' });
+    await exited;
+    expectAllFree(pool);
+  });
+});
+
 describe('adopt', () => {
   it('refuses a stale id and leaves the current holder recorded', () => {
     const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2 });
