@@ -41,6 +41,7 @@ import {
   S_COUNT,
   S_SEQUENCE,
   S_WAITERS,
+  T_CLAIM,
   lockOwnerValue,
   metaWord,
   packState,
@@ -48,6 +49,7 @@ import {
   reservedWord,
   shardWord,
   threadCounterF64,
+  threadWord,
 } from './layout.js';
 import { lock, lockWithin, unlock } from './lock.js';
 import { popToCache, pushFromCache, spliceCarved } from './shard.js';
@@ -128,8 +130,14 @@ export class PoolCore {
 
   /** Takes a lock word, counting a wait when it was contended. */
   protected lockWord(index: number): void {
-    if (lock(this.words, index, this.lockOwner, this.lockTimeoutMs)) this.counters[C_LOCK_WAITS]++;
+    if (lock(this.words, index, this.lockOwner, this.lockTimeoutMs, this.threadOfSlot)) this.counters[C_LOCK_WAITS]++;
   }
+
+  /** The threadId that claimed thread slot `slot`, or -1 if it is free (for error messages). */
+  protected readonly threadOfSlot = (slot: number): number => {
+    const claim = Atomics.load(this.words, threadWord(this.layout, slot) + T_CLAIM);
+    return claim > 0 ? claim - 1 : -1;
+  };
 
   /** Fills an empty cache stack for class `c`: home shard, then the others, then a new page. */
   protected refill(c: number): number {

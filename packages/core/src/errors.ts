@@ -225,9 +225,13 @@ export class ReclaimLiveThreadError extends Error {
 
 /**
  * Thrown by any pool operation that waited `lockTimeoutMs` for a shard lock still held by another
- * thread: that thread most likely died inside a critical section and has not been reclaimed. The
- * operation changed nothing; call `reclaim(threadId)` for the dead thread (or `watch` it), then
- * retry.
+ * thread: that thread most likely died inside a critical section and has not been reclaimed. Call
+ * `reclaim(error.holderThreadId)` (or `watch` the worker), then retry. What the call that threw
+ * had done: `acquire`, `tryAcquire`, `get` and `acquireAsync` changed nothing; `flush` had handed
+ * back the classes before the one whose lock it waited for; a `release` had taken its slab back
+ * (the id is stale) and, unable to file it in any shard, leaves it counted as cached by this thread
+ * until this thread's slot is reclaimed (this needs every shard of the class held by dead threads:
+ * a release tries the other shards first).
  * @example
  * ```ts
  * import { LockTimeoutError, SlabPool } from '@zeropool/core';
@@ -235,7 +239,7 @@ export class ReclaimLiveThreadError extends Error {
  * try {
  *   pool.release(pool.acquire(64));
  * } catch (error) {
- *   if (error instanceof LockTimeoutError) console.error(`lock held by thread slot ${error.holderSlot}`);
+ *   if (error instanceof LockTimeoutError) console.error(`lock held by thread ${error.holderThreadId}`);
  * }
  * ```
  */
@@ -244,18 +248,25 @@ export class LockTimeoutError extends Error {
   readonly code = 'ERR_LOCK_TIMEOUT' as const;
   /** The thread slot the lock word names as its holder. */
   readonly holderSlot: number;
+  /** The `threadId` of the thread that claimed that slot, or -1 if the slot is no longer claimed. */
+  readonly holderThreadId: number;
 
   /**
    * Describes a lock wait that gave up.
    * @param holderSlot the thread slot holding the lock.
    * @param timeoutMs how long the caller waited.
+   * @param holderThreadId the threadId that claimed the slot, or -1 if unknown.
    */
-  constructor(holderSlot: number, timeoutMs: number) {
+  constructor(holderSlot: number, timeoutMs: number, holderThreadId = -1) {
+    const who = holderThreadId >= 0 ? `thread ${holderThreadId} (slot ${holderSlot})` : `thread slot ${holderSlot}`;
+    const call = holderThreadId >= 0 ? `reclaim(${holderThreadId})` : 'reclaim(threadId)';
     super(
-      `a pool lock has been held by thread slot ${holderSlot} for ${timeoutMs} ms; the thread that holds it most likely ` +
-        'died inside a critical section: reclaim(threadId) it (or watch the worker), then retry. Nothing was changed.',
+      `a pool lock has been held by ${who} for ${timeoutMs} ms; that thread most likely died inside a critical ` +
+        `section and was not reclaimed: ${call} it (or watch the worker), then retry. No slab was lost ` +
+        '(LockTimeoutError in the API reference says what the call that threw had done).',
     );
     this.name = 'LockTimeoutError';
     this.holderSlot = holderSlot;
+    this.holderThreadId = holderThreadId;
   }
 }

@@ -106,7 +106,7 @@ export function collectStats(words: Int32Array, floats: Float64Array, layout: Ar
 /**
  * Checks that every shard's list and count agree with the slab state words: each listed slab is
  * free, of the shard's class, marked with that shard, listed once; every free slab is listed; each
- * cached or leased slab names an attached thread slot. Takes each shard's lock while walking it.
+ * cached or held slab names a thread slot below maxThreads. Takes each shard's lock while walking it.
  * Returns the problems found (empty when consistent).
  */
 export function auditArena(words: Int32Array, layout: ArenaLayout, lockOwner: number): string[] {

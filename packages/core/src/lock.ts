@@ -21,16 +21,30 @@ const WAIT_TIMEOUT_MS = 50;
 
 /**
  * Takes the lock at `words[index]` for the thread whose owner value is `owner`. Returns `true` if
- * the lock was contended (the caller counts lock waits), `false` if it was free at once.
+ * the lock was contended (the caller counts lock waits), `false` if it was free at once. After
+ * `timeoutMs` it throws LockTimeoutError naming the holder's slot and, if `threadOfSlot` is given,
+ * the threadId that claimed it.
  */
-export function lock(words: Int32Array, index: number, owner: number, timeoutMs = Number.POSITIVE_INFINITY): boolean {
+export function lock(
+  words: Int32Array,
+  index: number,
+  owner: number,
+  timeoutMs = Number.POSITIVE_INFINITY,
+  threadOfSlot?: (slot: number) => number,
+): boolean {
   // Fast path: free → held. The compare-exchange acquires everything the last holder published.
   if (Atomics.compareExchange(words, index, 0, owner) === 0) return false;
-  lockContended(words, index, owner, timeoutMs);
+  lockContended(words, index, owner, timeoutMs, threadOfSlot);
   return true;
 }
 
-function lockContended(words: Int32Array, index: number, owner: number, timeoutMs: number): void {
+function lockContended(
+  words: Int32Array,
+  index: number,
+  owner: number,
+  timeoutMs: number,
+  threadOfSlot: ((slot: number) => number) | undefined,
+): void {
   const deadline = Date.now() + timeoutMs;
   for (let attempt = 0; attempt < SPIN_ATTEMPTS; attempt++) {
     // Read before trying, so spinners do not keep the line in exclusive state.
@@ -54,7 +68,10 @@ function lockContended(words: Int32Array, index: number, owner: number, timeoutM
     // A critical section lasts microseconds; a word held this long belongs to a thread that died
     // (or hangs) inside one. Give up, so this thread returns to its event loop, where the dead
     // worker's 'exit' handler (watch) can reclaim it.
-    if (Date.now() >= deadline) throw new LockTimeoutError(lockOwnerSlot(seen), timeoutMs);
+    if (Date.now() >= deadline) {
+      const slot = lockOwnerSlot(seen);
+      throw new LockTimeoutError(slot, timeoutMs, threadOfSlot?.(slot) ?? -1);
+    }
     // Sleeps only while the word still equals `seen`; an unlock in between changes the word, so
     // the wake-up cannot be lost.
     Atomics.wait(words, index, seen, WAIT_TIMEOUT_MS);

@@ -518,7 +518,10 @@ export class SlabPool extends PoolCore {
    * @throws {PoolExhaustedError} (as a rejection) no slab of the class exists and the arena has no
    *   room to carve one, so none could ever be released.
    * @throws the signal's `reason` (as a rejection) when `signal` aborts first.
-   * @throws {SlabCorruptionError} (as a rejection) in debug mode, as {@link SlabPool.acquire} does.
+   * @throws {SlabCorruptionError} (as a rejection) in debug mode, as {@link SlabPool.acquire} does,
+   *   when the slab comes from the pool at once. A slab that reaches the waiter from a release
+   *   later is already the waiter's when it is checked: a broken poison pattern is reported as a
+   *   `ZeropoolWarning` instead, and the promise resolves.
    * @throws {Error} (as a rejection) this pool object is or gets closed (`code: 'ERR_POOL_CLOSED'`).
    * @example
    * ```ts
@@ -614,9 +617,7 @@ export class SlabPool extends PoolCore {
     // One read, checked and decoded: the holder of this very lease (a second read could see the
     // word after a release, naming the releaser or, once free, a shard index).
     const holder = ownerOf(this.leasedWord(id));
-    if (holder === OWNER_NONE) return -1;
-    const claim = Atomics.load(this.words, threadWord(this.layout, holder) + T_CLAIM);
-    return claim > 0 ? claim - 1 : -1;
+    return holder === OWNER_NONE ? -1 : this.threadOfSlot(holder);
   }
 
   /**

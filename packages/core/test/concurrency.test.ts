@@ -88,6 +88,34 @@ describe('many threads', () => {
     expect(pool.audit()).toEqual([]);
   });
 
+  it('refuses every release of a stale id while its slab is re-leased on another thread at the same time', async () => {
+    const seed = testSeed();
+    try {
+      const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2 });
+      const flag = new SharedArrayBuffer(32);
+      const rounds = 100_000;
+      const common = { handle: pool.handle, flag, seed, rounds };
+      const cycler = runWorker<{ rounds: number; lost: number }>('stale-race-worker.ts', { ...common, role: 'cycler' });
+      const stale = runWorker<{ attempts: number; wrongly: number }>('stale-race-worker.ts', { ...common, role: 'stale' });
+      const shared = new Int32Array(flag);
+      while (Atomics.load(shared, 1) < 2) await new Promise((r) => setTimeout(r, 1));
+      Atomics.store(shared, 0, 1);
+      Atomics.notify(shared, 0);
+      const [cycled, raced] = await Promise.all([cycler.done, stale.done]);
+      // The race ran: thousands of stale ids tried while their slabs were being re-leased.
+      expect(raced.attempts, `seed ${seed}`).toBeGreaterThan(1000);
+      expect(raced.wrongly, `seed ${seed}: stale releases that succeeded`).toBe(0);
+      expect(cycled, `seed ${seed}: releases of live leases that failed, or tokens overwritten`).toEqual({ rounds, lost: 0 });
+      pool.flush();
+      expect(pool.stats().releases).toBe(rounds);
+      expect(pool.stats().classes.reduce((n, c) => n + c.leased + c.cached, 0)).toBe(0);
+      expect(pool.audit()).toEqual([]);
+    } catch (error) {
+      console.error(`stale-release race failed with seed ${seed} (rerun: ZEROPOOL_SEED=${seed} pnpm test)`);
+      throw error;
+    }
+  });
+
   // Batches of 16: many ids contended per round. Batches of 1: a round every microsecond or two, so
   // the re-lease right after a take-back often meets the worker's late adopt of the old id.
   it.each([

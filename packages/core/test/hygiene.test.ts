@@ -56,6 +56,34 @@ describe('debug mode', () => {
     expect(pool.audit()).toEqual([]);
   });
 
+  it('warns, and still resolves, when a slab handed to an acquireAsync waiter was written after its release', async () => {
+    // A 1 MiB arena of 64 KiB slabs: every slab is leased, so the waiter gets the next release.
+    const pool = new SlabPool({ arenaBytes: 1 << 20, minSlabSize: 65536, maxSlabSize: 65536, parallelism: 2, debug: true });
+    const held: number[] = [];
+    for (let id = pool.tryAcquire(65536); id !== -1; id = pool.tryAcquire(65536)) held.push(id);
+    expect(held.length).toBeGreaterThan(0);
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const waiting = pool.acquireAsync(65536, { timeoutMs: 5000 });
+      const released = held.pop()!;
+      const view = pool.bytes(released);
+      pool.release(released);
+      view[9] = 1; // written after release, before the waiter looks at it
+      const got = await waiting;
+      expect(pool.bytes(got).byteOffset).toBe(view.byteOffset);
+      await new Promise((r) => setTimeout(r, 10));
+      const warning = warnings.find((w) => w.name === 'ZeropoolWarning');
+      expect(warning?.message).toMatch(new RegExp(`released id ${released} was written after its release: byte 9 of 65536`));
+      held.push(got);
+    } finally {
+      process.off('warning', onWarning);
+    }
+    for (const id of held) pool.release(id);
+    expect(pool.audit()).toEqual([]);
+  });
+
   it('poisons freshly carved pages too, so the first acquire of a slab is checked', () => {
     const pool = new SlabPool({ ...options, debug: true });
     const id = pool.acquire(64);

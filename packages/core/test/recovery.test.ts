@@ -106,7 +106,14 @@ describe('reclaim', () => {
     const started = Date.now();
     expect(() => pool.acquire(SIZE)).toThrow(LockTimeoutError);
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
-    expect(() => pool.acquire(SIZE)).toThrow(/held by thread slot 1 for 300 ms.*reclaim\(threadId\)/);
+    expect(() => pool.acquire(SIZE)).toThrow(
+      new RegExp(`held by thread ${tid} \\(slot 1\\) for 300 ms; .*: reclaim\\(${tid}\\) it`),
+    );
+    try {
+      pool.acquire(SIZE);
+    } catch (error) {
+      expect(error).toMatchObject({ code: 'ERR_LOCK_TIMEOUT', holderSlot: 1, holderThreadId: tid });
+    }
     expect({ ...pool.stats(), lockWaits: 0 }).toEqual({ ...before, lockWaits: 0, exhausted: before.exhausted });
     expect(pool.reclaim(tid).locks).toBe(1);
     pool.release(pool.acquire(SIZE));
@@ -294,6 +301,23 @@ describe('reclaim of a thread that is still running', () => {
     await worker.terminate();
     await exited;
     expect(pool.reclaim(tid)).toMatchObject({ threadId: tid, slots: 1, leased: 5 });
+    expectAllFree(pool);
+  });
+
+  it('tells a slow lock holder from a dead one: a running holder keeps its lock, a terminated one loses it', async () => {
+    const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2, shards: 1, lockTimeoutMs: 200 });
+    // The worker takes the class's only shard lock and blocks its event loop: alive, but slow.
+    const { worker, tid, exited } = await startHolder(pool, 'lock', { leased: 2, cached: 40 });
+    const before = pool.stats();
+    expect(() => pool.acquire(SIZE)).toThrow(LockTimeoutError);
+    expect(() => pool.reclaim(tid)).toThrow(/liveness check/);
+    // Still its lock: nothing was taken over, and the next acquire waits again.
+    expect(() => pool.acquire(SIZE)).toThrow(LockTimeoutError);
+    expect({ ...pool.stats(), lockWaits: 0 }).toEqual({ ...before, lockWaits: 0 });
+    await worker.terminate();
+    await exited;
+    expect(pool.reclaim(tid)).toMatchObject({ locks: 1, leased: 2 });
+    pool.release(pool.acquire(SIZE));
     expectAllFree(pool);
   });
 
