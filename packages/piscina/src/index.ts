@@ -18,6 +18,7 @@
  * - Worker fills, main receives: the worker acquires with `lendSlab(size)`, fills it and returns
  *   the id in its result; the main thread calls `receive(id)` at once (which adopts it), reads,
  *   and releases it.
+ * @packageDocumentation
  */
 import type { Worker } from 'node:worker_threads';
 import { type ReclaimReport, SlabPool, type SlabPoolOptions, SlabStateError } from '@zeropool/core';
@@ -27,7 +28,11 @@ import { HANDLE_KEY, prefix } from './common.js';
 type PiscinaOptions = NonNullable<ConstructorParameters<typeof Piscina>[0]>;
 type RunOptions = NonNullable<Parameters<Piscina['run']>[1]>;
 
-/** Options for {@link SlabPiscina}: piscina's own options, plus the pool. */
+/**
+ * Options for {@link SlabPiscina}: piscina's own options (`filename`, `minThreads`, `maxThreads`,
+ * `idleTimeout`..., see piscina's documentation), plus the pool. `workerData`, if given, must be a
+ * plain object: the pool handle is merged into it, under {@link HANDLE_KEY}.
+ */
 export interface SlabPiscinaOptions extends PiscinaOptions {
   /**
    * The pool the workers share: an existing `SlabPool` (this thread's object), or options to
@@ -35,17 +40,29 @@ export interface SlabPiscinaOptions extends PiscinaOptions {
    * @default a new `SlabPool` with default options
    */
   pool?: SlabPool | SlabPoolOptions;
+  /**
+   * Your data for every worker, read there with `workerData` from `node:worker_threads`: a plain
+   * object, since the pool handle is merged into it as one more property (narrower than piscina's
+   * `any`, which the constructor would refuse at run time for anything else).
+   * @default undefined
+   */
+  workerData?: Record<string, unknown>;
 }
 
 /**
  * A Piscina whose workers share a slab pool. Emits `'reclaim'` with a `ReclaimReport` each time the
- * slabs of an exited worker are returned.
+ * slabs of an exited worker are returned. `T` is the type of a task, `R` of its result.
  * @example
  * ```ts
- * const piscina = new SlabPiscina({ filename: new URL('./task.mjs', import.meta.url).href });
- * const id = piscina.pool.acquire(data.length);
- * piscina.pool.bytes(id).set(data);
- * const digest = await piscina.runWithSlabs({ id, length: data.length }, [id]);
+ * // task.mjs takes the slab with takeSlab(id, length), hashes and releases it.
+ * const piscina = new SlabPiscina<{ id: number; length: number }, string>({
+ *   filename: new URL('./task.mjs', import.meta.url).href,
+ * });
+ * piscina.on('reclaim', (report: ReclaimReport) => console.warn(`worker ${report.threadId} exited holding ${report.leased} slabs`));
+ * const id = piscina.pool.acquire(payload.length);
+ * piscina.pool.bytes(id).set(payload);
+ * const digest: string = await piscina.runWithSlabs({ id, length: payload.length }, [id]);
+ * await piscina.close();
  * ```
  */
 export class SlabPiscina<T = unknown, R = unknown> extends Piscina<T, R> {
@@ -61,8 +78,17 @@ export class SlabPiscina<T = unknown, R = unknown> extends Piscina<T, R> {
   private readonly lent = new Set<number>();
 
   /**
+   * Creates the Piscina, and the pool unless `options.pool` is one already, and merges the pool
+   * handle into `workerData` so that `getPool()` finds it in every worker. Each worker piscina
+   * starts is watched from then on: when it exits, however it exits, its slabs come back.
+   * @param options piscina's options, plus `pool`; every member is optional.
    * @throws {TypeError} `options.workerData` is neither undefined nor a plain object (the pool
-   *   handle is merged into it as a property), or `options.pool` is invalid.
+   *   handle is merged into it as a property); or a pool option in `options.pool` is not of the
+   *   right type; or one of piscina's options is not (piscina's own checks: `filename`,
+   *   `minThreads`, `maxThreads`, `idleTimeout`...).
+   * @throws {RangeError} a pool option in `options.pool` is out of range (or, with that option not
+   *   given, a `ZEROPOOL_*` environment variable holds a value it does not allow; see `SlabPool`);
+   *   or `options.minThreads` is above `options.maxThreads`.
    */
   constructor(options: SlabPiscinaOptions = {}) {
     const { pool: poolOption, workerData, ...piscinaOptions } = options;
@@ -91,8 +117,11 @@ export class SlabPiscina<T = unknown, R = unknown> extends Piscina<T, R> {
       created.set(id, worker);
       worker.once('exit', () => created.delete(id));
     };
-    process.on('worker', onWorker);
     super({ ...piscinaOptions, workerData: { ...(workerData as object | undefined), [HANDLE_KEY]: pool.handle } });
+    // Registered only once piscina accepted its options (a constructor that throws must not leave a
+    // process-wide listener behind), and still in time: Node emits 'worker' from process.nextTick,
+    // after this constructor returns, also for the workers piscina started inside super().
+    process.on('worker', onWorker);
     this.pool = pool;
     this.onWorker = onWorker;
     this.on('workerCreate', (info: { id: number }) => {
@@ -113,12 +142,15 @@ export class SlabPiscina<T = unknown, R = unknown> extends Piscina<T, R> {
    * @throws {TypeError} `ids` is not an array (at once, before the task runs).
    * @throws {SlabStateError} an element of `ids` is not an acquired slab of the pool (at once).
    * @throws {Error} an id is lent to a task still running (`code: 'ERR_SLAB_LENT'`, at once).
+   * @throws {Error} (as a rejection) this SlabPiscina was closed or destroyed
+   *   (`code: 'ERR_PISCINA_CLOSED'`); the ids are released here.
    * @throws whatever the task throws or rejects with (piscina's errors, the worker's errors).
    * @example
    * ```ts
-   * const id = piscina.pool.acquire(chunk.length);
-   * piscina.pool.bytes(id).set(chunk);
-   * const digest = await piscina.runWithSlabs({ id, length: chunk.length }, [id]);
+   * const id = piscina.pool.acquire(payload.length);
+   * piscina.pool.bytes(id).set(payload);
+   * // The task takes the slab with takeSlab(id, length) and releases it.
+   * const digest = await piscina.runWithSlabs({ id, length: payload.length }, [id]);
    * ```
    */
   runWithSlabs(task: T, ids: readonly number[], options?: RunOptions): Promise<R> {
@@ -146,12 +178,15 @@ export class SlabPiscina<T = unknown, R = unknown> extends Piscina<T, R> {
    * @throws {TypeError} `ids` is not an array (at once, before the task runs).
    * @throws {SlabStateError} an element of `ids` is not an acquired slab of the pool (at once).
    * @throws {Error} an id is already lent to a task still running (`code: 'ERR_SLAB_LENT'`, at once).
+   * @throws {Error} (as a rejection) this SlabPiscina was closed or destroyed
+   *   (`code: 'ERR_PISCINA_CLOSED'`); the ids are released here.
    * @throws whatever the task throws or rejects with (piscina's errors, the worker's errors).
    * @example
    * ```ts
-   * const id = piscina.pool.acquire(chunk.length);
-   * piscina.pool.bytes(id).set(chunk);
-   * const digest = await piscina.runWithLoans({ id, length: chunk.length }, [id]);
+   * const id = piscina.pool.acquire(payload.length);
+   * piscina.pool.bytes(id).set(payload);
+   * // The task reads the slab with viewSlab(id, length) and leaves it alone after it returns.
+   * const digest = await piscina.runWithLoans({ id, length: payload.length }, [id]);
    * // id is released by now; the next acquire of that size reuses it from this thread's cache
    * ```
    */
@@ -176,7 +211,10 @@ export class SlabPiscina<T = unknown, R = unknown> extends Piscina<T, R> {
   /**
    * Runs a task (see piscina's `run`); once `close()` or `destroy()` was called, rejects instead
    * (`code: 'ERR_PISCINA_CLOSED'`): workers started after that would not be watched.
-   * @throws {Error} (as a rejection) this SlabPiscina was closed or destroyed.
+   * @throws {Error} (as a rejection) this SlabPiscina was closed or destroyed
+   *   (`code: 'ERR_PISCINA_CLOSED'`).
+   * @throws whatever piscina's `run` rejects with (an invalid option, an abort, a full queue) and
+   *   whatever the task throws or rejects with.
    * @example
    * ```ts
    * const result = await piscina.run({ size: 4096 });
@@ -242,9 +280,14 @@ export class SlabPiscina<T = unknown, R = unknown> extends Piscina<T, R> {
    * @throws {RangeError} `length` is not an integer from 0 to the slab's capacity; nothing changes hands.
    * @example
    * ```ts
+   * import { createHash } from 'node:crypto';
+   * // fill.mjs fills a slab it got from lendSlab(size) and returns { id, length }.
+   * const piscina = new SlabPiscina<{ size: number }, { id: number; length: number }>({
+   *   filename: new URL('./fill.mjs', import.meta.url).href,
+   * });
    * const { id, length } = await piscina.run({ size: 4096 });
-   * const bytes = piscina.receive(id, length);
-   * consume(bytes);
+   * const bytes = piscina.receive(id, length); // this thread holds the slab now
+   * console.log(createHash('sha256').update(bytes).digest('hex'));
    * piscina.pool.release(id);
    * ```
    */
@@ -256,12 +299,21 @@ export class SlabPiscina<T = unknown, R = unknown> extends Piscina<T, R> {
 
   /**
    * Closes the Piscina (see piscina's `close`). Workers that exit afterwards are still reclaimed.
+   * @throws {TypeError} (as a rejection) `options` is not an object, or `options.force` is not a
+   *   boolean (piscina's checks).
    * @example
    * ```ts
    * await piscina.close();
    * ```
    */
   override async close(options?: Parameters<Piscina['close']>[0]): Promise<void> {
+    // piscina's own checks, first: options it refuses must leave this SlabPiscina open.
+    if (options !== undefined && (options === null || typeof options !== 'object')) {
+      throw new TypeError('options must be an object');
+    }
+    if (options?.force !== undefined && typeof options.force !== 'boolean') {
+      throw new TypeError('force argument must be a boolean');
+    }
     // From here a failed task's worker may be being terminated (close() ends with destroy()).
     this.closing = true;
     process.off('worker', this.onWorker);

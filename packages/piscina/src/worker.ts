@@ -5,6 +5,7 @@
  *
  * Nothing here needs a timer: piscina freezes a worker's event loop between tasks, and slabs come
  * back either through releases or, when the worker exits, through the main thread's reclaim.
+ * @packageDocumentation
  */
 import { workerData } from 'node:worker_threads';
 import { type Lease, type PoolHandle, SlabPool } from '@zeropool/core';
@@ -13,12 +14,21 @@ import { HANDLE_KEY, prefix } from './common.js';
 let attached: SlabPool | undefined;
 
 /**
- * The shared pool, attached to this worker thread on the first call and cached after.
- * @throws {TypeError} this thread was not started by a `SlabPiscina` (no pool handle in its workerData).
+ * The shared pool, attached to this worker thread on the first call and cached after (until a
+ * call attaches it, each call tries again; once attached, it never throws). For what the helpers
+ * below do not cover (`stats()`, `capacity(id)`, `acquireAsync(size)`...); a slab that crosses a
+ * task boundary goes through `takeSlab`, `viewSlab` or `lendSlab`.
+ * @throws {TypeError} this thread was not started by a `SlabPiscina` (no pool handle in its
+ *   workerData); or the handle there is not a pool handle, or its arena has another layout
+ *   version (two versions of `@zeropool/core` in one process).
+ * @throws {RangeError} all `maxThreads` thread slots of the pool are taken
+ *   (`code: 'ERR_POOL_THREADS'`), or `ZEROPOOL_LEAK_DETECTION` is not a leak detection level.
  * @example
  * ```ts
  * import { getPool } from '@zeropool/piscina/worker';
- * export default ({ id, length }) => hash(getPool().bytes(id).subarray(0, length));
+ * getPool(); // attach as the task file loads, so the first task does not pay for it
+ * // A task that reports what the shared pool has free, as this worker sees it.
+ * export default () => getPool().stats().classes.map(({ slabSize, free }) => ({ slabSize, free }));
  * ```
  */
 export function getPool(): SlabPool {
@@ -37,11 +47,17 @@ export function getPool(): SlabPool {
  * bytes (the whole slab if omitted). Release it, or declare it with `using`; the release hands the
  * slab straight back to the shared shards, so an idle worker never sits on slabs the main thread
  * needs.
- * @throws {SlabStateError} `id` is not an acquired slab of the pool.
- * @throws {RangeError} `length` is not an integer from 0 to the slab's capacity; nothing changes hands.
+ * @throws {SlabStateError} `id` is not an acquired slab of the pool (for example, its sender
+ *   released it, or died and its slabs were reclaimed).
+ * @throws {RangeError} `length` is not an integer from 0 to the slab's capacity; nothing changes
+ *   hands. Also as {@link getPool} throws, until the pool is attached in this thread.
+ * @throws {TypeError} as {@link getPool} throws: this thread was not started by a `SlabPiscina`,
+ *   or the pool cannot be attached.
  * @example
  * ```ts
- * export default ({ id, length }) => {
+ * import { createHash } from 'node:crypto';
+ * import { takeSlab } from '@zeropool/piscina/worker';
+ * export default ({ id, length }: { id: number; length: number }) => {
  *   const slab = takeSlab(id, length); // or `using slab = …` where the syntax is available
  *   try {
  *     return createHash('sha256').update(slab.bytes).digest('hex');
@@ -67,10 +83,16 @@ export function takeSlab(id: number, length?: number): Lease {
  * task is aborted and piscina terminates this worker, the slab comes back only once the worker
  * has exited (through the main thread's reclaim), never while it might still be written here.
  * @throws {SlabStateError} `id` is not an acquired slab of the pool.
- * @throws {RangeError} `length` is not an integer from 0 to the slab's capacity; nothing changes hands.
+ * @throws {RangeError} `length` is not an integer from 0 to the slab's capacity; nothing changes
+ *   hands. Also as {@link getPool} throws, until the pool is attached in this thread.
+ * @throws {TypeError} as {@link getPool} throws: this thread was not started by a `SlabPiscina`,
+ *   or the pool cannot be attached.
  * @example
  * ```ts
- * export default ({ id, length }) => createHash('sha256').update(viewSlab(id, length)).digest('hex');
+ * import { createHash } from 'node:crypto';
+ * import { viewSlab } from '@zeropool/piscina/worker';
+ * export default ({ id, length }: { id: number; length: number }) =>
+ *   createHash('sha256').update(viewSlab(id, length)).digest('hex');
  * ```
  */
 export function viewSlab(id: number, length?: number): Uint8Array {
@@ -81,15 +103,24 @@ export function viewSlab(id: number, length?: number): Uint8Array {
 }
 
 /**
- * Acquires a slab for a result (worker fills, main receives): fill `bytes`, return `id` in the
- * task's result, and do not touch the slab after; the main thread calls `receive(id)`.
+ * Acquires a slab for a result (worker fills, main receives): fill `bytes` (exactly `size` bytes
+ * long), return `id` in the task's result, and do not touch the slab after; the main thread calls
+ * `receive(id)`.
  * @throws {PoolExhaustedError} the pool has no slab of that size left.
+ * @throws {TypeError} `size` is not a number; or as {@link getPool} throws: this thread was not
+ *   started by a `SlabPiscina`, or the pool cannot be attached.
+ * @throws {RangeError} `size` is not an integer from 0 to the pool's `maxSlabSize`; or as
+ *   {@link getPool} throws, until the pool is attached in this thread.
+ * @throws {SlabCorruptionError} in debug mode, the slab about to be returned was written after its
+ *   release (as `SlabPool.acquire` does).
+ * @throws {Error} the pool object `getPool()` returns was closed (`code: 'ERR_POOL_CLOSED'`).
  * @example
  * ```ts
- * export default ({ size }) => {
+ * import { lendSlab } from '@zeropool/piscina/worker';
+ * export default ({ size }: { size: number }) => {
  *   const { id, bytes } = lendSlab(size);
  *   bytes.fill(1);
- *   return { id, length: size };
+ *   return { id, length: size }; // the main thread calls piscina.receive(id, length)
  * };
  * ```
  */

@@ -273,11 +273,30 @@ describe('SlabPiscina', () => {
     }
   });
 
-  it('refuses workerData it cannot merge into, naming the option', () => {
-    expect(() => new SlabPiscina({ filename, execArgv, workerData: 'text' })).toThrow(
+  it('refuses workerData it cannot merge into, naming the option (JavaScript callers: the type forbids it)', () => {
+    expect(() => new SlabPiscina({ filename, execArgv, workerData: 'text' as never })).toThrow(
       /options\.workerData must be a plain object or undefined.*received string/,
     );
-    expect(() => new SlabPiscina({ filename, execArgv, workerData: [1] })).toThrow(/received an array/);
+    expect(() => new SlabPiscina({ filename, execArgv, workerData: [1] as never })).toThrow(/received an array/);
+  });
+
+  it('leaves no process-wide listener behind when piscina refuses its options', () => {
+    const listeners = process.listenerCount('worker');
+    expect(() => new SlabPiscina({ filename, execArgv, minThreads: 4, maxThreads: 2 })).toThrow(RangeError);
+    expect(() => new SlabPiscina({ filename: 42 as never, execArgv })).toThrow(TypeError);
+    expect(process.listenerCount('worker')).toBe(listeners);
+  });
+
+  it('stays open when close() is given options piscina refuses', async () => {
+    const piscina = new SlabPiscina({ filename, execArgv, maxThreads: 1 });
+    try {
+      await expect(piscina.close({ force: 'yes' } as never)).rejects.toThrow(/force argument must be a boolean/);
+      await expect(piscina.close(null as never)).rejects.toThrow(/options must be an object/);
+      // Still takes tasks, and its workers are still watched.
+      expect(await piscina.run({ op: 'user-data' })).toBeDefined();
+    } finally {
+      await piscina.destroy();
+    }
   });
 
   it.each(['exit', 'throw-async', 'hang'])('returns every slab of a worker that dies mid-task (%s)', async (how) => {
