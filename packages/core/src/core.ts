@@ -91,6 +91,13 @@ export class PoolCore {
   protected lockTimeoutMs = 5000;
   /** Slabs known to exist; 0 once closed, so every id takes the slow check, which refuses it. */
   protected knownSlabs = 0;
+  /**
+   * Per class, cached slabs a spill could not hand to any shard (every shard's lock held by a dead
+   * thread): still this thread's, outside the cache stack until a refill takes them or `flush`
+   * files them.
+   */
+  protected readonly stranded: (number[] | undefined)[] = [];
+  private warnedStranded = false;
   /** One-id scratch stack for moving single slabs with the batch functions. */
   private readonly scratch = new Int32Array(1);
 
@@ -139,10 +146,18 @@ export class PoolCore {
     return claim > 0 ? claim - 1 : -1;
   };
 
-  /** Fills an empty cache stack for class `c`: home shard, then the others, then a new page. */
+  /** Fills an empty cache stack for class `c`: stranded slabs, home shard, the others, a new page. */
   protected refill(c: number): number {
     if (this.closed) throw closedError();
     const want = this.cache.refillCount(c);
+    const stranded = this.stranded[c];
+    if (stranded !== undefined && stranded.length > 0) {
+      // Already cached by this thread: they only move back into the cache stack.
+      const got = Math.min(want, stranded.length);
+      for (let i = 0; i < got; i++) this.cacheIds[c * this.cacheStride + i] = stranded.pop() as number;
+      this.cacheLength[c] = got;
+      return got;
+    }
     let got = this.popFrom(c, this.home, want);
     if (got > 0) return got;
     got = this.steal(c, want, true);
@@ -183,13 +198,53 @@ export class PoolCore {
     return got;
   }
 
-  /** Moves the coldest half of a full cache stack to the home shard (see pushToHome). */
+  /**
+   * Moves the coldest half of a full cache stack to the home shard (see pushToHome). If no shard's
+   * lock can be taken (dead threads hold them all and were not reclaimed), keeps that half in this
+   * object's stranded list instead, still marked cached by this thread (stats, audit and reclaim
+   * count them), warns once, and returns: the release that spilled goes through and loses nothing.
+   * Refills use stranded slabs first; `flush` and `close` file them once a lock can be taken.
+   */
   protected spill(c: number): void {
     if (this.closed) throw closedError();
     const count = Math.max(1, this.cacheCapacity[c] >> 1);
-    this.pushToHome(c, c * this.cacheStride, count, this.cacheIds);
+    this.pushOrStrand(c, count);
     this.cache.dropBottom(c, count);
-    this.counters[C_SPILLS]++;
+  }
+
+  /** spill's push of the bottom `count` ids of class `c`'s cache stack, or their stranding. */
+  private pushOrStrand(c: number, count: number): void {
+    const base = c * this.cacheStride;
+    try {
+      this.pushToHome(c, base, count, this.cacheIds);
+      this.counters[C_SPILLS]++;
+    } catch (error) {
+      if (!(error instanceof LockTimeoutError)) throw error;
+      let stranded = this.stranded[c];
+      if (stranded === undefined) {
+        stranded = [];
+        this.stranded[c] = stranded;
+      }
+      for (let i = 0; i < count; i++) stranded.push(this.cacheIds[base + i]);
+      if (!this.warnedStranded) {
+        this.warnedStranded = true;
+        process.emitWarning(
+          `zeropool: a release could not hand slabs back to any shard, so this thread keeps them (still counted as cached by it) and files them at a later flush; ${error.message}`,
+          'ZeropoolWarning',
+        );
+      }
+    }
+  }
+
+  /**
+   * Hands this object's stranded slabs of class `c` (see spill) to a shard; throws
+   * LockTimeoutError, keeping them, if no shard's lock can be taken.
+   */
+  protected fileStranded(c: number): void {
+    const stranded = this.stranded[c];
+    if (stranded === undefined || stranded.length === 0) return;
+    this.pushToHome(c, 0, stranded.length, Int32Array.from(stranded));
+    stranded.length = 0;
   }
 
   /**

@@ -228,10 +228,10 @@ export class ReclaimLiveThreadError extends Error {
  * thread: that thread most likely died inside a critical section and has not been reclaimed. Call
  * `reclaim(error.holderThreadId)` (or `watch` the worker), then retry. What the call that threw
  * had done: `acquire`, `tryAcquire`, `get` and `acquireAsync` changed nothing; `flush` had handed
- * back the classes before the one whose lock it waited for; a `release` had taken its slab back
- * (the id is stale) and, unable to file it in any shard, leaves it counted as cached by this thread
- * until this thread's slot is reclaimed (this needs every shard of the class held by dead threads:
- * a release tries the other shards first).
+ * back the classes before the one whose lock it waited for, and keeps the rest. `release` never
+ * throws it: a release whose cache spill finds the home shard's lock held tries the other shards,
+ * and if every one is held, keeps the spilled slabs in this thread (still counted as cached by
+ * it; refills use them first, a later `flush` files them) and emits one `ZeropoolWarning`.
  * @example
  * ```ts
  * import { LockTimeoutError, SlabPool } from '@zeropool/core';

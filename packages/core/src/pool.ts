@@ -634,6 +634,7 @@ export class SlabPool extends PoolCore {
    */
   flush(): void {
     for (let c = 0; c < this.layout.classCount; c++) {
+      this.fileStranded(c);
       const length = this.cacheLength[c];
       if (length === 0) continue;
       this.pushToHome(c, c * this.cacheStride, length, this.cacheIds);

@@ -146,6 +146,42 @@ describe('reclaim', () => {
     expectAllFree(pool);
   });
 
+  it("keeps a release's slabs in the releasing thread when dead threads hold every shard lock, and files them later", async () => {
+    const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2, shards: 2, lockTimeoutMs: 100, cacheSize: 4 });
+    const internals = pool as unknown as { words: Int32Array; layout: Parameters<typeof shardWord>[0] };
+    const ids = Array.from({ length: 10 }, () => pool.acquire(SIZE));
+    const offsets = new Set(ids.map((id) => pool.bytes(id).byteOffset));
+    const c = Math.log2(SIZE) - 6;
+    const lines = [0, 1].map((shard) => shardWord(internals.layout, c, shard));
+    const before = pool.stats().classes[c];
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      // Both shard locks held by thread slot 9, which nobody will ever release.
+      for (const line of lines) Atomics.store(internals.words, line, lockOwnerValue(9));
+      for (const id of ids) pool.release(id); // spills twice; neither finds a lock: no throw
+      // Every slab is still this thread's, counted as cached, none lost and none in a list.
+      expect(pool.stats().classes[c]).toMatchObject({ slabs: before.slabs, leased: 0, cached: before.cached + ids.length });
+      // An acquire takes them back first (the cache, then the stranded ones), without a lock.
+      const again = Array.from({ length: ids.length }, () => pool.acquire(SIZE));
+      expect(new Set(again.map((id) => pool.bytes(id).byteOffset))).toEqual(offsets);
+      for (const id of again) pool.release(id);
+      // flush cannot file them while the locks stay held: it throws and keeps them.
+      expect(() => pool.flush()).toThrow(LockTimeoutError);
+      expect(pool.stats().classes[c]).toMatchObject({ leased: 0, cached: before.cached + ids.length });
+      await new Promise((r) => setTimeout(r, 10));
+      expect(warnings.filter((w) => w.name === 'ZeropoolWarning').map((w) => w.message)).toEqual([
+        expect.stringMatching(/could not hand slabs back to any shard, so this thread keeps them.*held by thread slot 9/),
+      ]);
+    } finally {
+      process.off('warning', onWarning);
+      for (const line of lines) Atomics.store(internals.words, line, 0);
+    }
+    // Once a lock is free, flush files everything.
+    expectAllFree(pool);
+  });
+
   it.each(['halfpop', 'halfpush'])('rebuilds a shard a worker left half-updated (%s) from the slab state words', async (mode) => {
     const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2, shards: 1 });
     const { worker, tid, exited } = await startHolder(pool, mode, { leased: 1, cached: 20 });
