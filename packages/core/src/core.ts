@@ -55,6 +55,9 @@ import { lock, lockWithin, unlock } from './lock.js';
 import { popToCache, pushFromCache, spliceCarved } from './shard.js';
 import type { ResolvedConfig } from './types.js';
 
+/** How long a spill or a reclaim waits for each shard's lock while slabs are stranded (see spill). */
+const STRANDED_LOCK_MS = 2;
+
 export class PoolCore {
   /** The configuration the pool was created with. */
   readonly config: ResolvedConfig;
@@ -215,25 +218,71 @@ export class PoolCore {
   /** spill's push of the bottom `count` ids of class `c`'s cache stack, or their stranding. */
   private pushOrStrand(c: number, count: number): void {
     const base = c * this.cacheStride;
+    const stranded = this.stranded[c];
+    if (stranded !== undefined && stranded.length > 0) {
+      // The last spill found every lock held: look only briefly this time (not lockTimeoutMs per
+      // spill), and file the stranded slabs along with this batch once a lock is free.
+      const shard = this.lockAnyShardWithin(c, STRANDED_LOCK_MS);
+      if (shard === -1) {
+        for (let i = 0; i < count; i++) stranded.push(this.cacheIds[base + i]);
+        return;
+      }
+      const line = shardWord(this.layout, c, shard);
+      pushFromCache(this.words, this.metaTop, line, shard, this.indexBits, this.cacheIds, base, count);
+      pushFromCache(this.words, this.metaTop, line, shard, this.indexBits, Int32Array.from(stranded), 0, stranded.length);
+      stranded.length = 0;
+      unlock(this.words, line);
+      if (this.words[H_ASYNC_WAITERS] !== 0) this.wakeWaiters(c);
+      this.counters[C_SPILLS]++;
+      return;
+    }
     try {
       this.pushToHome(c, base, count, this.cacheIds);
       this.counters[C_SPILLS]++;
     } catch (error) {
       if (!(error instanceof LockTimeoutError)) throw error;
-      let stranded = this.stranded[c];
-      if (stranded === undefined) {
-        stranded = [];
-        this.stranded[c] = stranded;
-      }
-      for (let i = 0; i < count; i++) stranded.push(this.cacheIds[base + i]);
+      this.strand(c, Array.from(this.cacheIds.subarray(base, base + count)));
       if (!this.warnedStranded) {
         this.warnedStranded = true;
         process.emitWarning(
-          `zeropool: a release could not hand slabs back to any shard, so this thread keeps them (still counted as cached by it) and files them at a later flush; ${error.message}`,
+          `zeropool: a release could not hand slabs back to any shard, so this thread keeps them (still counted as cached by it) and files them at a later spill or flush; ${error.message}`,
           'ZeropoolWarning',
         );
       }
     }
+  }
+
+  /** Adds cached-by-this-thread ids of class `c` to its stranded list (see spill). */
+  protected strand(c: number, ids: readonly number[]): void {
+    let stranded = this.stranded[c];
+    if (stranded === undefined) {
+      stranded = [];
+      this.stranded[c] = stranded;
+    }
+    for (const id of ids) stranded.push(id);
+  }
+
+  /** Locks a shard of class `c`, home first, trying each for at most `ms`; its index, or -1. */
+  private lockAnyShardWithin(c: number, ms: number): number {
+    const shards = this.layout.shards;
+    for (let k = 0; k < shards; k++) {
+      const shard = (this.home + k) & (shards - 1);
+      if (lockWithin(this.words, shardWord(this.layout, c, shard), this.lockOwner, ms)) return shard;
+    }
+    return -1;
+  }
+
+  /** Files class `c`'s stranded slabs if a shard's lock is free within a few ms; never throws. */
+  protected fileStrandedQuickly(c: number): void {
+    const stranded = this.stranded[c];
+    if (stranded === undefined || stranded.length === 0) return;
+    const shard = this.lockAnyShardWithin(c, STRANDED_LOCK_MS);
+    if (shard === -1) return;
+    const line = shardWord(this.layout, c, shard);
+    pushFromCache(this.words, this.metaTop, line, shard, this.indexBits, Int32Array.from(stranded), 0, stranded.length);
+    stranded.length = 0;
+    unlock(this.words, line);
+    if (this.words[H_ASYNC_WAITERS] !== 0) this.wakeWaiters(c);
   }
 
   /**

@@ -135,21 +135,27 @@ export const S_SEQUENCE = 4;
 export const T_CLAIM = 0;
 
 /**
- * The signals buffer, a small SharedArrayBuffer beside the arena (in the handle), two int32 words
- * per thread slot:
+ * The signals buffer, a small SharedArrayBuffer beside the arena (in the handle), three int32
+ * words per thread slot:
  * - word `slot`: a bit per class that an acquireAsync waiter asks that thread to hand back from its
  *   cache;
  * - word `LIVENESS_BASE + slot`: never written. The slot's pool object keeps `LIVENESS_WAITERS`
  *   Atomics.waitAsync calls pending on it. V8 drops a thread's pending waits when the thread ends,
- *   so `Atomics.notify(word, 1)` returns 1 while the thread runs and 0 once it has exited: that is
- *   how `reclaim` refuses a running thread (the woken wait is re-armed when that thread's event
- *   loop next runs).
+ *   so `Atomics.notify(word, 1)` wakes one while the thread runs and none once it has exited: that
+ *   is how `reclaim` refuses a running thread. A woken wait is re-armed only when that thread's
+ *   event loop next runs, so a busy thread has fewer waits left after each check;
+ * - word `PROBES_BASE + slot`: how many of those waits checks have woken and the thread has not
+ *   re-armed yet. A checker counts itself in before it notifies and the thread counts one out after
+ *   re-arming, so a check that wakes nobody while the count was below `LIVENESS_WAITERS` proves
+ *   the thread has exited; at `LIVENESS_WAITERS` (a thread busy since that many checks) nothing
+ *   can be told, and `reclaim` refuses.
  * Separate from the arena because a pending wait keeps its buffer's memory alive until the waiting
  * thread's event loop runs the resolution: on the arena, closed pools' arenas stayed allocated.
  */
 export const LIVENESS_BASE = MAX_THREADS + 1;
-export const LIVENESS_WAITERS = 2;
-export const SIGNALS_BYTES = 2 * (MAX_THREADS + 1) * 4;
+export const PROBES_BASE = 2 * (MAX_THREADS + 1);
+export const LIVENESS_WAITERS = 4;
+export const SIGNALS_BYTES = 3 * (MAX_THREADS + 1) * 4;
 export const T_WAITS_BYTE = 8;
 export const T_COUNTERS_BYTE = 64;
 export const CLAIM_RECLAIMING = -1;

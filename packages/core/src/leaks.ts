@@ -13,7 +13,7 @@ const SAMPLE_MASK = 63;
 export class LeakTracker {
   private readonly level: LeakDetection;
   private readonly records = new Map<number, LeaseRecord>();
-  private readonly registry: FinalizationRegistry<number> | undefined;
+  private readonly registry: FinalizationRegistry<LeaseRecord> | undefined;
   private leases = 0;
 
   /** Whether `id` still names a leased slab (asked only off the hot path: listing, collection). */
@@ -22,7 +22,7 @@ export class LeakTracker {
   constructor(level: LeakDetection, isLeased: (id: number) => boolean) {
     this.level = level;
     this.isLeased = isLeased;
-    this.registry = level === 'off' ? undefined : new FinalizationRegistry((id) => this.collected(id));
+    this.registry = level === 'off' ? undefined : new FinalizationRegistry((record: LeaseRecord) => this.collected(record));
   }
 
   /** Records `lease` if the level says so. */
@@ -30,9 +30,12 @@ export class LeakTracker {
     if (this.registry === undefined) return;
     if (this.level === 'sampled' && (++this.leases & SAMPLE_MASK) !== 1) return;
     const stack = (new Error('lease taken here').stack ?? '').split('\n').slice(2).join('\n');
-    this.records.set(id, { id, size, stack });
+    const record = { id, size, stack };
+    this.records.set(id, record);
     // The lease itself is the unregister token: held weakly, so it does not keep the lease alive.
-    this.registry.register(lease, id, lease);
+    // The record is what the callback gets: a later lease of the same id (after the generation
+    // wrapped) has a record of its own, which the collection of this one must not touch.
+    this.registry.register(lease, record, lease);
   }
 
   /** Forgets a lease that was released. */
@@ -46,9 +49,9 @@ export class LeakTracker {
     return [...this.records.values()];
   }
 
-  private collected(id: number): void {
-    const record = this.records.get(id);
-    if (record === undefined) return;
+  private collected(record: LeaseRecord): void {
+    const { id } = record;
+    if (this.records.get(id) !== record) return;
     this.records.delete(id);
     if (!this.isLeased(id)) return;
     process.emitWarning(

@@ -9,6 +9,7 @@ import { resolveConfig, resolveLeakDetection, resolveLockTimeout, resolvePrefaul
 import { PoolCore, closedError } from './core.js';
 import { fillSlab, findUnpoisoned } from './debug.js';
 import {
+  LockTimeoutError,
   PoolExhaustedError,
   ReclaimLiveThreadError,
   SlabCorruptionError,
@@ -39,6 +40,7 @@ import {
   META_WORDS,
   NOT_OWNER,
   OWNER_NONE,
+  PROBES_BASE,
   SIGNALS_BYTES,
   SLAB_LEASED,
   S_COUNT,
@@ -152,8 +154,9 @@ export class SlabPool extends PoolCore {
     super(buffer as SharedArrayBuffer);
     const signals = existing?.signals ?? new SharedArrayBuffer(SIGNALS_BYTES);
     this.signals = new Int32Array(signals);
-    // Requests addressed to this slot's previous thread are not this one's.
+    // Requests and liveness checks addressed to this slot's previous thread are not this one's.
     Atomics.store(this.signals, this.slot, 0);
+    Atomics.store(this.signals, PROBES_BASE + this.slot, 0);
     this.handle = Object.freeze({ kind: 'zeropool', layoutVersion: LAYOUT_VERSION, buffer: this.buffer, signals });
     if (this.flags !== 0) {
       // Own properties shadow the plain methods only on pools with zeroing or debug on.
@@ -202,29 +205,51 @@ export class SlabPool extends PoolCore {
 
   /**
    * Keeps one wait pending on this slot's liveness word (see `LIVENESS_BASE`): `reclaim` in any
-   * thread wakes one to learn that this thread still runs, and the woken wait is re-armed here.
+   * thread wakes one to learn that this thread still runs. Re-armed here, then counted out of the
+   * slot's unanswered checks, while this object is open and its slot is still this thread's.
    */
   private static awaitLivenessProbe(ref: WeakRef<SlabPool>, signals: Int32Array, slot: number): void {
     const waited = Atomics.waitAsync(signals, LIVENESS_BASE + slot, 0);
     if (!waited.async) return;
     void waited.value.then(() => {
       const pool = ref.deref();
-      if (pool !== undefined && !pool.closed) SlabPool.awaitLivenessProbe(ref, signals, slot);
+      if (pool === undefined || pool.closed || !pool.holdsSlot()) return;
+      SlabPool.awaitLivenessProbe(ref, signals, slot);
+      // Only a check counts itself in; close() and collection wake waits without counting, but
+      // then this object is closed or gone and never gets here.
+      if (Atomics.load(signals, PROBES_BASE + slot) > 0) Atomics.sub(signals, PROBES_BASE + slot, 1);
     });
   }
 
+  /** Whether this object's thread slot is still claimed by this thread (not freed, nor reclaimed). */
+  private holdsSlot(): boolean {
+    return Atomics.load(this.words, threadWord(this.layout, this.slot) + T_CLAIM) === currentThreadId + 1;
+  }
+
   /**
-   * Whether a thread slot claimed by `threadId` belongs to a pool object in a running thread:
-   * wakes one of that object's liveness waits, which exist only while its thread runs (V8 drops a
-   * thread's pending waits when it ends). A running thread whose event loop has not run since
-   * `LIVENESS_WAITERS` earlier probes has no wait left and is not seen.
+   * Why the thread slots claimed by `threadId` must not be reclaimed, or undefined if none answers
+   * as running. For each such slot: count this check in, wake one liveness wait; a wait woken means
+   * the thread runs (the count stays until it re-arms), none woken while fewer than
+   * `LIVENESS_WAITERS` checks were unanswered means it has exited (V8 dropped its waits). With
+   * that many unanswered, the thread has been busy since, or exited since: nothing can be told.
    */
-  private answersLivenessProbe(threadId: number): boolean {
+  private livenessRefusal(threadId: number): string | undefined {
     for (let slot = 0; slot < this.layout.maxThreads; slot++) {
       if (Atomics.load(this.words, threadWord(this.layout, slot) + T_CLAIM) !== threadId + 1) continue;
-      if (Atomics.notify(this.signals, LIVENESS_BASE + slot, 1) > 0) return true;
+      const probes = PROBES_BASE + slot;
+      if (Atomics.add(this.signals, probes, 1) >= LIVENESS_WAITERS) {
+        Atomics.sub(this.signals, probes, 1);
+        return (
+          `it answered ${LIVENESS_WAITERS} liveness checks and has not run its event loop since, so it may be busy or ` +
+          "may have exited: reclaim it from its 'exit' event (watch does), or once its event loop ran"
+        );
+      }
+      if (Atomics.notify(this.signals, LIVENESS_BASE + slot, 1) > 0) {
+        return 'a pool object attached in that thread answered a liveness check';
+      }
+      Atomics.sub(this.signals, probes, 1);
     }
-    return false;
+    return undefined;
   }
 
   private static awaitFlushRequest(ref: WeakRef<SlabPool>, signals: Int32Array, slot: number): void {
@@ -251,7 +276,8 @@ export class SlabPool extends PoolCore {
     for (let c = 0; c < this.layout.classCount; c++) {
       if ((classes & (1 << c)) === 0) continue;
       const length = this.cacheLength[c];
-      if (length === 0) continue;
+      const stranded = this.stranded[c];
+      if (length === 0 && (stranded === undefined || stranded.length === 0)) continue;
       const line = reservedWord(this.layout, c);
       // Nobody waits any more (read without the lock; checked again under it): nothing to do.
       if (this.words[line + S_WAITERS] === 0) continue;
@@ -259,10 +285,22 @@ export class SlabPool extends PoolCore {
         again |= 1 << c;
         continue;
       }
-      const waiting = this.reserveIfWaited(line, this.cacheIds, c * this.cacheStride, length);
-      if (waiting) this.cacheLength[c] = 0;
+      // Slabs a spill could not file (see spill) go to the waiters too.
+      let gave = false;
+      if (
+        stranded !== undefined &&
+        stranded.length > 0 &&
+        this.reserveIfWaited(line, Int32Array.from(stranded), 0, stranded.length)
+      ) {
+        stranded.length = 0;
+        gave = true;
+      }
+      if (length > 0 && this.reserveIfWaited(line, this.cacheIds, c * this.cacheStride, length)) {
+        this.cacheLength[c] = 0;
+        gave = true;
+      }
       unlock(this.words, line);
-      if (waiting) this.wakeWaiters(c);
+      if (gave) this.wakeWaiters(c);
     }
     if (again !== 0) {
       const retry = setTimeout(() => {
@@ -649,8 +687,9 @@ export class SlabPool extends PoolCore {
    * let {@link SlabPool.watch} do so. Calling it again for the same thread does nothing.
    * @throws {ReclaimLiveThreadError} `threadId` is the calling thread, a worker this pool object
    *   watches that has not exited, or a thread whose attached pool object answers a liveness check
-   *   (each pool object keeps a wait pending that only a running thread can have; see the README's
-   *   limitations for the one case it cannot see). Nothing changes.
+   *   (each pool object keeps waits pending that only a running thread can have), or one checked
+   *   so often while busy that it cannot be told from an exited one (reclaim it from its `'exit'`
+   *   event with `watch`, which needs no check). Nothing changes.
    * @throws {TypeError} `threadId` is not a number.
    * @throws {RangeError} `threadId` is not a non-negative safe integer.
    * @throws {Error} this pool object was closed (`code: 'ERR_POOL_CLOSED'`).
@@ -670,9 +709,14 @@ export class SlabPool extends PoolCore {
     if (this.watched.get(threadId)?.alive)
       throw new ReclaimLiveThreadError(threadId, 'it is a watched worker that has not exited');
     if (this.closed) throw closedError();
-    if (this.answersLivenessProbe(threadId)) {
-      throw new ReclaimLiveThreadError(threadId, 'a pool object attached in that thread answered a liveness check');
-    }
+    const refusal = this.livenessRefusal(threadId);
+    if (refusal !== undefined) throw new ReclaimLiveThreadError(threadId, refusal);
+    return this.reclaimSlots(threadId);
+  }
+
+  /** reclaim's work, once `threadId` is known to have exited (checked, or seen by watch's 'exit'). */
+  private reclaimSlots(threadId: number): ReclaimReport {
+    if (this.closed) throw closedError();
     const ctx = this.recoveryContext();
     const report = { threadId, slots: 0, locks: 0, cached: 0, leased: 0 };
     for (const slot of claimDeadSlots(this.words, this.layout, threadId)) {
@@ -695,7 +739,16 @@ export class SlabPool extends PoolCore {
         if (ids === undefined) byClass.set(c, [id]);
         else ids.push(id);
       });
-      for (const [c, ids] of byClass) this.pushToHome(c, 0, ids.length, Int32Array.from(ids));
+      for (const [c, ids] of byClass) {
+        try {
+          this.pushToHome(c, 0, ids.length, Int32Array.from(ids));
+        } catch (error) {
+          // Every shard of the class locked by a dead thread: collectSlabs made them this thread's
+          // (cached by it), so keep them with this thread's stranded slabs rather than in no list.
+          if (!(error instanceof LockTimeoutError)) throw error;
+          this.strand(c, ids);
+        }
+      }
       // A thread that died while draining a reserved list nobody waits on any more left slabs
       // there that the rebuild relisted: hand them to the shards.
       for (let c = 0; c < this.layout.classCount; c++) this.drainIfUnwaited(c);
@@ -709,6 +762,8 @@ export class SlabPool extends PoolCore {
       unlock(this.words, H_ARENA_LOCK);
       releaseSlot(this.words, this.layout, slot);
     }
+    // The locks just taken over may be the ones that kept this thread's stranded slabs out.
+    for (let c = 0; c < this.layout.classCount; c++) this.fileStrandedQuickly(c);
     return report;
   }
 
@@ -757,7 +812,9 @@ export class SlabPool extends PoolCore {
       if (this.watched.get(threadId) === shared) this.watched.delete(threadId);
       try {
         // A second watch of the same worker finds its slots already reclaimed: an empty report.
-        const report = this.reclaim(threadId);
+        // The 'exit' event is proof the thread ended: no liveness check (a thread busy through
+        // several refused checks before it died would fail one).
+        const report = this.reclaimSlots(threadId);
         onReclaim?.(report);
       } catch (error) {
         process.emitWarning(`zeropool: reclaiming thread ${threadId} failed: ${(error as Error).message}`, 'ZeropoolWarning');

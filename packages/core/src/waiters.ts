@@ -76,6 +76,10 @@ export async function waitForSlab(ctx: WaitContext, size: number, c: number, opt
   let requested = performance.now();
   let owed = false;
   const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + timeoutMs;
+  // Atomics.waitAsync does not keep the event loop alive: without a handle of its own, a thread
+  // with nothing else to do would end (or a program exit) with this call never settled. The timer
+  // does nothing; the waits below wake the call.
+  const keepAlive = setTimeout(() => {}, Math.min(timeoutMs ?? MAX_TIMER_MS, MAX_TIMER_MS) + 1);
   try {
     for (;;) {
       // Read the sequence before looking: a slab offered after the look bumps it, so the wait
@@ -102,11 +106,15 @@ export async function waitForSlab(ctx: WaitContext, size: number, c: number, opt
       owed = true;
     }
   } finally {
+    clearTimeout(keepAlive);
     // close() already retracted this object's waits (its slot may belong to another thread now).
     // Never throws: a rejection here would turn a slab already taken into a lost one.
     retract(ctx, line, c);
   }
 }
+
+/** The longest delay a Node timer takes (2^31 - 1 ms): a wait without a timeout keeps the thread alive for 24.8 days. */
+const MAX_TIMER_MS = 2 ** 31 - 2;
 
 /** How often a waiter that keeps waking to nothing asks idle threads again. */
 const REQUEST_INTERVAL_MS = 50;

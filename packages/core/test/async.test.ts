@@ -66,6 +66,25 @@ describe('acquireAsync', () => {
     expect(c?.cached).toBe(1);
   });
 
+  it('keeps a thread with nothing else to do alive until the call settles', async () => {
+    // Atomics.waitAsync alone does not: such a worker used to exit with the call never settled.
+    const pool = tinyPool();
+    const held = exhaust(pool);
+    const timedOut = runWorker<{ got: boolean; code?: string; ms: number }>('await-worker.ts', {
+      handle: pool.handle,
+      size: MiB,
+      timeoutMs: 300,
+    });
+    expect(await timedOut.done).toMatchObject({ got: false, code: 'ERR_ACQUIRE_TIMEOUT' });
+    const untimed = runWorker<{ got: boolean; ms: number }>('await-worker.ts', { handle: pool.handle, size: MiB });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    pool.release(held.pop()!);
+    const result = await untimed.done;
+    expect(result.got).toBe(true);
+    expect(result.ms).toBeGreaterThanOrEqual(250);
+    for (const id of held) pool.release(id);
+  });
+
   it('rejects with the abort reason when the signal aborts, before or during the wait', async () => {
     const pool = tinyPool();
     exhaust(pool);

@@ -200,6 +200,41 @@ describe('leak detection', () => {
     expect(pool.outstandingLeases()).toEqual([]);
   });
 
+  it("keeps a live lease's record when an older lease of the same id (generation wrapped) is collected", async () => {
+    const { setFlagsFromString } = await import('node:v8');
+    const { runInNewContext } = await import('node:vm');
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const pool = new SlabPool({ ...options, leakDetection: 'full' });
+    const generations = (pool as unknown as { generationMask: number }).generationMask + 1;
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    let live: ReturnType<SlabPool['get']> | undefined;
+    try {
+      const oldId = (function handOff() {
+        const lease = pool.get(100);
+        pool.release(lease.id); // released by id; the lease object is dropped
+        return lease.id;
+      })();
+      // The same slab comes back from the cache each time, one generation later: after a full
+      // turn of generations its id is the old lease's id again.
+      for (let i = 1; i < generations; i++) pool.release(pool.acquire(100));
+      live = pool.get(100);
+      expect(live.id).toBe(oldId);
+      for (let attempt = 0; attempt < 10; attempt++) {
+        gc();
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(warnings.filter((w) => w.name === 'ZeropoolLeakWarning')).toEqual([]);
+      expect(pool.outstandingLeases().map((r) => r.id)).toEqual([live.id]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+    live.release();
+    expect(pool.outstandingLeases()).toEqual([]);
+  });
+
   it('takes the level from ZEROPOOL_LEAK_DETECTION when no option is given; the option wins', () => {
     const saved = process.env.ZEROPOOL_LEAK_DETECTION;
     try {

@@ -182,6 +182,28 @@ describe('reclaim', () => {
     expectAllFree(pool);
   });
 
+  it('files stranded slabs when the dead lock holder is reclaimed, and strands later spills without waiting lockTimeoutMs', async () => {
+    const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2, shards: 1, lockTimeoutMs: 150, cacheSize: 4 });
+    const internals = pool as unknown as { cacheLength: Int32Array; stranded: (number[] | undefined)[] };
+    const c = Math.log2(SIZE) - 6;
+    const ids = Array.from({ length: 40 }, () => pool.acquire(SIZE));
+    // A worker takes the only shard lock of the class and is terminated while holding it.
+    const { worker, tid, exited } = await startHolder(pool, 'lock', { leased: 0, cached: 0 });
+    await worker.terminate();
+    await exited;
+    const started = Date.now();
+    for (const id of ids) pool.release(id);
+    // One spill waited lockTimeoutMs; the later ones looked only briefly.
+    expect(Date.now() - started).toBeLessThan(150 + 40 * 20);
+    expect(internals.stranded[c]?.length).toBeGreaterThan(0);
+    const slabs = pool.stats().classes[c].slabs;
+    expect(pool.reclaim(tid).locks).toBe(1);
+    // The reclaim filed them: everything but this thread's cache stack is free, without a flush.
+    expect(internals.stranded[c]?.length).toBe(0);
+    expect(pool.stats().classes[c]).toMatchObject({ leased: 0, free: slabs - internals.cacheLength[c] });
+    expectAllFree(pool);
+  });
+
   it.each(['halfpop', 'halfpush'])('rebuilds a shard a worker left half-updated (%s) from the slab state words', async (mode) => {
     const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2, shards: 1 });
     const { worker, tid, exited } = await startHolder(pool, mode, { leased: 1, cached: 20 });
@@ -354,6 +376,55 @@ describe('reclaim of a thread that is still running', () => {
     await exited;
     expect(pool.reclaim(tid)).toMatchObject({ locks: 1, leased: 2 });
     pool.release(pool.acquire(SIZE));
+    expectAllFree(pool);
+  });
+
+  it('refuses a busy worker however often it is asked, and its watch still reclaims it when it dies', async () => {
+    const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2 });
+    const prober = SlabPool.attach(pool.handle); // another pool object: not the one that watches
+    const { worker, tid, exited, next } = await startLive(pool, 4);
+    const reports: unknown[] = [];
+    pool.watch(worker as never, (report) => reports.push(report));
+    const blocking = next('blocking');
+    worker.postMessage({ type: 'block', ms: 800 });
+    await blocking;
+    const before = pool.stats();
+    const reasons: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      try {
+        prober.reclaim(tid);
+        reasons.push('reclaimed');
+      } catch (error) {
+        reasons.push((error as Error).message.includes('answered a liveness check') ? 'answered' : 'busy');
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    // Four checks find a wait to wake; after that, a thread busy since cannot be told from one
+    // that exited, and is refused too. (Before the count, the third check reclaimed it.)
+    expect(reasons).toEqual([...Array(4).fill('answered'), ...Array(8).fill('busy')]);
+    expect(pool.stats()).toEqual(before);
+    // Killed while still busy: the refusals must not keep its slabs from coming back.
+    await worker.terminate();
+    await exited;
+    expect(reports).toMatchObject([{ threadId: tid, slots: 1, leased: 4 }]);
+    prober.close();
+    expectAllFree(pool);
+  });
+
+  it('answers checks again once a busy worker has run its event loop', async () => {
+    const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2 });
+    const { worker, tid, exited, next } = await startLive(pool, 2);
+    const blocking = next('blocking');
+    worker.postMessage({ type: 'block', ms: 300 });
+    await blocking;
+    for (let i = 0; i < 6; i++) expect(() => pool.reclaim(tid)).toThrow(ReclaimLiveThreadError);
+    await new Promise((resolve) => setTimeout(resolve, 500)); // its loop runs and re-arms
+    for (let i = 0; i < 6; i++) {
+      expect(() => pool.reclaim(tid)).toThrow(/answered a liveness check/);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    worker.postMessage({ type: 'stop' });
+    await exited;
     expectAllFree(pool);
   });
 

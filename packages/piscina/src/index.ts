@@ -42,11 +42,11 @@ export interface SlabPiscinaOptions extends PiscinaOptions {
   pool?: SlabPool | SlabPoolOptions;
   /**
    * Your data for every worker, read there with `workerData` from `node:worker_threads`: a plain
-   * object, since the pool handle is merged into it as one more property (narrower than piscina's
-   * `any`, which the constructor would refuse at run time for anything else).
+   * object, since the pool handle is merged into it as one more property. Typed `object` (piscina
+   * says `any`) so interfaces fit; an array is refused at run time with a TypeError.
    * @default undefined
    */
-  workerData?: Record<string, unknown>;
+  workerData?: object;
 }
 
 /**

@@ -58,7 +58,7 @@ describe('published type declarations', () => {
     // SlabPiscinaOptions extends piscina's options, and SlabPiscina's methods take piscina's run
     // and close options. Those types are piscina's (a peer dependency), so the walk above does not
     // enter them; this resolves them. Piscina declares `workerData?: any`; SlabPiscinaOptions
-    // narrows it to a plain object, which is all the constructor accepts at run time. A piscina
+    // narrows it to `object` (the constructor accepts only a plain object at run time). A piscina
     // upgrade that brings another `any` (in an option, in the run or close options) fails here.
     // SlabPiscina also sets its own task and result types to `unknown` where piscina defaults to
     // `any` (test/types/misuse.ts checks that).

@@ -63,8 +63,12 @@ lendSlab('64');
 const lentView: Uint8Array = lendSlab(64);
 // @ts-expect-error workerData must be a plain object: the pool handle is merged into it
 new SlabPiscina({ workerData: 'config' });
-// @ts-expect-error workerData must be a plain object, not an array
-new SlabPiscina({ workerData: [1, 2] });
+// An interface-typed value fits (it has no index signature, so Record<string, unknown> would not).
+interface Settings {
+  level: number;
+}
+declare const settings: Settings;
+new SlabPiscina({ workerData: settings });
 // @ts-expect-error getPool takes nothing: the handle comes from workerData
 getPool(hashing.pool.handle);
 // @ts-expect-error a taken slab's id is read-only
