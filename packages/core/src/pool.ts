@@ -884,8 +884,9 @@ export class SlabPool extends PoolCore {
    * throw, and its pending `acquireAsync` calls reject; `stats`, `audit`, `flush` and `close` still
    * work.
    * @throws {LockTimeoutError} a lock stayed held for `lockTimeoutMs` by a thread that died and was
-   *   not reclaimed; this object is then closed but its slot stays claimed until `reclaim` of this
-   *   thread.
+   *   not reclaimed. If it was a shard lock the flush needed, the object stays open with the slabs
+   *   it could not hand back (close again once the dead thread is reclaimed); if it was a later
+   *   one, the object is closed but its slot stays claimed until `reclaim` of this thread.
    * @example
    * ```ts
    * const pool = SlabPool.attach(workerData.pool);
