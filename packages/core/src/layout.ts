@@ -145,10 +145,13 @@ export const T_CLAIM = 0;
  *   is how `reclaim` refuses a running thread. A woken wait is re-armed only when that thread's
  *   event loop next runs, so a busy thread has fewer waits left after each check;
  * - word `PROBES_BASE + slot`: how many of those waits checks have woken and the thread has not
- *   re-armed yet. A checker counts itself in before it notifies and the thread counts one out after
- *   re-arming, so a check that wakes nobody while the count was below `LIVENESS_WAITERS` proves
- *   the thread has exited; at `LIVENESS_WAITERS` (a thread busy since that many checks) nothing
- *   can be told, and `reclaim` refuses.
+ *   re-armed yet. A checker counts itself in before it notifies (only below `LIVENESS_WAITERS`, by
+ *   compare-exchange) and the thread counts one out after re-arming, so a check that wakes nobody
+ *   while the count was below `LIVENESS_WAITERS` proves the thread has exited; at
+ *   `LIVENESS_WAITERS` (a thread busy since that many checks) nothing can be told, and `reclaim`
+ *   refuses. A slot whose waits are not armed reads `LIVENESS_WAITERS`: the buffer starts so, a
+ *   pool object stores 0 only once its waits are armed, and `close` and `reclaim` store it back
+ *   before they free the slot.
  * Separate from the arena because a pending wait keeps its buffer's memory alive until the waiting
  * thread's event loop runs the resolution: on the arena, closed pools' arenas stayed allocated.
  */
@@ -159,6 +162,8 @@ export const SIGNALS_BYTES = 3 * (MAX_THREADS + 1) * 4;
 export const T_WAITS_BYTE = 8;
 export const T_COUNTERS_BYTE = 64;
 export const CLAIM_RECLAIMING = -1;
+/** The claim word while `close()` frees the slot (taken from `threadId + 1` by compare-exchange). */
+export const CLAIM_CLOSING = -2;
 
 // Slab metadata.
 export const META_WORDS = 3;

@@ -19,6 +19,8 @@ import {
 } from './errors.js';
 import { auditArena, collectStats, foldCounters, usedBytesOf } from './inspect.js';
 import {
+  CLAIM_CLOSING,
+  CLAIM_RECLAIMING,
   CLASS_MASK,
   C_EXHAUSTED,
   C_RECLAIMED,
@@ -122,6 +124,8 @@ export class SlabPool extends PoolCore {
   private readonly viewSlabs = new Int32Array(VIEW_CACHE_SIZE).fill(-1);
   private readonly leaks: LeakTracker;
   private readonly watched = new Map<number, { alive: boolean; watchers: number }>();
+  /** Set by close() once it gave up the slot's liveness waits: they are not re-armed after. */
+  private livenessEnded = false;
 
   /**
    * Creates a pool and its arena, and attaches the calling thread to it.
@@ -152,11 +156,15 @@ export class SlabPool extends PoolCore {
       writeHeader(buffer, config);
     }
     super(buffer as SharedArrayBuffer);
-    const signals = existing?.signals ?? new SharedArrayBuffer(SIGNALS_BYTES);
+    let signals = existing?.signals;
+    if (signals === undefined) {
+      signals = new SharedArrayBuffer(SIGNALS_BYTES);
+      // No slot has its liveness waits armed yet (see PROBES_BASE).
+      new Int32Array(signals).fill(LIVENESS_WAITERS, PROBES_BASE);
+    }
     this.signals = new Int32Array(signals);
-    // Requests and liveness checks addressed to this slot's previous thread are not this one's.
+    // Requests addressed to this slot's previous thread are not this one's.
     Atomics.store(this.signals, this.slot, 0);
-    Atomics.store(this.signals, PROBES_BASE + this.slot, 0);
     this.handle = Object.freeze({ kind: 'zeropool', layoutVersion: LAYOUT_VERSION, buffer: this.buffer, signals });
     if (this.flags !== 0) {
       // Own properties shadow the plain methods only on pools with zeroing or debug on.
@@ -201,6 +209,8 @@ export class SlabPool extends PoolCore {
     const ref = new WeakRef(this);
     SlabPool.awaitFlushRequest(ref, this.signals, this.slot);
     for (let i = 0; i < LIVENESS_WAITERS; i++) SlabPool.awaitLivenessProbe(ref, this.signals, this.slot);
+    // Armed: from now on a check that wakes none of them means this thread has exited.
+    Atomics.store(this.signals, PROBES_BASE + this.slot, 0);
   }
 
   /**
@@ -213,35 +223,47 @@ export class SlabPool extends PoolCore {
     if (!waited.async) return;
     void waited.value.then(() => {
       const pool = ref.deref();
-      if (pool === undefined || pool.closed || !pool.holdsSlot()) return;
+      // Not `closed`: a close() that threw before giving up the slot leaves it claimed, and the
+      // thread must keep answering for it.
+      if (pool === undefined || pool.livenessEnded || !pool.holdsSlot()) return;
       SlabPool.awaitLivenessProbe(ref, signals, slot);
-      // Only a check counts itself in; close() and collection wake waits without counting, but
-      // then this object is closed or gone and never gets here.
-      if (Atomics.load(signals, PROBES_BASE + slot) > 0) Atomics.sub(signals, PROBES_BASE + slot, 1);
+      const probes = PROBES_BASE + slot;
+      for (;;) {
+        const count = Atomics.load(signals, probes);
+        if (count <= 0 || Atomics.compareExchange(signals, probes, count, count - 1) === count) break;
+      }
     });
   }
 
-  /** Whether this object's thread slot is still claimed by this thread (not freed, nor reclaimed). */
+  /**
+   * Whether this object's thread slot is still claimed by this thread: its own claim, or a
+   * checker's `CLAIM_RECLAIMING` while it checks (see reclaim), not freed nor closing.
+   */
   private holdsSlot(): boolean {
-    return Atomics.load(this.words, threadWord(this.layout, this.slot) + T_CLAIM) === currentThreadId + 1;
+    const claim = Atomics.load(this.words, threadWord(this.layout, this.slot) + T_CLAIM);
+    return claim === currentThreadId + 1 || claim === CLAIM_RECLAIMING;
   }
 
   /**
-   * Why the thread slots claimed by `threadId` must not be reclaimed, or undefined if none answers
-   * as running. For each such slot: count this check in, wake one liveness wait; a wait woken means
-   * the thread runs (the count stays until it re-arms), none woken while fewer than
-   * `LIVENESS_WAITERS` checks were unanswered means it has exited (V8 dropped its waits). With
-   * that many unanswered, the thread has been busy since, or exited since: nothing can be told.
+   * Why the slots in `slots` (claimed by this reclaim, from `threadId`) must not be reclaimed, or
+   * undefined if each has exited. For each: count this check in (only below `LIVENESS_WAITERS`),
+   * wake one liveness wait; a wait woken means the thread runs (the count stays until it re-arms),
+   * none woken means it has exited (V8 dropped its waits). At `LIVENESS_WAITERS` the thread has
+   * been busy since that many checks, or exited since, or has not armed its waits yet (attaching):
+   * nothing can be told.
    */
-  private livenessRefusal(threadId: number): string | undefined {
-    for (let slot = 0; slot < this.layout.maxThreads; slot++) {
-      if (Atomics.load(this.words, threadWord(this.layout, slot) + T_CLAIM) !== threadId + 1) continue;
+  private livenessRefusal(slots: number[]): string | undefined {
+    for (const slot of slots) {
       const probes = PROBES_BASE + slot;
-      if (Atomics.add(this.signals, probes, 1) >= LIVENESS_WAITERS) {
-        Atomics.sub(this.signals, probes, 1);
+      let count: number;
+      for (;;) {
+        count = Atomics.load(this.signals, probes);
+        if (count >= LIVENESS_WAITERS || Atomics.compareExchange(this.signals, probes, count, count + 1) === count) break;
+      }
+      if (count >= LIVENESS_WAITERS) {
         return (
-          `it answered ${LIVENESS_WAITERS} liveness checks and has not run its event loop since, so it may be busy or ` +
-          "may have exited: reclaim it from its 'exit' event (watch does), or once its event loop ran"
+          `it answered ${LIVENESS_WAITERS} liveness checks and has not run its event loop since (or is attaching a pool), so it ` +
+          "may be busy or may have exited: reclaim it from its 'exit' event (watch does), or once its event loop ran"
         );
       }
       if (Atomics.notify(this.signals, LIVENESS_BASE + slot, 1) > 0) {
@@ -709,58 +731,79 @@ export class SlabPool extends PoolCore {
     if (this.watched.get(threadId)?.alive)
       throw new ReclaimLiveThreadError(threadId, 'it is a watched worker that has not exited');
     if (this.closed) throw closedError();
-    const refusal = this.livenessRefusal(threadId);
-    if (refusal !== undefined) throw new ReclaimLiveThreadError(threadId, refusal);
-    return this.reclaimSlots(threadId);
+    // Claim first, then check: a slot the thread claims after this (attaching again) is not taken,
+    // and while the check runs the slot cannot be closed, freed or reclaimed by anyone else.
+    const slots = claimDeadSlots(this.words, this.layout, threadId);
+    const refusal = this.livenessRefusal(slots);
+    if (refusal !== undefined) {
+      for (const slot of slots) Atomics.store(this.words, threadWord(this.layout, slot) + T_CLAIM, threadId + 1);
+      throw new ReclaimLiveThreadError(threadId, refusal);
+    }
+    return this.reclaimSlots(threadId, slots);
   }
 
-  /** reclaim's work, once `threadId` is known to have exited (checked, or seen by watch's 'exit'). */
-  private reclaimSlots(threadId: number): ReclaimReport {
+  /**
+   * reclaim's work, once `threadId` is known to have exited (checked, or seen by watch's 'exit'):
+   * on `claimed` (slots reclaim already moved to CLAIM_RECLAIMING), or on every slot it claims.
+   */
+  private reclaimSlots(threadId: number, claimed?: number[]): ReclaimReport {
     if (this.closed) throw closedError();
     const ctx = this.recoveryContext();
     const report = { threadId, slots: 0, locks: 0, cached: 0, leased: 0 };
-    for (const slot of claimDeadSlots(this.words, this.layout, threadId)) {
-      report.slots++;
-      report.locks += takeOverLocks(ctx, slot);
-      retractWaits(
-        ctx,
-        slot,
-        (line) => this.lockWord(line),
-        (c) => this.drainReserved(c),
-      );
-      // Collected per class and pushed in one batch each: one lock (and, if a dead thread holds
-      // the home shard's, one lockTimeoutMs wait before the fallback) per class, not per slab.
-      const byClass = new Map<number, number[]>();
-      const returned = collectSlabs(ctx, slot, (c, id) => {
-        // Zero or poison every slab coming back, cached ones too: a thread terminated between a
-        // release's exchange and its zeroing left a slab marked cached that still holds its data.
-        if (this.flags !== 0) this.afterRelease(id & this.indexMask, c);
-        const ids = byClass.get(c);
-        if (ids === undefined) byClass.set(c, [id]);
-        else ids.push(id);
-      });
-      for (const [c, ids] of byClass) {
-        try {
-          this.pushToHome(c, 0, ids.length, Int32Array.from(ids));
-        } catch (error) {
-          // Every shard of the class locked by a dead thread: collectSlabs made them this thread's
-          // (cached by it), so keep them with this thread's stranded slabs rather than in no list.
-          if (!(error instanceof LockTimeoutError)) throw error;
-          this.strand(c, ids);
+    const slots = claimed ?? claimDeadSlots(this.words, this.layout, threadId);
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i];
+      try {
+        report.slots++;
+        report.locks += takeOverLocks(ctx, slot);
+        retractWaits(
+          ctx,
+          slot,
+          (line) => this.lockWord(line),
+          (c) => this.drainReserved(c),
+        );
+        // Collected per class and pushed in one batch each: one lock (and, if a dead thread holds
+        // the home shard's, one lockTimeoutMs wait before the fallback) per class, not per slab.
+        const byClass = new Map<number, number[]>();
+        const returned = collectSlabs(ctx, slot, (c, id) => {
+          // Zero or poison every slab coming back, cached ones too: a thread terminated between a
+          // release's exchange and its zeroing left a slab marked cached that still holds its data.
+          if (this.flags !== 0) this.afterRelease(id & this.indexMask, c);
+          const ids = byClass.get(c);
+          if (ids === undefined) byClass.set(c, [id]);
+          else ids.push(id);
+        });
+        for (const [c, ids] of byClass) {
+          try {
+            this.pushToHome(c, 0, ids.length, Int32Array.from(ids));
+          } catch (error) {
+            // Every shard of the class locked by a dead thread: collectSlabs made them this thread's
+            // (cached by it), so keep them with this thread's stranded slabs rather than in no list.
+            if (!(error instanceof LockTimeoutError)) throw error;
+            this.strand(c, ids);
+          }
         }
+        // A thread that died while draining a reserved list nobody waits on any more left slabs
+        // there that the rebuild relisted: hand them to the shards.
+        for (let c = 0; c < this.layout.classCount; c++) this.drainIfUnwaited(c);
+        report.cached += returned.cached;
+        report.leased += returned.leased;
+        this.counters[C_RECLAIMED] += returned.leased;
+        this.lockWord(H_ARENA_LOCK);
+        const counters = new Float64Array(this.buffer, threadCounterF64(this.layout, slot) * 8, this.counters.length);
+        foldCounters(this.floats, counters);
+        counters.fill(0);
+        unlock(this.words, H_ARENA_LOCK);
+        Atomics.store(this.signals, PROBES_BASE + slot, LIVENESS_WAITERS);
+        releaseSlot(this.words, this.layout, slot);
+      } catch (error) {
+        // Stopped part-way (a lock a dead thread holds, e.g. the arena lock): give the slots not
+        // finished back to `threadId`, so a later reclaim, once that lock is taken over, finishes
+        // them. What was already returned stays returned.
+        for (let j = i; j < slots.length; j++)
+          Atomics.store(this.words, threadWord(this.layout, slots[j]) + T_CLAIM, threadId + 1);
+        throw error;
       }
-      // A thread that died while draining a reserved list nobody waits on any more left slabs
-      // there that the rebuild relisted: hand them to the shards.
-      for (let c = 0; c < this.layout.classCount; c++) this.drainIfUnwaited(c);
-      report.cached += returned.cached;
-      report.leased += returned.leased;
-      this.counters[C_RECLAIMED] += returned.leased;
-      this.lockWord(H_ARENA_LOCK);
-      const counters = new Float64Array(this.buffer, threadCounterF64(this.layout, slot) * 8, this.counters.length);
-      foldCounters(this.floats, counters);
-      counters.fill(0);
-      unlock(this.words, H_ARENA_LOCK);
-      releaseSlot(this.words, this.layout, slot);
     }
     // The locks just taken over may be the ones that kept this thread's stranded slabs out.
     for (let c = 0; c < this.layout.classCount; c++) this.fileStrandedQuickly(c);
@@ -919,9 +962,27 @@ export class SlabPool extends PoolCore {
     // Ends this object's wait for flush requests (it sees the pool closed and stops).
     flushListeners.unregister(this);
     Atomics.notify(this.signals, this.slot);
+    // Gives up the slot in two steps, so that no reclaim is checking it meanwhile: claim -> closing
+    // (a reclaim's check holds the slot for microseconds; one killed inside its check leaves it
+    // held, so after 100 ms the claim is taken from it), liveness waits ended, then free.
+    const claim = threadWord(this.layout, this.slot) + T_CLAIM;
+    const deadline = Date.now() + 100;
+    this.livenessEnded = true;
+    for (;;) {
+      const seen = Atomics.compareExchange(this.words, claim, currentThreadId + 1, CLAIM_CLOSING);
+      if (seen === currentThreadId + 1) break;
+      // Not ours any more (it cannot happen while this thread runs): leave it to its owner.
+      if (seen !== CLAIM_RECLAIMING) return;
+      if (Date.now() >= deadline) {
+        if (Atomics.compareExchange(this.words, claim, CLAIM_RECLAIMING, CLAIM_CLOSING) === CLAIM_RECLAIMING) break;
+        continue;
+      }
+      Atomics.wait(this.words, claim, seen, 1);
+    }
+    Atomics.store(this.signals, PROBES_BASE + this.slot, LIVENESS_WAITERS);
     Atomics.notify(this.signals, LIVENESS_BASE + this.slot);
     // Frees the slot for another thread; everything this slot published is already visible.
-    Atomics.store(this.words, threadWord(this.layout, this.slot) + T_CLAIM, 0);
+    Atomics.store(this.words, claim, 0);
   }
 
   /**

@@ -2,7 +2,7 @@ import { Worker, threadId } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { LockTimeoutError, ReclaimLiveThreadError, SlabPool, SlabStateError } from '../src/index.js';
 import { S_COUNT, lockOwnerValue, shardWord } from '../src/layout.js';
-import { fixture } from './helpers.js';
+import { fixture, runWorker, testSeed } from './helpers.js';
 
 const SIZE = 4096;
 
@@ -426,6 +426,40 @@ describe('reclaim of a thread that is still running', () => {
     worker.postMessage({ type: 'stop' });
     await exited;
     expectAllFree(pool);
+  });
+
+  it('never reclaims a thread that attaches and closes pool objects while another thread keeps calling reclaim on it', async () => {
+    // The check used to run before the claim: a slot the thread claimed (attaching) in between,
+    // or one it was closing, was taken from it (thousands of times in 3 s; the free lists broke).
+    const seed = testSeed();
+    try {
+      const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2 });
+      const flag = new SharedArrayBuffer(4);
+      const common = { handle: pool.handle, flag, seed };
+      const cycler = runWorker<{ cycles: number; broken: number }>('reattach-race-worker.ts', { ...common, role: 'cycler' });
+      await new Promise((resolve) => cycler.worker.once('message', resolve));
+      const prober = runWorker<{ calls: number; refused: number; empty: number; reclaimed: number }>('reattach-race-worker.ts', {
+        ...common,
+        role: 'prober',
+        target: cycler.worker.threadId,
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      Atomics.store(new Int32Array(flag), 0, 1);
+      const [cycled, probed] = await Promise.all([cycler.done, prober.done]);
+      console.log(
+        `reattach race (seed ${seed}): ${cycled.cycles} attach/close cycles, ${probed.calls} reclaim calls, ${probed.refused} refused`,
+      );
+      // The race ran: many cycles, and many checks found the thread attached.
+      expect(cycled.cycles, `seed ${seed}`).toBeGreaterThan(50);
+      expect(probed.refused, `seed ${seed}`).toBeGreaterThan(100);
+      expect(probed.reclaimed, `seed ${seed}: reclaims of a running thread`).toBe(0);
+      expect(cycled.broken, `seed ${seed}: slabs taken from the running thread`).toBe(0);
+      expect(pool.audit(), `seed ${seed}`).toEqual([]);
+      expectAllFree(pool);
+    } catch (error) {
+      console.error(`reattach race failed with seed ${seed} (rerun: ZEROPOOL_SEED=${seed} pnpm test)`);
+      throw error;
+    }
   });
 
   it('refuses, in a worker, to reclaim the main thread that is running', async () => {
