@@ -57,6 +57,8 @@ import type { ResolvedConfig } from './types.js';
 
 /** How long a spill or a reclaim waits for each shard's lock while slabs are stranded (see spill). */
 const STRANDED_LOCK_MS = 2;
+/** How often a thread with stranded slabs tries to file them from its event loop. */
+const STRANDED_RETRY_MS = 50;
 
 export class PoolCore {
   /** The configuration the pool was created with. */
@@ -101,6 +103,7 @@ export class PoolCore {
    */
   protected readonly stranded: (number[] | undefined)[] = [];
   private warnedStranded = false;
+  private strandedRetry: ReturnType<typeof setTimeout> | undefined;
   /** One-id scratch stack for moving single slabs with the batch functions. */
   private readonly scratch = new Int32Array(1);
 
@@ -225,6 +228,7 @@ export class PoolCore {
       const shard = this.lockAnyShardWithin(c, STRANDED_LOCK_MS);
       if (shard === -1) {
         for (let i = 0; i < count; i++) stranded.push(this.cacheIds[base + i]);
+        this.retryStranded();
         return;
       }
       const line = shardWord(this.layout, c, shard);
@@ -245,7 +249,7 @@ export class PoolCore {
       if (!this.warnedStranded) {
         this.warnedStranded = true;
         process.emitWarning(
-          `zeropool: a release could not hand slabs back to any shard, so this thread keeps them (still counted as cached by it) and files them at a later spill or flush; ${error.message}`,
+          `zeropool: a release could not hand slabs back to any shard, so this thread keeps them (still counted as cached by it) and files them as soon as a shard lock is free (it tries every 50 ms); ${error.message}`,
           'ZeropoolWarning',
         );
       }
@@ -260,6 +264,27 @@ export class PoolCore {
       this.stranded[c] = stranded;
     }
     for (const id of ids) stranded.push(id);
+    this.retryStranded();
+  }
+
+  /**
+   * While slabs are stranded, tries every `STRANDED_RETRY_MS` (from the event loop, on an unref'd
+   * timer) to file them, so a thread that goes idle does not keep them from other threads once
+   * the dead thread's locks are taken over.
+   */
+  private retryStranded(): void {
+    if (this.strandedRetry !== undefined) return;
+    this.strandedRetry = setTimeout(() => {
+      this.strandedRetry = undefined;
+      if (this.closed) return;
+      let left = false;
+      for (let c = 0; c < this.stranded.length; c++) {
+        this.fileStrandedQuickly(c);
+        if ((this.stranded[c]?.length ?? 0) > 0) left = true;
+      }
+      if (left) this.retryStranded();
+    }, STRANDED_RETRY_MS);
+    this.strandedRetry.unref();
   }
 
   /** Locks a shard of class `c`, home first, trying each for at most `ms`; its index, or -1. */

@@ -204,6 +204,40 @@ describe('reclaim', () => {
     expectAllFree(pool);
   });
 
+  it('files the stranded slabs of a thread that went idle once the dead lock holder is reclaimed', async () => {
+    const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2, shards: 1, cacheSize: 4 });
+    const c = Math.log2(SIZE) - 6;
+    const strander = new Worker(fixture('strander-worker.ts'), { workerData: { handle: pool.handle, count: 40, size: SIZE } });
+    const next = (type: string) =>
+      new Promise<{ stranded: number }>((resolve) => {
+        const on = (m: { type: string; stranded: number }) => {
+          if (m.type !== type) return;
+          strander.off('message', on);
+          resolve(m);
+        };
+        strander.on('message', on);
+      });
+    const exited = new Promise((resolve) => strander.once('exit', resolve));
+    await next('ready');
+    // A worker takes the only shard lock of the class and is terminated while holding it.
+    const holder = await startHolder(pool, 'lock', { leased: 0, cached: 0 });
+    await holder.worker.terminate();
+    await holder.exited;
+    const released = next('released');
+    strander.postMessage('release');
+    expect((await released).stranded).toBeGreaterThan(20);
+    pool.reclaim(holder.tid);
+    // The strander is idle: its timer files them once the lock is free, no acquire or flush needed.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const counted = next('count');
+    strander.postMessage('count');
+    expect((await counted).stranded).toBe(0);
+    expect(pool.stats().classes[c].cached).toBeLessThanOrEqual(4);
+    strander.postMessage('stop');
+    await exited;
+    expectAllFree(pool);
+  });
+
   it.each(['halfpop', 'halfpush'])('rebuilds a shard a worker left half-updated (%s) from the slab state words', async (mode) => {
     const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2, shards: 1 });
     const { worker, tid, exited } = await startHolder(pool, mode, { leased: 1, cached: 20 });
