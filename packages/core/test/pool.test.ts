@@ -327,7 +327,9 @@ describe('prefault', () => {
 
   it('touches every page at creation, so first writes to slabs take no page faults', () => {
     const lazy = faultsWhileTouchingEverySlab(false);
-    const eager = faultsWhileTouchingEverySlab(true);
+    // The fault counter is the whole process's: test files running in other threads add their
+    // faults. They only add, so the least of three runs is the closest to this thread's own.
+    const eager = [1, 2, 3].map(() => faultsWhileTouchingEverySlab(true)).sort((a, b) => a.faults - b.faults)[0];
     expect(lazy.pages).toBeGreaterThan(7000);
     expect(eager.faults).toBeLessThan(eager.pages * 0.1);
     // The premise, where memory is mapped in 4 KiB pages on first touch: without prefault, every
