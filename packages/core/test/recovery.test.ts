@@ -477,14 +477,14 @@ describe('reclaim of a thread that is still running', () => {
         role: 'prober',
         target: cycler.worker.threadId,
       });
-      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await new Promise((resolve) => setTimeout(resolve, 1000));
       Atomics.store(new Int32Array(flag), 0, 1);
       const [cycled, probed] = await Promise.all([cycler.done, prober.done]);
       console.log(
         `reattach race (seed ${seed}): ${cycled.cycles} attach/close cycles, ${probed.calls} reclaim calls, ${probed.refused} refused`,
       );
       // The race ran: many cycles, and many checks found the thread attached.
-      expect(cycled.cycles, `seed ${seed}`).toBeGreaterThan(50);
+      expect(cycled.cycles, `seed ${seed}`).toBeGreaterThan(30);
       expect(probed.refused, `seed ${seed}`).toBeGreaterThan(100);
       expect(probed.reclaimed, `seed ${seed}: reclaims of a running thread`).toBe(0);
       expect(cycled.broken, `seed ${seed}: slabs taken from the running thread`).toBe(0);
