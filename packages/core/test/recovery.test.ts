@@ -420,7 +420,7 @@ describe('reclaim of a thread that is still running', () => {
     const reports: unknown[] = [];
     pool.watch(worker as never, (report) => reports.push(report));
     const blocking = next('blocking');
-    worker.postMessage({ type: 'block', ms: 800 });
+    worker.postMessage({ type: 'block', ms: 5000 }); // terminated below, long before
     await blocking;
     const before = pool.stats();
     const reasons: string[] = [];
@@ -452,7 +452,7 @@ describe('reclaim of a thread that is still running', () => {
     worker.postMessage({ type: 'block', ms: 300 });
     await blocking;
     for (let i = 0; i < 6; i++) expect(() => pool.reclaim(tid)).toThrow(ReclaimLiveThreadError);
-    await new Promise((resolve) => setTimeout(resolve, 500)); // its loop runs and re-arms
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // its loop runs and re-arms
     for (let i = 0; i < 6; i++) {
       expect(() => pool.reclaim(tid)).toThrow(/answered a liveness check/);
       await new Promise((resolve) => setTimeout(resolve, 5));
