@@ -55,10 +55,9 @@ import { lock, lockWithin, unlock } from './lock.js';
 import { popToCache, pushFromCache, spliceCarved } from './shard.js';
 import type { ResolvedConfig } from './types.js';
 
-/** How long a spill or a reclaim waits for each shard's lock while slabs are stranded (see spill). */
-const STRANDED_LOCK_MS = 2;
-/** How often a thread with stranded slabs tries to file them from its event loop. */
+/** How soon, and at most how rarely, a thread with stranded slabs tries to file them from its event loop. */
 const STRANDED_RETRY_MS = 50;
+const STRANDED_RETRY_MAX_MS = 2000;
 
 export class PoolCore {
   /** The configuration the pool was created with. */
@@ -225,7 +224,7 @@ export class PoolCore {
     if (stranded !== undefined && stranded.length > 0) {
       // The last spill found every lock held: look only briefly this time (not lockTimeoutMs per
       // spill), and file the stranded slabs along with this batch once a lock is free.
-      const shard = this.lockAnyShardWithin(c, STRANDED_LOCK_MS);
+      const shard = this.lockAnyShardNow(c);
       if (shard === -1) {
         for (let i = 0; i < count; i++) stranded.push(this.cacheIds[base + i]);
         this.retryStranded();
@@ -249,7 +248,7 @@ export class PoolCore {
       if (!this.warnedStranded) {
         this.warnedStranded = true;
         process.emitWarning(
-          `zeropool: a release could not hand slabs back to any shard, so this thread keeps them (still counted as cached by it) and files them as soon as a shard lock is free (it tries every 50 ms); ${error.message}`,
+          `zeropool: a release could not hand slabs back to any shard, so this thread keeps them (still counted as cached by it) and files them once a shard lock is free (it tries from its event loop, every 50 ms to 2 s); ${error.message}`,
           'ZeropoolWarning',
         );
       }
@@ -272,7 +271,7 @@ export class PoolCore {
    * timer) to file them, so a thread that goes idle does not keep them from other threads once
    * the dead thread's locks are taken over.
    */
-  private retryStranded(): void {
+  private retryStranded(delay = STRANDED_RETRY_MS): void {
     if (this.strandedRetry !== undefined) return;
     this.strandedRetry = setTimeout(() => {
       this.strandedRetry = undefined;
@@ -282,26 +281,27 @@ export class PoolCore {
         this.fileStrandedQuickly(c);
         if ((this.stranded[c]?.length ?? 0) > 0) left = true;
       }
-      if (left) this.retryStranded();
-    }, STRANDED_RETRY_MS);
+      // One compare-exchange per shard and class each time, less often while nothing changes.
+      if (left) this.retryStranded(Math.min(delay * 2, STRANDED_RETRY_MAX_MS));
+    }, delay);
     this.strandedRetry.unref();
   }
 
-  /** Locks a shard of class `c`, home first, trying each for at most `ms`; its index, or -1. */
-  private lockAnyShardWithin(c: number, ms: number): number {
+  /** Locks a shard of class `c` whose lock is free right now, home first (no waiting); its index, or -1. */
+  private lockAnyShardNow(c: number): number {
     const shards = this.layout.shards;
     for (let k = 0; k < shards; k++) {
       const shard = (this.home + k) & (shards - 1);
-      if (lockWithin(this.words, shardWord(this.layout, c, shard), this.lockOwner, ms)) return shard;
+      if (Atomics.compareExchange(this.words, shardWord(this.layout, c, shard), 0, this.lockOwner) === 0) return shard;
     }
     return -1;
   }
 
-  /** Files class `c`'s stranded slabs if a shard's lock is free within a few ms; never throws. */
+  /** Files class `c`'s stranded slabs if a shard's lock is free right now; never throws. */
   protected fileStrandedQuickly(c: number): void {
     const stranded = this.stranded[c];
     if (stranded === undefined || stranded.length === 0) return;
-    const shard = this.lockAnyShardWithin(c, STRANDED_LOCK_MS);
+    const shard = this.lockAnyShardNow(c);
     if (shard === -1) return;
     const line = shardWord(this.layout, c, shard);
     pushFromCache(this.words, this.metaTop, line, shard, this.indexBits, Int32Array.from(stranded), 0, stranded.length);

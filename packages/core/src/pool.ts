@@ -92,6 +92,8 @@ const flushListeners = new FinalizationRegistry<{ signals: Int32Array; slot: num
   Atomics.notify(signals, slot);
   Atomics.notify(signals, LIVENESS_BASE + slot);
 });
+/** A word nobody writes, to sleep 1 ms on with Atomics.wait. */
+const NAP = new Int32Array(new SharedArrayBuffer(4));
 /** How long answering a flush request waits for a reserved list's lock, and when it tries again. */
 const ANSWER_LOCK_MS = 2;
 const ANSWER_RETRY_MS = 50;
@@ -736,10 +738,42 @@ export class SlabPool extends PoolCore {
     const slots = claimDeadSlots(this.words, this.layout, threadId);
     const refusal = this.livenessRefusal(slots);
     if (refusal !== undefined) {
-      for (const slot of slots) Atomics.store(this.words, threadWord(this.layout, slot) + T_CLAIM, threadId + 1);
+      for (const slot of slots) {
+        Atomics.compareExchange(this.words, threadWord(this.layout, slot) + T_CLAIM, CLAIM_RECLAIMING, threadId + 1);
+      }
       throw new ReclaimLiveThreadError(threadId, refusal);
     }
     return this.reclaimSlots(threadId, slots);
+  }
+
+  /**
+   * The slots of `threadId`, which has exited (its 'exit' event was seen), moved to
+   * CLAIM_RECLAIMING. A `reclaim` elsewhere may hold one of them for a moment while it checks the
+   * thread (and then give it back): while some slot is in that state, look again, for up to 200 ms.
+   */
+  private claimExitedSlots(threadId: number): number[] {
+    const slots: number[] = [];
+    const deadline = Date.now() + 200;
+    // Quiet passes: none of its slots left to claim and no slot held by a reclaim, three times
+    // running (a checker gives a slot back between two looks, so one quiet look is not enough).
+    for (let quiet = 0; quiet < 3 && Date.now() < deadline; ) {
+      const got = claimDeadSlots(this.words, this.layout, threadId);
+      slots.push(...got);
+      if (got.length === 0 && !this.anySlotReclaiming()) quiet++;
+      else {
+        quiet = 0;
+        if (got.length === 0) Atomics.wait(NAP, 0, 0, 1);
+      }
+    }
+    return slots;
+  }
+
+  /** Whether any thread slot is held by a reclaim (its owner unknown: the claim word says only that). */
+  private anySlotReclaiming(): boolean {
+    for (let slot = 0; slot < this.layout.maxThreads; slot++) {
+      if (Atomics.load(this.words, threadWord(this.layout, slot) + T_CLAIM) === CLAIM_RECLAIMING) return true;
+    }
+    return false;
   }
 
   /**
@@ -750,7 +784,7 @@ export class SlabPool extends PoolCore {
     if (this.closed) throw closedError();
     const ctx = this.recoveryContext();
     const report = { threadId, slots: 0, locks: 0, cached: 0, leased: 0 };
-    const slots = claimed ?? claimDeadSlots(this.words, this.layout, threadId);
+    const slots = claimed ?? this.claimExitedSlots(threadId);
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i];
       try {
@@ -800,8 +834,12 @@ export class SlabPool extends PoolCore {
         // Stopped part-way (a lock a dead thread holds, e.g. the arena lock): give the slots not
         // finished back to `threadId`, so a later reclaim, once that lock is taken over, finishes
         // them. What was already returned stays returned.
-        for (let j = i; j < slots.length; j++)
-          Atomics.store(this.words, threadWord(this.layout, slots[j]) + T_CLAIM, threadId + 1);
+        // The thread has exited (checked, or its 'exit' seen): no unanswered check may stand
+        // between a later reclaim and these slots.
+        for (let j = i; j < slots.length; j++) {
+          Atomics.store(this.signals, PROBES_BASE + slots[j], 0);
+          Atomics.compareExchange(this.words, threadWord(this.layout, slots[j]) + T_CLAIM, CLAIM_RECLAIMING, threadId + 1);
+        }
         throw error;
       }
     }
