@@ -1,5 +1,21 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { SlabCorruptionError, SlabPool } from '../src/index.js';
+
+/** V8's gc(), exposed at run time (the test runner does not pass --expose-gc). */
+function exposedGc(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
+/** Collects the process's warnings until `stop()` is called. */
+function collectWarnings(): { warnings: Error[]; stop: () => void } {
+  const warnings: Error[] = [];
+  const onWarning = (warning: Error) => warnings.push(warning);
+  process.on('warning', onWarning);
+  return { warnings, stop: () => process.off('warning', onWarning) };
+}
 
 const options = { arenaBytes: 8 << 20, parallelism: 2 };
 
@@ -62,9 +78,7 @@ describe('debug mode', () => {
     const held: number[] = [];
     for (let id = pool.tryAcquire(65536); id !== -1; id = pool.tryAcquire(65536)) held.push(id);
     expect(held.length).toBeGreaterThan(0);
-    const warnings: Error[] = [];
-    const onWarning = (warning: Error) => warnings.push(warning);
-    process.on('warning', onWarning);
+    const { warnings, stop } = collectWarnings();
     try {
       const waiting = pool.acquireAsync(65536, { timeoutMs: 5000 });
       const released = held.pop()!;
@@ -78,7 +92,7 @@ describe('debug mode', () => {
       expect(warning?.message).toMatch(new RegExp(`released id ${released} was written after its release: byte 9 of 65536`));
       held.push(got);
     } finally {
-      process.off('warning', onWarning);
+      stop();
     }
     for (const id of held) pool.release(id);
     expect(pool.audit()).toEqual([]);
@@ -137,14 +151,9 @@ describe('leak detection', () => {
   });
 
   it('warns with the acquiring stack when a recorded lease is garbage-collected unreleased', async () => {
-    const { setFlagsFromString } = await import('node:v8');
-    const { runInNewContext } = await import('node:vm');
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
+    const gc = exposedGc();
     const pool = new SlabPool({ ...options, leakDetection: 'full' });
-    const warnings: Error[] = [];
-    const onWarning = (warning: Error) => warnings.push(warning);
-    process.on('warning', onWarning);
+    const { warnings, stop } = collectWarnings();
     try {
       (function leak() {
         pool.get(100);
@@ -154,7 +163,7 @@ describe('leak detection', () => {
         await new Promise((r) => setTimeout(r, 10));
       }
     } finally {
-      process.off('warning', onWarning);
+      stop();
     }
     expect(warnings.map((w) => w.name)).toContain('ZeropoolLeakWarning');
     const warning = warnings.find((w) => w.name === 'ZeropoolLeakWarning');
@@ -166,15 +175,10 @@ describe('leak detection', () => {
   });
 
   it('does not count a lease whose id was released another way (pool.release, or the thread it went to)', async () => {
-    const { setFlagsFromString } = await import('node:v8');
-    const { runInNewContext } = await import('node:vm');
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
+    const gc = exposedGc();
     const pool = new SlabPool({ ...options, leakDetection: 'full' });
     const kept = pool.get(30);
-    const warnings: Error[] = [];
-    const onWarning = (warning: Error) => warnings.push(warning);
-    process.on('warning', onWarning);
+    const { warnings, stop } = collectWarnings();
     try {
       (function handOff() {
         const lease = pool.get(100);
@@ -192,7 +196,7 @@ describe('leak detection', () => {
       }
       await new Promise((r) => setTimeout(r, 20));
     } finally {
-      process.off('warning', onWarning);
+      stop();
     }
     const leakWarnings = warnings.filter((w) => w.name === 'ZeropoolLeakWarning');
     expect(leakWarnings.map((w) => w.message.match(/\((\d+) bytes\)/)?.[1])).toEqual(['200']);
@@ -201,15 +205,10 @@ describe('leak detection', () => {
   });
 
   it("keeps a live lease's record when an older lease of the same id (generation wrapped) is collected", async () => {
-    const { setFlagsFromString } = await import('node:v8');
-    const { runInNewContext } = await import('node:vm');
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
+    const gc = exposedGc();
     const pool = new SlabPool({ ...options, leakDetection: 'full' });
     const generations = (pool as unknown as { generationMask: number }).generationMask + 1;
-    const warnings: Error[] = [];
-    const onWarning = (warning: Error) => warnings.push(warning);
-    process.on('warning', onWarning);
+    const { warnings, stop } = collectWarnings();
     let live: ReturnType<SlabPool['get']> | undefined;
     try {
       const oldId = (function handOff() {
@@ -229,7 +228,7 @@ describe('leak detection', () => {
       expect(warnings.filter((w) => w.name === 'ZeropoolLeakWarning')).toEqual([]);
       expect(pool.outstandingLeases().map((r) => r.id)).toEqual([live.id]);
     } finally {
-      process.off('warning', onWarning);
+      stop();
     }
     live.release();
     expect(pool.outstandingLeases()).toEqual([]);
