@@ -222,21 +222,11 @@ export class PoolCore {
     const base = c * this.cacheStride;
     const stranded = this.stranded[c];
     if (stranded !== undefined && stranded.length > 0) {
-      // The last spill found every lock held: look only briefly this time (not lockTimeoutMs per
-      // spill), and file the stranded slabs along with this batch once a lock is free.
-      const shard = this.lockAnyShardNow(c);
-      if (shard === -1) {
-        for (let i = 0; i < count; i++) stranded.push(this.cacheIds[base + i]);
-        this.retryStranded();
-        return;
-      }
-      const line = shardWord(this.layout, c, shard);
-      pushFromCache(this.words, this.metaTop, line, shard, this.indexBits, this.cacheIds, base, count);
-      pushFromCache(this.words, this.metaTop, line, shard, this.indexBits, Int32Array.from(stranded), 0, stranded.length);
-      stranded.length = 0;
-      unlock(this.words, line);
-      if (this.words[H_ASYNC_WAITERS] !== 0) this.wakeWaiters(c);
-      this.counters[C_SPILLS]++;
+      // The last spill found every lock held: add this batch to the stranded slabs and file them
+      // all if a lock is free now (one try per shard, not lockTimeoutMs per spill).
+      for (let i = 0; i < count; i++) stranded.push(this.cacheIds[base + i]);
+      if (this.fileStrandedQuickly(c)) this.counters[C_SPILLS]++;
+      else this.retryStranded();
       return;
     }
     try {
@@ -297,17 +287,18 @@ export class PoolCore {
     return -1;
   }
 
-  /** Files class `c`'s stranded slabs if a shard's lock is free right now; never throws. */
-  protected fileStrandedQuickly(c: number): void {
+  /** Files class `c`'s stranded slabs if a shard's lock is free right now; whether it did. Never throws. */
+  protected fileStrandedQuickly(c: number): boolean {
     const stranded = this.stranded[c];
-    if (stranded === undefined || stranded.length === 0) return;
+    if (stranded === undefined || stranded.length === 0) return false;
     const shard = this.lockAnyShardNow(c);
-    if (shard === -1) return;
+    if (shard === -1) return false;
     const line = shardWord(this.layout, c, shard);
     pushFromCache(this.words, this.metaTop, line, shard, this.indexBits, Int32Array.from(stranded), 0, stranded.length);
     stranded.length = 0;
     unlock(this.words, line);
     if (this.words[H_ASYNC_WAITERS] !== 0) this.wakeWaiters(c);
+    return true;
   }
 
   /**
