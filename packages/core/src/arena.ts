@@ -30,6 +30,7 @@ import {
   H_VERSION,
   LAYOUT_VERSION,
   MAGIC,
+  MAX_SLAB_SIZE_LIMIT,
   NO_SLAB,
   SIGNALS_BYTES,
   S_HEAD,
@@ -136,11 +137,18 @@ export function attachLayout(buffer: SharedArrayBuffer): { layout: ArenaLayout; 
       `the ${arenaBytes}-byte arena its header describes (truncated or altered)`,
     );
   }
+  // Slab sizes are computed with `1 <<` so they stay small integers (a `2 **` double made every
+  // field derived from them a boxed number on the hot path); the shifts must be in range for that.
+  const minShift = words[H_MIN_SHIFT];
+  const maxShift = words[H_MAX_SHIFT];
+  if (!(minShift >= 0 && minShift <= maxShift && 2 ** maxShift <= MAX_SLAB_SIZE_LIMIT)) {
+    throw invalidType('handle.buffer', 'an arena whose header does not match its own layout', 'an intact pool arena');
+  }
   const config: ResolvedConfig = {
     parallelism: words[H_PARALLELISM],
     arenaBytes,
-    minSlabSize: 2 ** words[H_MIN_SHIFT],
-    maxSlabSize: 2 ** words[H_MAX_SHIFT],
+    minSlabSize: 1 << minShift,
+    maxSlabSize: 1 << maxShift,
     shards: words[H_SHARDS],
     cacheSize: words[H_CACHE_SIZE],
     cacheBytes: words[H_CACHE_BYTES],

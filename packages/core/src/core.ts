@@ -117,8 +117,8 @@ export class PoolCore {
     this.minShift = layout.minShift;
     this.maxSlabSize = config.maxSlabSize;
     this.indexBits = layout.indexBits;
-    this.indexMask = 2 ** layout.indexBits - 1;
-    this.generationMask = 2 ** (31 - layout.indexBits) - 1;
+    this.indexMask = (1 << layout.indexBits) - 1;
+    this.generationMask = (1 << (31 - layout.indexBits)) - 1;
     this.firstGeneration = tag & this.generationMask;
     this.flags = this.words[H_FLAGS];
     this.slot = claimThreadSlot(this.words, layout, threadId);

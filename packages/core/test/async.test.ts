@@ -76,7 +76,11 @@ describe('acquireAsync', () => {
       timeoutMs: 300,
     });
     expect(await timedOut.done).toMatchObject({ got: false, code: 'ERR_ACQUIRE_TIMEOUT' });
-    const untimed = runWorker<{ got: boolean; ms: number }>('await-worker.ts', { handle: pool.handle, size: MiB });
+    const started = new SharedArrayBuffer(4);
+    const untimed = runWorker<{ got: boolean; ms: number }>('await-worker.ts', { handle: pool.handle, size: MiB, started });
+    // The release comes 300 ms after the worker began to wait (its start-up on a loaded machine
+    // can take longer than the margin left below).
+    while (Atomics.load(new Int32Array(started), 0) === 0) await new Promise((resolve) => setTimeout(resolve, 2));
     await new Promise((resolve) => setTimeout(resolve, 300));
     pool.release(held.pop()!);
     const result = await untimed.done;

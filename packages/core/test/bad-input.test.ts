@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SlabPool, SlabStateError, defaultsFor, detectParallelism } from '../src/index.js';
-import { LAYOUT_VERSION, SIGNALS_BYTES } from '../src/layout.js';
+import { H_MAX_SHIFT, H_MIN_SHIFT, LAYOUT_VERSION, SIGNALS_BYTES } from '../src/layout.js';
 
 // Every public function, fed what it must refuse: each gets a specific error, and stats() shows the
 // pool unchanged afterwards.
@@ -210,6 +210,12 @@ describe('SlabPool.attach(handle)', () => {
   };
   const otherVersion = copyOf(arena.byteLength);
   new Int32Array(otherVersion)[1] = 99;
+  /** A copy of the arena whose header word `word` says `value` instead. */
+  const alteredAt = (word: number, value: number) => {
+    const copy = copyOf(arena.byteLength);
+    new Int32Array(copy)[word] = value;
+    return copy;
+  };
 
   const cases: Array<[string, unknown, RegExp]> = [
     ['undefined', undefined, /handle must be a pool handle/],
@@ -243,6 +249,17 @@ describe('SlabPool.attach(handle)', () => {
       /handle\.signals must be/,
     ],
     ['an arena written by another layout version', { ...pool.handle, buffer: otherVersion }, /an arena of layout version 99/],
+    // Slab sizes are 1 << shift: a shift out of range must not wrap to a small or negative size.
+    ...[31, 32, 40, -1].map((shift): [string, unknown, RegExp] => [
+      `an arena whose header says the largest slab is 2^${shift} bytes`,
+      { ...pool.handle, buffer: alteredAt(H_MAX_SHIFT, shift) },
+      /an arena whose header does not match its own layout/,
+    ]),
+    [
+      'an arena whose header says the smallest slab is larger than the largest',
+      { ...pool.handle, buffer: alteredAt(H_MIN_SHIFT, 25) },
+      /an arena whose header does not match its own layout/,
+    ],
   ];
   it('refuses a bad lockTimeoutMs option before taking a thread slot', () => {
     const before = pool.stats();
