@@ -342,4 +342,10 @@ console.log(
   `exhaustion pressure (${patterns.exhaustion.held} slabs held): take ${patterns.exhaustion.free} + failing tryAcquire + release ${patterns.exhaustion.free} = ${fmtNs(patterns.exhaustion.cycleNs)}; a tryAcquire on a full class alone: ${fmtNs(patterns.exhaustion.failingTryAcquireNs)}${patterns.exhaustion.unexpectedSuccesses ? ` (WARNING: ${patterns.exhaustion.unexpectedSuccesses} tryAcquire calls succeeded)` : ''}`,
 );
 
-writeFigures(options, { part: 'cache-patterns', title: "The Rust crate's cache patterns", rounds: rounds.length, patterns });
+writeFigures(options, {
+  part: 'cache-patterns',
+  title: "The Rust crate's cache patterns",
+  rounds: rounds.length,
+  roundCpus: rounds.map((r) => r.cpu ?? null),
+  patterns,
+});

@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { SlabPool } from '@zeropool/core';
 import { bench, do_not_optimize, run, summary } from 'mitata';
 import { inlineCycles } from './lib/anatomy.mjs';
-import { measureCases, parseOptions } from './lib/harness.mjs';
+import { currentCpu, measureCases, parseOptions } from './lib/harness.mjs';
 
 const quick = process.argv.includes('--quick');
 const jsonPath = parseOptions().json;
@@ -88,6 +88,7 @@ if (oneRound) {
       sab: stats(SAB).p50,
       inlineCas: stats(INLINE_CAS).p50,
       inlinePlain: stats(INLINE_PLAIN).p50,
+      cpu: currentCpu(),
       sink,
     }),
   );
@@ -119,6 +120,7 @@ if (quick) {
     sab: figures[SAB].p50,
     inlineCas: figures[INLINE_CAS].p50,
     inlinePlain: figures[INLINE_PLAIN].p50,
+    cpu: currentCpu(),
     sink,
   });
 }
@@ -129,7 +131,7 @@ for (let round = 1; round <= (quick ? 0 : rounds); round++) {
   const result = JSON.parse(line);
   perRound.push(result);
   console.log(
-    `pool ${result.pool.toFixed(1)} ns, allocUnsafe ${result.alloc.toFixed(0)} ns, SharedArrayBuffer ${result.sab.toFixed(0)} ns`,
+    `pool ${result.pool.toFixed(1)} ns, allocUnsafe ${result.alloc.toFixed(0)} ns, SharedArrayBuffer ${result.sab.toFixed(0)} ns${result.cpu === null ? '' : ` (CPU ${result.cpu})`}`,
   );
 }
 // The last round again in this process, printed in full, so mitata's own summary is on screen.
@@ -211,6 +213,8 @@ if (!quick || jsonPath) {
       sab: round(r.sab),
       inlineCas: round(r.inlineCas),
       inlinePlain: round(r.inlinePlain),
+      // The CPU the round's process ran on last (see currentCpu in lib/harness.mjs).
+      cpu: r.cpu ?? null,
     })),
   };
   if (jsonPath) {

@@ -292,7 +292,7 @@ export async function measureCases(groups, { options, print = true, tune = {} })
 export async function inRounds({ url, options, rounds, work }) {
   if (options.round !== undefined) {
     const result = await work({ print: !options.quiet });
-    writeFileSync(options.json, JSON.stringify(result));
+    writeFileSync(options.json, JSON.stringify({ ...result, cpu: currentCpu() }));
     process.exit(0);
   }
   if (options.quick || rounds === 1) return [await work({ print: true })];
@@ -305,14 +305,36 @@ export async function inRounds({ url, options, rounds, work }) {
       const out = join(dir, `round-${k}.json`);
       const args = ['--expose-gc', fileURLToPath(url), '--round', String(k), '--json', out, ...(k > 1 ? ['--quiet'] : [])];
       execFileSync(process.execPath, args, { stdio: k === 1 ? 'inherit' : ['ignore', 'ignore', 'inherit'] });
-      results.push(JSON.parse(readFileSync(out, 'utf8')));
-      progress(`round ${k} of ${rounds} done in ${((Date.now() - started) / 1000).toFixed(1)} s`, { always: true });
+      const result = JSON.parse(readFileSync(out, 'utf8'));
+      results.push(result);
+      const where = result.cpu === null ? '' : ` on CPU ${result.cpu}`;
+      progress(`round ${k} of ${rounds} done in ${((Date.now() - started) / 1000).toFixed(1)} s${where}`, { always: true });
     }
     progressDone();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
   return results;
+}
+
+/**
+ * The CPU this process last ran on (Linux: field 39 of /proc/self/stat), or null elsewhere. Rounds
+ * record it because on the 2-vCPU development VM of 2026-12-02 the same single-thread loop ran at
+ * two speeds depending on the vCPU it landed on: pinned with taskset, 64 KiB acquire + bytes +
+ * release took 17.6-19.1 ns on one and 27.5-29.7 ns on the other, a loop of typed-array loads and
+ * stores 1.17 vs 1.6-1.7 ns, a compare-exchange 11.5 vs 14.2 ns. Which vCPU was the slow one
+ * changed over the day (the host's placement, not something the process can see), so the number
+ * tells rounds apart within one run only.
+ */
+export function currentCpu() {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    // Fields after the command name (which may hold spaces) start at field 3.
+    const cpu = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[39 - 3]);
+    return Number.isInteger(cpu) ? cpu : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Median over rounds of `pick(round)`. */
