@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { threadId } from 'node:worker_threads';
-import { SlabPool, SlabStateError } from '@zeropool/core';
+import { SlabPool, type SlabPoolOptions, SlabStateError } from '@zeropool/core';
 import { describe, expect, it } from 'vitest';
-import { type ReclaimReport, SlabPiscina } from '../src/index.js';
+import { type ReclaimReport, SlabPiscina, type SlabPiscinaOptions } from '../src/index.js';
 
 const filename = new URL('./fixtures/task.mjs', import.meta.url).href;
 // piscina loads a task file with require() first, and on Node 20 a worker terminated while
@@ -16,6 +16,24 @@ function allFree(pool: SlabPool): void {
   pool.flush();
   expect(pool.audit()).toEqual([]);
   for (const c of pool.stats().classes) expect({ size: c.slabSize, free: c.free }).toEqual({ size: c.slabSize, free: c.slabs });
+}
+
+/**
+ * Runs `body` with a SlabPiscina over the test task file and a new pool made with `poolOptions`,
+ * and destroys the Piscina afterwards, whatever `body` did.
+ */
+async function withPiscina(
+  poolOptions: SlabPoolOptions,
+  piscinaOptions: Omit<SlabPiscinaOptions, 'filename' | 'execArgv' | 'pool'>,
+  body: (piscina: SlabPiscina, pool: SlabPool) => Promise<void>,
+): Promise<void> {
+  const pool = new SlabPool(poolOptions);
+  const piscina = new SlabPiscina({ filename, execArgv, pool, ...piscinaOptions });
+  try {
+    await body(piscina, pool);
+  } finally {
+    await piscina.destroy();
+  }
 }
 
 async function until(condition: () => boolean, ms = 10_000): Promise<void> {
@@ -60,29 +78,29 @@ describe('SlabPiscina', () => {
   it('never leaves slabs in idle workers: a main thread waiting in acquireAsync on a small pool keeps going', async () => {
     // 16 slabs of 64 KiB in all, 2 workers whose caches could hold 16 each: if released slabs
     // stayed in the (frozen) workers' caches, the main thread would wait forever.
-    const pool = new SlabPool({ arenaBytes: 2 * MiB, maxSlabSize: MiB, shards: 2, parallelism: 2 });
-    const piscina = new SlabPiscina({ filename, execArgv, pool, minThreads: 2, maxThreads: 2 });
-    try {
-      const running = new Set<Promise<unknown>>();
-      for (let i = 0; i < 200; i++) {
-        const length = 64 * 1024;
-        const id = await pool.acquireAsync(length, { timeoutMs: 10_000 });
-        pool.bytes(id).fill(i & 0xff, 0, length);
-        const task: Promise<unknown> = piscina.runWithSlabs({ op: 'hash', id, length }, [id]).finally(() => running.delete(task));
-        running.add(task);
-        if (running.size >= 32) await Promise.race(running);
-      }
-      await Promise.all(running);
-      allFree(pool);
-    } finally {
-      await piscina.destroy();
-    }
+    await withPiscina(
+      { arenaBytes: 2 * MiB, maxSlabSize: MiB, shards: 2, parallelism: 2 },
+      { minThreads: 2, maxThreads: 2 },
+      async (piscina, pool) => {
+        const running = new Set<Promise<unknown>>();
+        for (let i = 0; i < 200; i++) {
+          const length = 64 * 1024;
+          const id = await pool.acquireAsync(length, { timeoutMs: 10_000 });
+          pool.bytes(id).fill(i & 0xff, 0, length);
+          const task: Promise<unknown> = piscina
+            .runWithSlabs({ op: 'hash', id, length }, [id])
+            .finally(() => running.delete(task));
+          running.add(task);
+          if (running.size >= 32) await Promise.race(running);
+        }
+        await Promise.all(running);
+        allFree(pool);
+      },
+    );
   });
 
   it('lends slabs for a task and takes them back on this thread: bytes intact, no shard traffic', async () => {
-    const pool = new SlabPool({ arenaBytes: 32 * MiB, parallelism: 2 });
-    const piscina = new SlabPiscina({ filename, execArgv, pool, maxThreads: 2, minThreads: 2 });
-    try {
+    await withPiscina({ arenaBytes: 32 * MiB, parallelism: 2 }, { maxThreads: 2, minThreads: 2 }, async (piscina, pool) => {
       // Returns where the slab lies in the arena.
       const lend = async (i: number, length: number): Promise<number> => {
         const id = pool.acquire(length);
@@ -104,19 +122,15 @@ describe('SlabPiscina', () => {
       const after = pool.stats();
       expect([after.refills, after.spills, after.steals]).toEqual([before.refills, before.spills, before.steals]);
       allFree(pool);
-    } finally {
-      await piscina.destroy();
-    }
+    });
   });
 
   // 'throw': the worker lives on, so only runWithLoans can give the slab back (no reclaim runs).
   // 'exit': the worker's reclaim and runWithLoans race to it; either way it comes back once.
   it.each(['throw', 'exit'])('takes back a lent slab when its task fails (%s)', async (how) => {
-    const pool = new SlabPool({ arenaBytes: 8 * MiB, parallelism: 2 });
-    const piscina = new SlabPiscina({ filename, execArgv, pool, maxThreads: 1 });
-    const reports: ReclaimReport[] = [];
-    piscina.on('reclaim', (report: ReclaimReport) => reports.push(report));
-    try {
+    await withPiscina({ arenaBytes: 8 * MiB, parallelism: 2 }, { maxThreads: 1 }, async (piscina, pool) => {
+      const reports: ReclaimReport[] = [];
+      piscina.on('reclaim', (report: ReclaimReport) => reports.push(report));
       const id = pool.acquire(4096);
       await expect(piscina.runWithLoans({ op: 'view-and-fail', id, length: 4096, how }, [id])).rejects.toThrow(
         how === 'throw' ? /task failed after viewing its slab/ : /exit/i,
@@ -130,9 +144,7 @@ describe('SlabPiscina', () => {
       );
       expect(() => pool.bytes(other)).toThrow(SlabStateError);
       allFree(pool);
-    } finally {
-      await piscina.destroy();
-    }
+    });
   });
 
   // piscina rejects the task first and terminates its worker after, so the worker may still be
@@ -141,11 +153,9 @@ describe('SlabPiscina', () => {
     ['an abort', /aborted/],
     ['destroy()', /Terminating worker thread/],
   ])('leaves a lent slab to the reclaim when %s terminates the worker that writes to it', async (how, rejection) => {
-    const pool = new SlabPool({ arenaBytes: 8 * MiB, parallelism: 2 });
-    const piscina = new SlabPiscina({ filename, execArgv, pool, maxThreads: 1 });
-    const reports: ReclaimReport[] = [];
-    piscina.on('reclaim', (report: ReclaimReport) => reports.push(report));
-    try {
+    await withPiscina({ arenaBytes: 8 * MiB, parallelism: 2 }, { maxThreads: 1 }, async (piscina, pool) => {
+      const reports: ReclaimReport[] = [];
+      piscina.on('reclaim', (report: ReclaimReport) => reports.push(report));
       const id = pool.acquire(4096);
       const flag = new Int32Array(new SharedArrayBuffer(4));
       const controller = new AbortController();
@@ -163,15 +173,11 @@ describe('SlabPiscina', () => {
       await until(() => reports.length > 0);
       expect(reports[0].leased).toBe(1);
       allFree(pool);
-    } finally {
-      await piscina.destroy();
-    }
+    });
   });
 
   it('takes the ids of a task when it starts: a bad list is refused at once, and a reused array changes nothing', async () => {
-    const pool = new SlabPool({ arenaBytes: 8 * MiB, parallelism: 2 });
-    const piscina = new SlabPiscina({ filename, execArgv, pool, minThreads: 1, maxThreads: 1 });
-    try {
+    await withPiscina({ arenaBytes: 8 * MiB, parallelism: 2 }, { minThreads: 1, maxThreads: 1 }, async (piscina, pool) => {
       const before = pool.stats();
       for (const bad of [undefined, null, 5, '1'])
         for (const run of [piscina.runWithLoans.bind(piscina), piscina.runWithSlabs.bind(piscina)])
@@ -190,15 +196,11 @@ describe('SlabPiscina', () => {
       expect(pool.bytes(second)).toHaveLength(4096);
       pool.release(second);
       allFree(pool);
-    } finally {
-      await piscina.destroy();
-    }
+    });
   });
 
   it('lends a slab to one task at a time: lending it again while its task runs is refused, and works after', async () => {
-    const pool = new SlabPool({ arenaBytes: 8 * MiB, parallelism: 2 });
-    const piscina = new SlabPiscina({ filename, execArgv, pool, minThreads: 2, maxThreads: 2 });
-    try {
+    await withPiscina({ arenaBytes: 8 * MiB, parallelism: 2 }, { minThreads: 2, maxThreads: 2 }, async (piscina, pool) => {
       const id = pool.acquire(4096);
       const flag = new Int32Array(new SharedArrayBuffer(8));
       const slow = piscina.runWithLoans({ op: 'view-until', id, length: 4096, flag }, [id]);
@@ -224,9 +226,7 @@ describe('SlabPiscina', () => {
         await piscina.runWithLoans({ op: 'view-hash', id: again, length: 4096 }, [again]);
       }
       allFree(pool);
-    } finally {
-      await piscina.destroy();
-    }
+    });
   });
 
   it('refuses ids that are not acquired slabs of the pool at once, and takes no task after close() or destroy()', async () => {
@@ -300,11 +300,9 @@ describe('SlabPiscina', () => {
   });
 
   it.each(['exit', 'throw-async', 'hang'])('returns every slab of a worker that dies mid-task (%s)', async (how) => {
-    const pool = new SlabPool({ arenaBytes: 32 * MiB, parallelism: 2 });
-    const piscina = new SlabPiscina({ filename, execArgv, pool, maxThreads: 2, minThreads: 1 });
-    const reports: ReclaimReport[] = [];
-    piscina.on('reclaim', (report: ReclaimReport) => reports.push(report));
-    try {
+    await withPiscina({ arenaBytes: 32 * MiB, parallelism: 2 }, { maxThreads: 2, minThreads: 1 }, async (piscina, pool) => {
+      const reports: ReclaimReport[] = [];
+      piscina.on('reclaim', (report: ReclaimReport) => reports.push(report));
       const length = 64 * 1024;
       const id = pool.acquire(length);
       const controller = new AbortController();
@@ -318,42 +316,30 @@ describe('SlabPiscina', () => {
       await until(() => reports.length > 0);
       expect(reports[0].leased).toBe(6); // the slab it took over and the five it acquired
       allFree(pool);
-    } finally {
-      await piscina.destroy();
-    }
+    });
   });
 
   it('releases on the main thread an id whose task died before the worker took it', async () => {
-    const pool = new SlabPool({ arenaBytes: 8 * MiB, parallelism: 2 });
-    const piscina = new SlabPiscina({ filename, execArgv, pool, maxThreads: 1 });
-    try {
+    await withPiscina({ arenaBytes: 8 * MiB, parallelism: 2 }, { maxThreads: 1 }, async (piscina, pool) => {
       const id = pool.acquire(4096);
       await expect(piscina.runWithSlabs({ op: 'crash-before-take', id }, [id])).rejects.toBeTruthy();
       expect(() => pool.bytes(id)).toThrow(/not an acquired slab/);
       allFree(pool);
-    } finally {
-      await piscina.destroy();
-    }
+    });
   });
 
   it("gives a task that releases an id it does not own the core's SlabStateError, and corrupts nothing", async () => {
-    const pool = new SlabPool({ arenaBytes: 8 * MiB, parallelism: 2 });
-    const piscina = new SlabPiscina({ filename, execArgv, pool, maxThreads: 1 });
-    try {
+    await withPiscina({ arenaBytes: 8 * MiB, parallelism: 2 }, { maxThreads: 1 }, async (piscina, pool) => {
       const id = pool.acquire(100);
       pool.release(id);
       await expect(piscina.run({ op: 'release-foreign', id })).rejects.toThrow(/is not an acquired slab of this pool/);
       await expect(piscina.run({ op: 'release-foreign', id: 123456 })).rejects.toThrow(/is not an acquired slab of this pool/);
       allFree(pool);
-    } finally {
-      await piscina.destroy();
-    }
+    });
   });
 
   it('refuses a bad length in takeSlab and receive with a RangeError naming it, and nothing changes hands', async () => {
-    const pool = new SlabPool({ arenaBytes: 8 * MiB, parallelism: 2 });
-    const piscina = new SlabPiscina({ filename, execArgv, pool, minThreads: 1, maxThreads: 1 });
-    try {
+    await withPiscina({ arenaBytes: 8 * MiB, parallelism: 2 }, { minThreads: 1, maxThreads: 1 }, async (piscina, pool) => {
       for (const length of [5000, -1, 1.5, Number.NaN, '10']) {
         // Worker side: the task fails before adopting, so the id is still the main thread's and
         // runWithSlabs gives it back.
@@ -378,24 +364,22 @@ describe('SlabPiscina', () => {
       expect(pool.audit()).toEqual([]);
       for (const c of pool.stats().classes)
         expect({ size: c.slabSize, leased: c.leased }).toEqual({ size: c.slabSize, leased: 0 });
-    } finally {
-      await piscina.destroy();
-    }
+    });
   });
 
   it('returns the cached slabs of workers that exit by idle timeout', async () => {
-    const pool = new SlabPool({ arenaBytes: 8 * MiB, parallelism: 2 });
-    const piscina = new SlabPiscina({ filename, execArgv, pool, minThreads: 0, maxThreads: 1, idleTimeout: 50 });
-    const reports: ReclaimReport[] = [];
-    piscina.on('reclaim', (report: ReclaimReport) => reports.push(report));
-    try {
-      await piscina.run({ op: 'warm', size: 4096 });
-      expect(pool.stats().classes.find((c) => c.slabSize === 4096)!.cached).toBeGreaterThan(0);
-      await until(() => reports.length > 0);
-      expect(reports[0].cached).toBeGreaterThan(0);
-      allFree(pool);
-    } finally {
-      await piscina.destroy();
-    }
+    await withPiscina(
+      { arenaBytes: 8 * MiB, parallelism: 2 },
+      { minThreads: 0, maxThreads: 1, idleTimeout: 50 },
+      async (piscina, pool) => {
+        const reports: ReclaimReport[] = [];
+        piscina.on('reclaim', (report: ReclaimReport) => reports.push(report));
+        await piscina.run({ op: 'warm', size: 4096 });
+        expect(pool.stats().classes.find((c) => c.slabSize === 4096)!.cached).toBeGreaterThan(0);
+        await until(() => reports.length > 0);
+        expect(reports[0].cached).toBeGreaterThan(0);
+        allFree(pool);
+      },
+    );
   });
 });
