@@ -346,6 +346,6 @@ writeFigures(options, {
   part: 'cache-patterns',
   title: "The Rust crate's cache patterns",
   rounds: rounds.length,
-  roundCpus: rounds.map((r) => r.cpu ?? null),
+  roundCpus: rounds.map((r) => ({ atStart: r.cpuAtStart ?? null, atEnd: r.cpu ?? null })),
   patterns,
 });

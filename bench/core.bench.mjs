@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { SlabPool } from '@zeropool/core';
 import { bench, do_not_optimize, run, summary } from 'mitata';
 import { inlineCycles } from './lib/anatomy.mjs';
-import { currentCpu, measureCases, parseOptions } from './lib/harness.mjs';
+import { coreRevision, cpuNote, currentCpu, measureCases, parseOptions } from './lib/harness.mjs';
 
 const quick = process.argv.includes('--quick');
 const jsonPath = parseOptions().json;
@@ -77,6 +77,7 @@ const median = (values) => {
   return sorted[(sorted.length - 1) >> 1];
 };
 if (oneRound) {
+  const cpuAtStart = currentCpu();
   register();
   const results = await run({ print: () => {} });
   const stats = (name) => results.benchmarks.find((b) => b.alias === name).runs[0].stats;
@@ -88,6 +89,7 @@ if (oneRound) {
       sab: stats(SAB).p50,
       inlineCas: stats(INLINE_CAS).p50,
       inlinePlain: stats(INLINE_PLAIN).p50,
+      cpuAtStart,
       cpu: currentCpu(),
       sink,
     }),
@@ -96,6 +98,7 @@ if (oneRound) {
 }
 const perRound = [];
 if (quick) {
+  const cpuAtStart = currentCpu();
   // mitata's run() ignores measurement options and calibrates for about 4 s before it starts, so
   // the quick round measures the three cases directly with a small budget (lib/harness.mjs).
   const figures = await measureCases(
@@ -120,6 +123,7 @@ if (quick) {
     sab: figures[SAB].p50,
     inlineCas: figures[INLINE_CAS].p50,
     inlinePlain: figures[INLINE_PLAIN].p50,
+    cpuAtStart,
     cpu: currentCpu(),
     sink,
   });
@@ -131,7 +135,7 @@ for (let round = 1; round <= (quick ? 0 : rounds); round++) {
   const result = JSON.parse(line);
   perRound.push(result);
   console.log(
-    `pool ${result.pool.toFixed(1)} ns, allocUnsafe ${result.alloc.toFixed(0)} ns, SharedArrayBuffer ${result.sab.toFixed(0)} ns${result.cpu === null ? '' : ` (CPU ${result.cpu})`}`,
+    `pool ${result.pool.toFixed(1)} ns, allocUnsafe ${result.alloc.toFixed(0)} ns, SharedArrayBuffer ${result.sab.toFixed(0)} ns${cpuNote(result.cpuAtStart, result.cpu)}`,
   );
 }
 // The last round again in this process, printed in full, so mitata's own summary is on screen.
@@ -196,6 +200,7 @@ if (!quick || jsonPath) {
     node: process.version,
     cpu: cpus()[0]?.model,
     cores: availableParallelism(),
+    core: coreRevision(),
     rounds,
     medianNs: {
       poolAcquireBytesRelease64KiB: round(poolNs),
@@ -213,8 +218,10 @@ if (!quick || jsonPath) {
       sab: round(r.sab),
       inlineCas: round(r.inlineCas),
       inlinePlain: round(r.inlinePlain),
-      // The CPU the round's process ran on last (see currentCpu in lib/harness.mjs).
-      cpu: r.cpu ?? null,
+      // The CPU the round's process was on when it started and when it ended (see currentCpu in
+      // lib/harness.mjs).
+      cpuAtStart: r.cpuAtStart ?? null,
+      cpuAtEnd: r.cpu ?? null,
     })),
   };
   if (jsonPath) {

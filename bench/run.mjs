@@ -9,12 +9,12 @@
 //                                             repository is left untouched
 //   --only a,b     run only these parts        --out <path>   write the results file there
 //   --no-report    skip bench/report.mjs
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { machineInfo, machineTag, table } from './lib/harness.mjs';
+import { coreRevision, machineInfo, machineTag, table } from './lib/harness.mjs';
 import { loadProbe } from './lib/load.mjs';
 import { mustReach } from './lib/must-reach.mjs';
 
@@ -41,18 +41,6 @@ const PARTS = [
   { name: 'scaling', file: 'scaling.bench.mjs', title: 'multi-thread scaling', budgetSec: 45 },
   { name: 'piscina', file: 'piscina.bench.mjs', title: 'piscina end to end', budgetSec: 30 },
 ].filter((p) => !only || only.includes(p.name));
-
-function coreRevision() {
-  // Read-only: which core the figures belong to, and whether it had uncommitted changes.
-  try {
-    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
-    const dirty =
-      execFileSync('git', ['status', '--porcelain', '--', 'packages/core'], { cwd: root, encoding: 'utf8' }).trim() !== '';
-    return { commit, uncommittedCoreChanges: dirty };
-  } catch {
-    return null;
-  }
-}
 
 const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('ZEROPOOL_')));
 if (Object.keys(env).length > 0)

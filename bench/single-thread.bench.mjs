@@ -183,7 +183,7 @@ writeFigures(options, {
   part: 'single-thread',
   title: 'Single thread, per size',
   rounds: rounds.length,
-  roundCpus: rounds.map((r) => r.cpu ?? null),
+  roundCpus: rounds.map((r) => ({ atStart: r.cpuAtStart ?? null, atEnd: r.cpu ?? null })),
   method:
     'mitata medians per case; median over rounds (fresh process each); speed-up = alternative / pool within a round, median over rounds',
   cases: label,

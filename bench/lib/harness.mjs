@@ -291,8 +291,9 @@ export async function measureCases(groups, { options, print = true, tune = {} })
  */
 export async function inRounds({ url, options, rounds, work }) {
   if (options.round !== undefined) {
+    const cpuAtStart = currentCpu();
     const result = await work({ print: !options.quiet });
-    writeFileSync(options.json, JSON.stringify({ ...result, cpu: currentCpu() }));
+    writeFileSync(options.json, JSON.stringify({ ...result, cpuAtStart, cpu: currentCpu() }));
     process.exit(0);
   }
   if (options.quick || rounds === 1) return [await work({ print: true })];
@@ -307,7 +308,7 @@ export async function inRounds({ url, options, rounds, work }) {
       execFileSync(process.execPath, args, { stdio: k === 1 ? 'inherit' : ['ignore', 'ignore', 'inherit'] });
       const result = JSON.parse(readFileSync(out, 'utf8'));
       results.push(result);
-      const where = result.cpu === null ? '' : ` on CPU ${result.cpu}`;
+      const where = cpuNote(result.cpuAtStart, result.cpu);
       progress(`round ${k} of ${rounds} done in ${((Date.now() - started) / 1000).toFixed(1)} s${where}`, { always: true });
     }
     progressDone();
@@ -319,12 +320,11 @@ export async function inRounds({ url, options, rounds, work }) {
 
 /**
  * The CPU this process last ran on (Linux: field 39 of /proc/self/stat), or null elsewhere. Rounds
- * record it because on the 2-vCPU development VM of 2026-12-02 the same single-thread loop ran at
- * two speeds depending on the vCPU it landed on: pinned with taskset, 64 KiB acquire + bytes +
- * release took 17.6-19.1 ns on one and 27.5-29.7 ns on the other, a loop of typed-array loads and
- * stores 1.17 vs 1.6-1.7 ns, a compare-exchange 11.5 vs 14.2 ns. Which vCPU was the slow one
- * changed over the day (the host's placement, not something the process can see), so the number
- * tells rounds apart within one run only.
+ * record it at their start and end, as context: on the 2-vCPU development VM of 2026-12-02 the same
+ * single-thread loop ran at two speeds, and pinned with taskset one vCPU was the slow one (64 KiB
+ * acquire + bytes + release 17.6-19.1 vs 27.5-29.7 ns; typed-array loads and stores 1.17 vs
+ * 1.6-1.7 ns; a compare-exchange 11.5 vs 14.2 ns), but which one changed during the day, and one
+ * vCPU gave both speeds within one run: the number does not explain a round's speed by itself.
  */
 export function currentCpu() {
   try {
@@ -335,6 +335,28 @@ export function currentCpu() {
   } catch {
     return null;
   }
+}
+
+/**
+ * Which commit of the core the figures belong to, and whether packages/core had uncommitted
+ * changes; null outside a git checkout. Read-only.
+ */
+export function coreRevision() {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+    const dirty =
+      execFileSync('git', ['status', '--porcelain', '--', 'packages/core'], { cwd: root, encoding: 'utf8' }).trim() !== '';
+    return { commit, uncommittedCoreChanges: dirty };
+  } catch {
+    return null;
+  }
+}
+
+/** ' on CPU n' (or ' on CPU n, then m' if the process moved), '' where the CPU is unknown. */
+export function cpuNote(atStart, atEnd) {
+  if (atStart === null || atStart === undefined || atEnd === null || atEnd === undefined) return '';
+  return atStart === atEnd ? ` on CPU ${atEnd}` : ` on CPU ${atStart}, then ${atEnd}`;
 }
 
 /** Median over rounds of `pick(round)`. */

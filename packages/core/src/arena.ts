@@ -31,13 +31,13 @@ import {
   LAYOUT_VERSION,
   MAGIC,
   MAX_SLAB_SIZE_LIMIT,
+  MIN_SLAB_SIZE_LIMIT,
   NO_SLAB,
   SIGNALS_BYTES,
   S_HEAD,
   TAG_MASK,
   T_CLAIM,
   computeLayout,
-  log2,
   pageClassWord,
   shardWord,
   threadWord,
@@ -141,7 +141,7 @@ export function attachLayout(buffer: SharedArrayBuffer): { layout: ArenaLayout; 
   // field derived from them a boxed number on the hot path); the shifts must be in range for that.
   const minShift = words[H_MIN_SHIFT];
   const maxShift = words[H_MAX_SHIFT];
-  if (!(minShift >= 0 && minShift <= maxShift && 2 ** maxShift <= MAX_SLAB_SIZE_LIMIT)) {
+  if (!(2 ** minShift >= MIN_SLAB_SIZE_LIMIT && minShift <= maxShift && 2 ** maxShift <= MAX_SLAB_SIZE_LIMIT)) {
     throw invalidType('handle.buffer', 'an arena whose header does not match its own layout', 'an intact pool arena');
   }
   const config: ResolvedConfig = {
@@ -165,8 +165,7 @@ export function attachLayout(buffer: SharedArrayBuffer): { layout: ArenaLayout; 
     layout.dataStart !== words[H_DATA_START] ||
     layout.threadBase !== words[H_THREAD_BASE] ||
     layout.classCount !== words[H_CLASS_COUNT] ||
-    layout.indexBits !== words[H_INDEX_BITS] ||
-    log2(config.minSlabSize) !== words[H_MIN_SHIFT]
+    layout.indexBits !== words[H_INDEX_BITS]
   ) {
     throw invalidType('handle.buffer', 'an arena whose header does not match its own layout', 'an intact pool arena');
   }

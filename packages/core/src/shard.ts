@@ -60,7 +60,7 @@ export function pushFromCache(
   from: number,
   count: number,
 ): void {
-  const indexMask = 2 ** indexBits - 1;
+  const indexMask = (1 << indexBits) - 1;
   let head = words[line + S_HEAD];
   for (let i = from; i < from + count; i++) {
     const slab = ids[i] & indexMask;

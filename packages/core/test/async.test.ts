@@ -79,8 +79,16 @@ describe('acquireAsync', () => {
     const started = new SharedArrayBuffer(4);
     const untimed = runWorker<{ got: boolean; ms: number }>('await-worker.ts', { handle: pool.handle, size: MiB, started });
     // The release comes 300 ms after the worker began to wait (its start-up on a loaded machine
-    // can take longer than the margin left below).
-    while (Atomics.load(new Int32Array(started), 0) === 0) await new Promise((resolve) => setTimeout(resolve, 2));
+    // can take longer than the margin left below). A worker that ends or fails before it waits
+    // ends the test at once, with its own error.
+    const waiting = (async () => {
+      while (Atomics.load(new Int32Array(started), 0) === 0) await new Promise((resolve) => setTimeout(resolve, 2));
+    })();
+    const endedEarly = untimed.done.then(() => {
+      throw new Error('the worker finished before it began to wait');
+    });
+    await Promise.race([waiting, endedEarly]);
+    endedEarly.catch(() => {});
     await new Promise((resolve) => setTimeout(resolve, 300));
     pool.release(held.pop()!);
     const result = await untimed.done;

@@ -250,7 +250,8 @@ describe('SlabPool.attach(handle)', () => {
     ],
     ['an arena written by another layout version', { ...pool.handle, buffer: otherVersion }, /an arena of layout version 99/],
     // Slab sizes are 1 << shift: a shift out of range must not wrap to a small or negative size.
-    ...[31, 32, 40, -1].map((shift): [string, unknown, RegExp] => [
+    // 52 and -12 wrap to 2^20, the real largest size: only the range check refuses those.
+    ...[31, 32, 40, 52, -1, -12].map((shift): [string, unknown, RegExp] => [
       `an arena whose header says the largest slab is 2^${shift} bytes`,
       { ...pool.handle, buffer: alteredAt(H_MAX_SHIFT, shift) },
       /an arena whose header does not match its own layout/,
