@@ -553,7 +553,9 @@ export class SlabPool extends PoolCore {
 
   /**
    * Acquires a slab as a lease whose `bytes` are exactly `size` long. Release it with
-   * `lease.release()`, or declare it with `using` to release it at the end of the scope.
+   * `lease.release()`, or declare it with `using` to release it at the end of the scope. When
+   * `size` is the slab's capacity (a power of two from `minSlabSize` up), `lease.bytes` is the
+   * very view `pool.bytes(lease.id)` returns; otherwise it is a new view of the first `size` bytes.
    * @throws like {@link SlabPool.acquire}.
    * @example
    * ```ts
@@ -566,7 +568,9 @@ export class SlabPool extends PoolCore {
     const slab = id & this.indexMask;
     const entry = slab & VIEW_CACHE_MASK;
     const view = this.viewSlabs[entry] === slab ? this.views[entry] : this.makeView(slab);
-    const lease = new SlabLease(this, id, view.subarray(0, size), this.leaks);
+    // A subarray per lease cost 19 ns of 47 (get + dispose of 64 KiB, mitata, 6 fresh processes
+    // each, Node 20.20): a size that fills the slab takes the cached view itself.
+    const lease = new SlabLease(this, id, size === view.length ? view : view.subarray(0, size), this.leaks);
     this.leaks.track(lease, id, size);
     return lease;
   }

@@ -198,6 +198,20 @@ describe('get', () => {
     expect(pool.stats().classes[4].leased).toBe(0);
   });
 
+  it("gives a lease of the slab's whole capacity the pool's cached view, and a smaller one its own", () => {
+    const pool = small();
+    const whole = pool.get(1024);
+    expect(whole.bytes.byteLength).toBe(1024);
+    expect(whole.bytes).toBe(pool.bytes(whole.id));
+    const part = pool.get(1000);
+    expect(part.bytes.byteLength).toBe(1000);
+    expect(part.bytes).not.toBe(pool.bytes(part.id));
+    expect(part.bytes.byteOffset).toBe(pool.bytes(part.id).byteOffset);
+    whole.release();
+    part.release();
+    expect(pool.stats().classes[4].leased).toBe(0);
+  });
+
   it('[Symbol.dispose] releases, and does nothing after an explicit release', () => {
     const pool = small();
     const lease = pool.get(10);
