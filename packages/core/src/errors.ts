@@ -192,9 +192,10 @@ export class AcquireTimeoutError extends Error {
 }
 
 /**
- * Thrown by `reclaim` for a thread that is still running, as far as the pool object can tell: the
- * calling thread, or a worker it watches (`watch`) that has not exited. It cannot tell for other
- * threads, and trusts the caller that they exited.
+ * Thrown by `reclaim` for a thread that is still running, as far as the pool can tell: the calling
+ * thread, a worker this pool object watches (`watch`) that has not exited, or any thread whose
+ * attached pool object answers a liveness check (or cannot be told from an exited one yet: see
+ * the README's "How it works"). Nothing is changed.
  * @example
  * ```ts
  * import { threadId } from 'node:worker_threads';
