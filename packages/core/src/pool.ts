@@ -763,7 +763,9 @@ export class SlabPool extends PoolCore {
     for (let quiet = 0; quiet < 3 && Date.now() < deadline; ) {
       const got = claimDeadSlots(this.words, this.layout, threadId);
       slots.push(...got);
-      if (got.length === 0 && !this.anySlotReclaiming()) quiet++;
+      // Not counting the slots this call holds itself: they stay CLAIM_RECLAIMING until the end,
+      // and counting them kept every watch's reclaim napping to its 200 ms deadline.
+      if (got.length === 0 && !this.anySlotReclaiming(slots)) quiet++;
       else {
         quiet = 0;
         if (got.length === 0) Atomics.wait(NAP, 0, 0, 1);
@@ -772,9 +774,13 @@ export class SlabPool extends PoolCore {
     return slots;
   }
 
-  /** Whether any thread slot is held by a reclaim (its owner unknown: the claim word says only that). */
-  private anySlotReclaiming(): boolean {
+  /**
+   * Whether any thread slot but those in `mine` is held by a reclaim (its owner unknown: the claim
+   * word says only that).
+   */
+  private anySlotReclaiming(mine: readonly number[]): boolean {
     for (let slot = 0; slot < this.layout.maxThreads; slot++) {
+      if (mine.includes(slot)) continue;
       if (Atomics.load(this.words, threadWord(this.layout, slot) + T_CLAIM) === CLAIM_RECLAIMING) return true;
     }
     return false;

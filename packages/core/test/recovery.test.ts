@@ -631,6 +631,34 @@ describe('watch', () => {
     expectAllFree(pool);
   });
 
+  it("reclaims on 'exit' without waiting out its own claim on the worker's slot", async () => {
+    // The reclaim looks for slots another reclaim holds and waits for them, up to 200 ms. It used
+    // to count the slot it had just claimed itself, so every watched exit blocked this thread
+    // (and its event loop) for those 200 ms.
+    const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2 });
+    let exitAt = 0;
+    let reclaimedAt = 0;
+    const reports: Array<{ slots: number; leased: number }> = [];
+    const { worker, exited } = await startHolder(pool, 'hang', {
+      onCreate: (w) => {
+        // Registered before watch's own 'exit' listener, so it runs just before the reclaim.
+        w.once('exit', () => {
+          exitAt = performance.now();
+        });
+        pool.watch(w, (report) => {
+          reclaimedAt = performance.now();
+          reports.push(report);
+        });
+      },
+    });
+    await worker.terminate();
+    await exited;
+    await new Promise((r) => setImmediate(r));
+    expect(reports).toEqual([expect.objectContaining({ slots: 1, leased: 5 })]);
+    expect(reclaimedAt - exitAt).toBeLessThan(190);
+    expectAllFree(pool);
+  });
+
   it('keeps a worker protected while any of its watches remains, and reclaims it once on exit', async () => {
     const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2 });
     const first: Array<{ leased: number }> = [];
