@@ -76,6 +76,8 @@ export class SlabPiscina<T = unknown, R = unknown> extends Piscina<T, R> {
   private closing = false;
   /** Ids lent to a task still running (runWithLoans): each to one task at a time. */
   private readonly lent = new Set<number>();
+  /** Watched workers that have not exited yet. */
+  private readonly live = new Set<Worker>();
 
   /**
    * Creates the Piscina, and the pool unless `options.pool` is one already, and merges the pool
@@ -99,23 +101,16 @@ export class SlabPiscina<T = unknown, R = unknown> extends Piscina<T, R> {
     }
     const pool = poolOption instanceof SlabPool ? poolOption : new SlabPool(poolOption);
     // piscina does not hand out its Worker objects (its 'workerCreate' event carries an id only,
-    // which reads -1 after a crash). Node's process-wide 'worker' event does. The two events come
-    // in either order (piscina announces its first workers in a microtask, Node emits 'worker'
-    // later), so whichever arrives second starts the watch.
-    const created = new Map<number, Worker>();
-    const announced = new Set<number>();
-    const watch = (worker: Worker): void => {
+    // comes only once a worker is ready, and reads -1 after a crash). Node's process-wide 'worker'
+    // event does, from process.nextTick after each `new Worker()`; piscina has put the worker in
+    // its list by then. A worker that appears while this SlabPiscina closes is watched too: piscina
+    // may start one then (see drain), and watching a worker that never attached costs nothing.
+    const onWorker = (worker: Worker): void => {
+      if (!this.closing && !this.threads.includes(worker)) return;
+      this.live.add(worker);
+      worker.once('exit', () => this.live.delete(worker));
       // Exactly once per worker, on its own 'exit', however it ends.
       pool.watch(worker, (report) => this.emit('reclaim', report));
-    };
-    const onWorker = (worker: Worker): void => {
-      const id = worker.threadId;
-      if (announced.delete(id)) {
-        watch(worker);
-        return;
-      }
-      created.set(id, worker);
-      worker.once('exit', () => created.delete(id));
     };
     super({ ...piscinaOptions, workerData: { ...(workerData as object | undefined), [HANDLE_KEY]: pool.handle } });
     // Registered only once piscina accepted its options (a constructor that throws must not leave a
@@ -124,15 +119,6 @@ export class SlabPiscina<T = unknown, R = unknown> extends Piscina<T, R> {
     process.on('worker', onWorker);
     this.pool = pool;
     this.onWorker = onWorker;
-    this.on('workerCreate', (info: { id: number }) => {
-      const worker = created.get(info.id);
-      if (worker === undefined) {
-        announced.add(info.id);
-        return;
-      }
-      created.delete(info.id);
-      watch(worker);
-    });
   }
 
   /**
@@ -298,7 +284,8 @@ export class SlabPiscina<T = unknown, R = unknown> extends Piscina<T, R> {
   }
 
   /**
-   * Closes the Piscina (see piscina's `close`). Workers that exit afterwards are still reclaimed.
+   * Closes the Piscina (see piscina's `close`), and resolves once every worker it started has
+   * exited and had its slabs reclaimed (a worker stuck in a blocking call delays that).
    * @throws {TypeError} (as a rejection) `options` is not an object, or `options.force` is not a
    *   boolean (piscina's checks).
    * @example
@@ -316,12 +303,14 @@ export class SlabPiscina<T = unknown, R = unknown> extends Piscina<T, R> {
     }
     // From here a failed task's worker may be being terminated (close() ends with destroy()).
     this.closing = true;
-    process.off('worker', this.onWorker);
     await super.close(options);
+    await this.drain();
   }
 
   /**
-   * Destroys the Piscina (see piscina's `destroy`); its workers' slabs are reclaimed as they exit.
+   * Destroys the Piscina (see piscina's `destroy`), and resolves once every worker it started has
+   * exited and had its slabs reclaimed, including a replacement piscina starts when a worker it had
+   * let go (an aborted task's) exits late.
    * @example
    * ```ts
    * await piscina.destroy();
@@ -329,8 +318,25 @@ export class SlabPiscina<T = unknown, R = unknown> extends Piscina<T, R> {
    */
   override async destroy(): Promise<void> {
     this.closing = true;
-    process.off('worker', this.onWorker);
     await super.destroy();
+    await this.drain();
+  }
+
+  /**
+   * After piscina's close or destroy: waits until every watched worker has exited (so each has
+   * been reclaimed), then stops listening for new workers. A worker piscina had already let go
+   * (an aborted task's, still being terminated) can exit after piscina's destroy returned, and
+   * piscina then starts a replacement: that one is destroyed too.
+   */
+  private async drain(): Promise<void> {
+    // Node announces a worker created in this tick on the next one.
+    await new Promise((resolve) => setImmediate(resolve));
+    for (let round = 0; round < 10 && (this.live.size > 0 || this.threads.length > 0); round++) {
+      await Promise.all([...this.live].map((worker) => new Promise((resolve) => worker.once('exit', resolve))));
+      await new Promise((resolve) => setImmediate(resolve));
+      if (this.threads.length > 0) await super.destroy();
+    }
+    process.off('worker', this.onWorker);
   }
 }
 

@@ -367,6 +367,94 @@ describe('SlabPiscina', () => {
     });
   });
 
+  it('watches a worker whose task file fails to load after taking a slab (piscina never calls it ready)', async () => {
+    const pool = new SlabPool({ arenaBytes: 8 * MiB, parallelism: 2 });
+    const piscina = new SlabPiscina({
+      filename: new URL('./fixtures/load-fails.mjs', import.meta.url).href,
+      execArgv,
+      pool,
+      minThreads: 0,
+      maxThreads: 1,
+    });
+    const reports: ReclaimReport[] = [];
+    piscina.on('reclaim', (report: ReclaimReport) => reports.push(report));
+    piscina.on('error', () => {});
+    try {
+      // piscina keeps the task queued (and may start another worker, which fails the same way).
+      const task = piscina.run({}).catch((error: unknown) => error);
+      await until(() => reports.length > 0);
+      expect(reports[0]).toMatchObject({ slots: 1, leased: 1 });
+      await piscina.destroy();
+      expect(await task).toBeInstanceOf(Error);
+      expect(pool.stats().threads).toBe(1);
+      allFree(pool);
+    } finally {
+      await piscina.destroy();
+    }
+  });
+
+  it('watches the workers started for tasks queued in the same tick as close(), and every slab comes back', async () => {
+    const pool = new SlabPool({ arenaBytes: 8 * MiB, parallelism: 2 });
+    // Constructor, tasks and close() in one tick: Node announces every worker after close() began.
+    const piscina = new SlabPiscina({ filename, execArgv, pool, minThreads: 1, maxThreads: 3 });
+    const exited: number[] = [];
+    const onWorker = (worker: { threadId: number; once: (e: 'exit', f: () => void) => void }) => {
+      const id = worker.threadId;
+      worker.once('exit', () => exited.push(id));
+    };
+    process.on('worker', onWorker);
+    const reclaimed: number[] = [];
+    piscina.on('reclaim', (report: ReclaimReport) => reclaimed.push(report.threadId));
+    try {
+      const tasks: Promise<unknown>[] = [];
+      for (let i = 0; i < 6; i++) {
+        const id = pool.acquire(4096);
+        tasks.push(piscina.runWithSlabs({ op: 'hash', id, length: 4096 }, [id]));
+        tasks.push(piscina.run({ op: 'warm', size: 65536 }));
+      }
+      const closed = piscina.close();
+      await Promise.allSettled(tasks);
+      await closed;
+      // close() resolves once every worker has exited and been reclaimed.
+      expect(exited.length).toBeGreaterThan(0);
+      expect([...reclaimed].sort()).toEqual([...exited].sort());
+      expect(pool.stats().threads).toBe(1);
+      allFree(pool);
+    } finally {
+      process.off('worker', onWorker);
+      await piscina.destroy();
+    }
+  });
+
+  it('leaves no worker running after destroy(), even one piscina starts when an aborted worker exits late', async () => {
+    const pool = new SlabPool({ arenaBytes: 8 * MiB, parallelism: 2 });
+    const piscina = new SlabPiscina({ filename, execArgv, pool, minThreads: 1, maxThreads: 1 });
+    const alive = new Set<number>();
+    const onWorker = (worker: { threadId: number; once: (e: 'exit', f: () => void) => void }) => {
+      const id = worker.threadId;
+      alive.add(id);
+      worker.once('exit', () => alive.delete(id));
+    };
+    process.on('worker', onWorker);
+    try {
+      const flag = new Int32Array(new SharedArrayBuffer(4));
+      const controller = new AbortController();
+      // The worker blocks 1 s in a child process, so its termination lands after destroy() began.
+      const task = piscina.run({ op: 'block', flag, ms: 1000 }, { signal: controller.signal }).catch((e) => e);
+      await until(() => Atomics.load(flag, 0) === 1);
+      controller.abort();
+      await task;
+      await piscina.destroy();
+      expect(piscina.threads).toHaveLength(0);
+      expect([...alive]).toEqual([]);
+      expect(pool.stats().threads).toBe(1);
+      allFree(pool);
+    } finally {
+      process.off('worker', onWorker);
+      await piscina.destroy();
+    }
+  });
+
   it('returns the cached slabs of workers that exit by idle timeout', async () => {
     await withPiscina(
       { arenaBytes: 8 * MiB, parallelism: 2 },
