@@ -201,8 +201,8 @@ export class SlabPool extends PoolCore {
    * buffer and notifies it; each pool object waits on its own word with `Atomics.waitAsync` (which
    * does not keep the event loop alive) and, when woken, puts those classes' cached slabs in the
    * classes' reserved lists, which only waiters take from. A thread whose event loop is blocked
-   * (piscina freezes its workers between tasks) cannot answer; `@zeropool/piscina` flushes after
-   * every task instead.
+   * (piscina freezes its workers between tasks) cannot answer; `@zeropool/piscina`'s worker
+   * helpers flush the worker's cache whenever they release or lend out a slab instead.
    */
   private listenForFlushRequests(): void {
     // The pending wait must not keep this object (and with it the arena) alive: the callback holds

@@ -8,7 +8,7 @@
  * @packageDocumentation
  */
 import { workerData } from 'node:worker_threads';
-import { type Lease, type PoolHandle, SlabPool } from '@zeropool/core';
+import { type Lease, LockTimeoutError, type PoolHandle, SlabPool } from '@zeropool/core';
 import { HANDLE_KEY, prefix } from './common.js';
 
 let attached: SlabPool | undefined;
@@ -105,7 +105,9 @@ export function viewSlab(id: number, length?: number): Uint8Array {
 /**
  * Acquires a slab for a result (worker fills, main receives): fill `bytes` (exactly `size` bytes
  * long), return `id` in the task's result, and do not touch the slab after; the main thread calls
- * `receive(id)`.
+ * `receive(id)`. Other slabs the acquire brought into this worker's cache go straight back to the
+ * shared shards, so an idle worker never sits on slabs the main thread needs. (A task that calls
+ * `getPool().acquire` or `release` itself should end with `getPool().flush()` for the same reason.)
  * @throws {PoolExhaustedError} the pool has no slab of that size left.
  * @throws {TypeError} `size` is not a number; or as {@link getPool} throws: this thread was not
  *   started by a `SlabPiscina`, or the pool cannot be attached.
@@ -127,7 +129,23 @@ export function viewSlab(id: number, length?: number): Uint8Array {
 export function lendSlab(size: number): { id: number; bytes: Uint8Array } {
   const pool = getPool();
   const id = pool.acquire(size);
+  // The acquire may have refilled this worker's cache with a batch of slabs: hand them back at
+  // once, or the worker, frozen between tasks, would sit on them (see TakenSlab.release).
+  flushCache(pool);
   return { id, bytes: pool.bytes(id).subarray(0, size) };
+}
+
+/**
+ * Hands this worker's cached slabs back to the shared shards. If dead threads hold the shard locks
+ * (not reclaimed yet), the slabs stay cached here, still counted, for a later flush or this
+ * worker's reclaim: the release or acquire that came before did happen.
+ */
+function flushCache(pool: SlabPool): void {
+  try {
+    pool.flush();
+  } catch (error) {
+    if (!(error instanceof LockTimeoutError)) throw error;
+  }
 }
 
 class TakenSlab implements Lease {
@@ -149,7 +167,7 @@ class TakenSlab implements Lease {
     // cache: piscina freezes the worker between tasks, and slabs cached by an idle worker are out
     // of reach of the main thread (an acquireAsync there could wait for them forever). One lock
     // per task is nothing beside a task's round trip (tens of microseconds).
-    this.pool.flush();
+    flushCache(this.pool);
   }
 
   [Symbol.dispose](): void {

@@ -360,7 +360,7 @@ describe('SlabPiscina', () => {
         expect(pool.holderOf(lent.id)).toBe(threadId);
         pool.release(lent.id);
       }
-      // The worker keeps slabs in its cache (lendSlab refilled it); none is leased, nothing is lost.
+      // None is leased, nothing is lost.
       expect(pool.audit()).toEqual([]);
       for (const c of pool.stats().classes)
         expect({ size: c.slabSize, leased: c.leased }).toEqual({ size: c.slabSize, leased: 0 });
@@ -453,6 +453,19 @@ describe('SlabPiscina', () => {
       process.off('worker', onWorker);
       await piscina.destroy();
     }
+  });
+
+  it('leaves no slab cached in an idle worker after a task lends one with lendSlab', async () => {
+    await withPiscina({ arenaBytes: 8 * MiB, parallelism: 2 }, { minThreads: 1, maxThreads: 1 }, async (piscina, pool) => {
+      const { id, length } = (await piscina.run({ op: 'fill', size: 4096, seed: 3 })) as { id: number; length: number };
+      expect(piscina.receive(id, length)).toHaveLength(4096);
+      pool.release(id);
+      pool.flush();
+      // The worker's acquire refilled its cache with a batch; piscina now freezes it, so any slab
+      // left there would be out of the main thread's reach until the worker exits.
+      const c = pool.stats().classes.find((k) => k.slabSize === 4096)!;
+      expect({ cached: c.cached, leased: c.leased }).toEqual({ cached: 0, leased: 0 });
+    });
   });
 
   it('returns the cached slabs of workers that exit by idle timeout', async () => {
