@@ -861,7 +861,8 @@ export class SlabPool extends PoolCore {
   /**
    * Calls {@link SlabPool.reclaim} for `worker` when it exits, however it exits. For plain
    * `worker_threads` users; `@zeropool/piscina` does the same for piscina's workers.
-   * @param onReclaim receives what was returned; errors from reclaiming are emitted as warnings.
+   * @param onReclaim receives what was returned; an error from reclaiming, or thrown by this
+   *   callback, is emitted as a `ZeropoolWarning` saying which.
    * @returns a function that stops this watch (the worker stays protected from `reclaim` while
    *   another watch of it remains; every watch gets a report on exit, the first one the slabs).
    * @throws {TypeError} `worker` is not a running `Worker`, or `onReclaim` is neither a function
@@ -901,14 +902,25 @@ export class SlabPool extends PoolCore {
       active = false;
       shared.alive = false;
       if (this.watched.get(threadId) === shared) this.watched.delete(threadId);
+      let report: ReclaimReport;
       try {
         // A second watch of the same worker finds its slots already reclaimed: an empty report.
         // The 'exit' event is proof the thread ended: no liveness check (a thread busy through
         // several refused checks before it died would fail one).
-        const report = this.reclaimSlots(threadId);
-        onReclaim?.(report);
+        report = this.reclaimSlots(threadId);
       } catch (error) {
         process.emitWarning(`zeropool: reclaiming thread ${threadId} failed: ${(error as Error).message}`, 'ZeropoolWarning');
+        return;
+      }
+      if (onReclaim === undefined) return;
+      try {
+        onReclaim(report);
+      } catch (error) {
+        // The reclaim itself went through; say whose code failed.
+        process.emitWarning(
+          `zeropool: thread ${threadId} was reclaimed, but its onReclaim callback threw: ${(error as Error).message}`,
+          'ZeropoolWarning',
+        );
       }
     };
     worker.once('exit', onExit);

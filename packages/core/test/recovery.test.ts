@@ -659,6 +659,30 @@ describe('watch', () => {
     expectAllFree(pool);
   });
 
+  it('reports an onReclaim callback that throws as that, not as a failed reclaim', async () => {
+    const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2 });
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const { worker, exited } = await startHolder(pool, 'hang', {
+        onCreate: (w) =>
+          pool.watch(w, () => {
+            throw new Error('bug in the callback');
+          }),
+      });
+      await worker.terminate();
+      await exited;
+      await new Promise((r) => setTimeout(r, 20));
+      expect(warnings.map((w) => w.message)).toEqual([
+        expect.stringMatching(/^zeropool: thread \d+ was reclaimed, but its onReclaim callback threw: bug in the callback$/),
+      ]);
+      expectAllFree(pool);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('keeps a worker protected while any of its watches remains, and reclaims it once on exit', async () => {
     const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2 });
     const first: Array<{ leased: number }> = [];
