@@ -35,6 +35,7 @@ import {
   META_OFFSET_CLASS,
   META_STATE,
   NO_SLAB,
+  RESERVED_BUSY,
   SLAB_CACHED,
   SLAB_FREE,
   SLAB_LEASED,
@@ -394,13 +395,13 @@ export class PoolCore {
   }
 
   /**
-   * Takes one slab from class `c`'s reserved list and leases it to this thread; -1 if empty, or if
-   * the list's lock is not free within 2 ms (a waiter must not block its event loop for
-   * lockTimeoutMs on a lock a dead thread holds; it looks again at its next wake-up).
+   * Takes one slab from class `c`'s reserved list and leases it to this thread; -1 if empty,
+   * RESERVED_BUSY if the list's lock is not free within 2 ms (a waiter must not block its event
+   * loop for lockTimeoutMs on a lock a dead thread holds; it looks again shortly).
    */
   protected takeReserved(c: number): number {
     const line = reservedWord(this.layout, c);
-    if (!lockWithin(this.words, line, this.lockOwner, 2)) return -1;
+    if (!lockWithin(this.words, line, this.lockOwner, 2)) return RESERVED_BUSY;
     const got = popToCache(this.words, this.metaTop, line, 1, this.slot, this.indexBits, this.scratch, 0);
     unlock(this.words, line);
     return got === 0 ? -1 : this.scratch[0];

@@ -68,6 +68,8 @@ export const MAX_SLAB_SIZE_LIMIT = 2 ** 30;
 export const MAX_SHARDS = 512;
 export const MAX_THREADS = 1023;
 export const MAX_SLABS = 2 ** 26;
+/** What a take from a reserved list returns when the list's lock was not free in time (-1: empty). */
+export const RESERVED_BUSY = -2;
 
 // Header, int32 indexes. The first line is written once at creation and only read after.
 export const H_MAGIC = 0;

@@ -128,6 +128,8 @@ export class SlabPool extends PoolCore {
   private readonly watched = new Map<number, { alive: boolean; watchers: number }>();
   /** Set by close() once it gave up the slot's liveness waits: they are not re-armed after. */
   private livenessEnded = false;
+  /** Set by close() once it withdrew this object's acquireAsync waits (see waiters.ts retract). */
+  private waitsRetracted = false;
 
   /**
    * Creates a pool and its arena, and attaches the calling thread to it.
@@ -1004,21 +1006,27 @@ export class SlabPool extends PoolCore {
     this.closed = true;
     this.knownSlabs = 0;
     disownLeases(this.words, this.layout, this.slot);
+    // Retract this object's pending acquireAsync waits while the slot is still ours, then wake
+    // them: they see the pool closed and reject, without touching the counts again. First of the
+    // steps that take a lock: if one throws (a dead thread holds it), the waiters are still woken
+    // and withdraw whatever this did not (each class's count in the slot says what is left).
+    const waits = new Uint8Array(this.buffer, threadWaitsByte(this.layout, this.slot), this.layout.classCount);
+    const waitedOn = [...waits.keys()].filter((c) => waits[c] !== 0);
+    try {
+      retractWaits(
+        this.recoveryContext(),
+        this.slot,
+        (line) => this.lockWord(line),
+        (c) => this.drainReserved(c),
+      );
+      this.waitsRetracted = true;
+    } finally {
+      for (const c of waitedOn) this.wakeWaiters(c);
+    }
     this.lockWord(H_ARENA_LOCK);
     foldCounters(this.floats, this.counters);
     this.counters.fill(0);
     unlock(this.words, H_ARENA_LOCK);
-    // Retract this object's pending acquireAsync waits while the slot is still ours, then wake
-    // them: they see the pool closed and reject, without touching the counts again.
-    const waits = new Uint8Array(this.buffer, threadWaitsByte(this.layout, this.slot), this.layout.classCount);
-    const waitedOn = [...waits.keys()].filter((c) => waits[c] !== 0);
-    retractWaits(
-      this.recoveryContext(),
-      this.slot,
-      (line) => this.lockWord(line),
-      (c) => this.drainReserved(c),
-    );
-    for (const c of waitedOn) this.wakeWaiters(c);
     // Ends this object's wait for flush requests (it sees the pool closed and stops).
     flushListeners.unregister(this);
     Atomics.notify(this.signals, this.slot);
@@ -1175,10 +1183,11 @@ export class SlabPool extends PoolCore {
       layout: this.layout,
       slotWaits: new Uint8Array(this.buffer, threadWaitsByte(this.layout, this.slot), this.layout.classCount),
       isClosed: () => this.closed,
+      waitsRetracted: () => this.waitsRetracted,
       take: (c: number) => this.take(c),
       takeReserved: (c: number) => {
         const id = this.takeReserved(c);
-        if (id === -1) return -1;
+        if (id < 0) return id;
         // Lease it exactly as take() does from the cache.
         this.words[metaWord(this.metaTop, id & this.indexMask)] = this.leasedBits | ((id >>> this.indexBits) << GEN_SHIFT);
         this.counters[C_SLOW_ACQUIRES]++;

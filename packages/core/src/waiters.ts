@@ -8,7 +8,7 @@
  */
 import { closedError } from './core.js';
 import { AcquireTimeoutError, invalidType, outOfRange } from './errors.js';
-import { type ArenaLayout, H_ASYNC_WAITERS, S_SEQUENCE, S_WAITERS, reservedWord } from './layout.js';
+import { type ArenaLayout, H_ASYNC_WAITERS, RESERVED_BUSY, S_SEQUENCE, S_WAITERS, reservedWord } from './layout.js';
 import { unlock } from './lock.js';
 import type { AcquireAsyncOptions } from './types.js';
 
@@ -18,9 +18,11 @@ export interface WaitContext {
   /** This thread slot's per-class count of pending waits, for crash recovery to retract. */
   readonly slotWaits: Uint8Array;
   isClosed(): boolean;
+  /** True once close() has withdrawn this object's waits (its slot may be another thread's now). */
+  waitsRetracted(): boolean;
   /** An ordinary acquire of class `c` (cache, shards, carving); -1 when exhausted. */
   take(c: number): number;
-  /** An acquire from class `c`'s reserved list; -1 when empty or its lock is not free at once. */
+  /** An acquire from class `c`'s reserved list; -1 when empty, -2 when its lock is not free at once. */
   takeReserved(c: number): number;
   lockLine(line: number): void;
   /** Takes the lock `line` if it can within `ms` milliseconds; false if not. */
@@ -87,7 +89,10 @@ export async function waitForSlab(ctx: WaitContext, size: number, c: number, opt
       const seen = Atomics.load(words, sequence);
       if (ctx.isClosed()) throw closedError();
       id = ctx.takeReserved(c);
-      if (id !== -1) return id;
+      if (id >= 0) return id;
+      // Busy: someone held the reserved lock for a moment (or a dead thread holds it). The slab
+      // that woke this waiter may be in the list, and nobody will bump the sequence again for it.
+      const busy = id === RESERVED_BUSY;
       id = ctx.take(c);
       if (id !== -1) return id;
       const now = performance.now();
@@ -98,8 +103,10 @@ export async function waitForSlab(ctx: WaitContext, size: number, c: number, opt
       }
       const remaining = deadline - now;
       if (remaining <= 0) throw new AcquireTimeoutError(size, ctx.slabSize(c), timeoutMs ?? 0);
-      // Sleep until woken, the deadline, or (with a request owed) the next time one may be sent.
-      const sleep = owed ? Math.min(remaining, REQUEST_INTERVAL_MS - (now - requested)) : remaining;
+      // Sleep until woken, the deadline, (with a request owed) the next time one may be sent, or
+      // (the reserved list was locked) a short while, to look again.
+      let sleep = owed ? Math.min(remaining, REQUEST_INTERVAL_MS - (now - requested)) : remaining;
+      if (busy) sleep = Math.min(sleep, BUSY_RETRY_MS);
       const waited = Atomics.waitAsync(words, sequence, seen, sleep === Number.POSITIVE_INFINITY ? undefined : sleep);
       if (waited.async) await (signal === undefined ? waited.value : untilAbort(waited.value, signal));
       signal?.throwIfAborted();
@@ -119,6 +126,9 @@ const MAX_TIMER_MS = 2 ** 31 - 2;
 /** How often a waiter that keeps waking to nothing asks idle threads again. */
 const REQUEST_INTERVAL_MS = 50;
 
+/** How soon a waiter that found the reserved list locked looks again. */
+const BUSY_RETRY_MS = 5;
+
 /**
  * Withdraws one wait on class `c`, under the reserved lock; the last waiter out hands the reserved
  * slabs back to the shards. If the lock is not free within a few milliseconds (a thread died
@@ -126,7 +136,9 @@ const REQUEST_INTERVAL_MS = 50;
  * counts the wait, so recovery can retract it if this thread dies too.
  */
 function retract(ctx: WaitContext, line: number, c: number): void {
-  if (ctx.isClosed()) return;
+  // Nothing to withdraw: close() did it, for every class or for this one (a close() that threw
+  // part-way leaves the rest to the waiters themselves).
+  if (ctx.waitsRetracted() || ctx.slotWaits[c] === 0) return;
   if (!ctx.tryLockLine(line, RETRACT_LOCK_MS)) {
     setTimeout(() => retract(ctx, line, c), RETRACT_RETRY_MS).unref();
     return;

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { AcquireTimeoutError, SlabPool } from '../src/index.js';
-import { H_ASYNC_WAITERS, S_COUNT, S_WAITERS, lockOwnerValue, reservedWord } from '../src/layout.js';
+import { AcquireTimeoutError, LockTimeoutError, SlabPool } from '../src/index.js';
+import { H_ARENA_LOCK, H_ASYNC_WAITERS, S_COUNT, S_WAITERS, lockOwnerValue, reservedWord } from '../src/layout.js';
 import { fixture, runWorker } from './helpers.js';
 
 const MiB = 1 << 20;
@@ -313,6 +313,66 @@ describe('acquireAsync', () => {
     pool.release(held.pop() as number);
     held.push(pool.acquire(4096));
     expect(internals.words[line + S_COUNT]).toBe(0);
+    for (const id of held) pool.release(id);
+    expectAllFree(pool);
+  });
+
+  it('rejects and withdraws pending waits even when close() then throws on a lock a dead thread holds', async () => {
+    const pool = new SlabPool({ arenaBytes: 2 * MiB, maxSlabSize: 64 * 1024, parallelism: 2, shards: 2, lockTimeoutMs: 100 });
+    const other = SlabPool.attach(pool.handle);
+    const internals = pool as unknown as { words: Int32Array; layout: Parameters<typeof reservedWord>[0] };
+    const line = reservedWord(internals.layout, 6);
+    const held: number[] = [];
+    for (let id = other.tryAcquire(4096); id !== -1; id = other.tryAcquire(4096)) held.push(id);
+    const waiting = pool.acquireAsync(4096);
+    await new Promise((r) => setTimeout(r, 20)); // registered, asleep
+    Atomics.store(internals.words, H_ARENA_LOCK, lockOwnerValue(9)); // held by a thread that is gone
+    try {
+      expect(() => pool.close()).toThrow(LockTimeoutError);
+      await expect(waiting).rejects.toMatchObject({ code: 'ERR_POOL_CLOSED' });
+      // No phantom waiter: releases of the class go back to ordinary acquires.
+      expect(internals.words[line + S_WAITERS]).toBe(0);
+      expect(internals.words[H_ASYNC_WAITERS]).toBe(0);
+    } finally {
+      Atomics.store(internals.words, H_ARENA_LOCK, 0);
+    }
+    other.release(held.pop() as number);
+    other.flush();
+    const again = other.tryAcquire(4096);
+    expect(again).not.toBe(-1);
+    held.push(again);
+    for (const id of held) other.release(id);
+    other.flush();
+    expect(other.audit()).toEqual([]);
+    expect(other.stats().classes[6]).toMatchObject({ leased: 0, cached: 0 });
+  });
+
+  it('looks again shortly when the reserved list was locked as a release woke it: no lost wake-up', async () => {
+    // The release puts its slab in the reserved list and wakes the waiter; before the waiter
+    // looks, another thread holds the list's lock for longer than the waiter's 2 ms try. Nothing
+    // else is released after: a waiter that slept until the next wake-up would wait for ever.
+    const pool = new SlabPool({ arenaBytes: 2 * MiB, maxSlabSize: 64 * 1024, parallelism: 2, shards: 2 });
+    const internals = pool as unknown as { words: Int32Array; layout: Parameters<typeof reservedWord>[0] };
+    const held: number[] = [];
+    for (let id = pool.tryAcquire(4096); id !== -1; id = pool.tryAcquire(4096)) held.push(id);
+    const line = reservedWord(internals.layout, 6);
+    const waiting = pool.acquireAsync(4096);
+    await new Promise((r) => setTimeout(r, 20)); // registered, asleep
+    const offset = pool.bytes(held[0]).byteOffset;
+    pool.release(held.shift() as number);
+    Atomics.store(internals.words, line, lockOwnerValue(9)); // before the waiter runs again
+    await new Promise((r) => setTimeout(r, 30));
+    Atomics.store(internals.words, line, 0);
+    let outcome: number | string;
+    try {
+      outcome = await Promise.race([waiting, new Promise<string>((r) => setTimeout(() => r('still waiting'), 2000))]);
+    } finally {
+      // If it is still waiting, one more release settles it, so the test ends either way.
+      pool.release(held.pop() as number);
+    }
+    expect(outcome).not.toBe('still waiting');
+    expect(pool.bytes(outcome as number).byteOffset).toBe(offset);
+    held.push(await waiting);
     for (const id of held) pool.release(id);
     expectAllFree(pool);
   });
