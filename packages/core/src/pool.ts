@@ -587,9 +587,12 @@ export class SlabPool extends PoolCore {
    *   room to carve one, so none could ever be released.
    * @throws the signal's `reason` (as a rejection) when `signal` aborts first.
    * @throws {SlabCorruptionError} (as a rejection) in debug mode, as {@link SlabPool.acquire} does,
-   *   when the slab comes from the pool at once. A slab that reaches the waiter from a release
-   *   later is already the waiter's when it is checked: a broken poison pattern is reported as a
-   *   `ZeropoolWarning` instead, and the promise resolves.
+   *   when the slab comes from the cache or the shards (at once, or after a wake-up). A slab that
+   *   reaches the waiter through the class's reserved list (released while it waits) is already
+   *   the waiter's when it is checked: a broken poison pattern is reported as a `ZeropoolWarning`
+   *   instead, and the promise resolves.
+   * @throws {LockTimeoutError} (as a rejection) the class's reserved lock is held by a thread that
+   *   died (not reclaimed yet) when the call starts, so it cannot register, after `lockTimeoutMs`.
    * @throws {Error} (as a rejection) this pool object is or gets closed (`code: 'ERR_POOL_CLOSED'`).
    * @example
    * ```ts

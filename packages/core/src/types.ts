@@ -163,8 +163,9 @@ export interface PoolHandle {
    */
   readonly buffer: SharedArrayBuffer;
   /**
-   * A small shared buffer (4 KiB) beside the arena: one word per thread slot through which an
-   * `acquireAsync` waiter asks idle threads for the slabs in their caches.
+   * A small shared buffer (12 KiB) beside the arena, three words per thread slot: one through
+   * which an `acquireAsync` waiter asks idle threads for the slabs in their caches, two through
+   * which `reclaim` checks that a thread still runs.
    */
   readonly signals: SharedArrayBuffer;
 }
