@@ -113,7 +113,10 @@ const ANSWER_RETRY_MS = 50;
 export class SlabPool extends PoolCore {
   /** Send this to another thread (in `workerData` or `postMessage`) and call {@link SlabPool.attach} there. */
   readonly handle: PoolHandle;
-  /** This pool's signals buffer (see `SIGNALS_BYTES`): one flush-request word per thread slot. */
+  /**
+   * This pool's signals buffer (see `SIGNALS_BYTES`): per thread slot, a flush-request word, a
+   * liveness word and a count of unanswered liveness checks.
+   */
   private readonly signals: Int32Array;
 
   /**
@@ -923,7 +926,7 @@ export class SlabPool extends PoolCore {
       } catch (error) {
         // The reclaim itself went through; say whose code failed.
         process.emitWarning(
-          `zeropool: thread ${threadId} was reclaimed, but its onReclaim callback threw: ${(error as Error).message}`,
+          `zeropool: thread ${threadId} was reclaimed, but its onReclaim callback threw: ${error instanceof Error ? error.message : String(error)}`,
           'ZeropoolWarning',
         );
       }

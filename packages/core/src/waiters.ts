@@ -77,6 +77,7 @@ export async function waitForSlab(ctx: WaitContext, size: number, c: number, opt
   ctx.requestFlushes(c);
   let requested = performance.now();
   let owed = false;
+  let busyRetries = 0;
   const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + timeoutMs;
   // Atomics.waitAsync does not keep the event loop alive: without a handle of its own, a thread
   // with nothing else to do would end (or a program exit) with this call never settled. The timer
@@ -106,11 +107,16 @@ export async function waitForSlab(ctx: WaitContext, size: number, c: number, opt
       // Sleep until woken, the deadline, (with a request owed) the next time one may be sent, or
       // (the reserved list was locked) a short while, to look again.
       let sleep = owed ? Math.min(remaining, REQUEST_INTERVAL_MS - (now - requested)) : remaining;
-      if (busy) sleep = Math.min(sleep, BUSY_RETRY_MS);
+      // Backing off: a dead thread may hold the lock until it is reclaimed, and each look tries
+      // the lock for 2 ms.
+      busyRetries = busy ? busyRetries + 1 : 0;
+      if (busy) sleep = Math.min(sleep, BUSY_RETRY_MS << Math.min(busyRetries - 1, 3)); // 5 to 40 ms
       const waited = Atomics.waitAsync(words, sequence, seen, sleep === Number.POSITIVE_INFINITY ? undefined : sleep);
       if (waited.async) await (signal === undefined ? waited.value : untilAbort(waited.value, signal));
       signal?.throwIfAborted();
-      owed = true;
+      // A wake-up that found nothing owes idle threads another request; a look again after a
+      // locked list does not (it found the list locked, not empty).
+      if (!busy) owed = true;
     }
   } finally {
     clearTimeout(keepAlive);
@@ -126,7 +132,7 @@ const MAX_TIMER_MS = 2 ** 31 - 2;
 /** How often a waiter that keeps waking to nothing asks idle threads again. */
 const REQUEST_INTERVAL_MS = 50;
 
-/** How soon a waiter that found the reserved list locked looks again. */
+/** How soon a waiter that found the reserved list locked looks again (doubling up to 40 ms). */
 const BUSY_RETRY_MS = 5;
 
 /**

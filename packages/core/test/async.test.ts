@@ -361,7 +361,8 @@ describe('acquireAsync', () => {
     const offset = pool.bytes(held[0]).byteOffset;
     pool.release(held.shift() as number);
     Atomics.store(internals.words, line, lockOwnerValue(9)); // before the waiter runs again
-    await new Promise((r) => setTimeout(r, 30));
+    // Longer than the 50 ms after which a waiter asks idle threads again (and wakes for that).
+    await new Promise((r) => setTimeout(r, 150));
     Atomics.store(internals.words, line, 0);
     let outcome: number | string;
     try {

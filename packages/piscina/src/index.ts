@@ -78,6 +78,8 @@ export class SlabPiscina<T = unknown, R = unknown> extends Piscina<T, R> {
   private readonly lent = new Set<number>();
   /** Watched workers that have not exited yet. */
   private readonly live = new Set<Worker>();
+  /** piscina's workers when close() or destroy() began (see the constructor's onWorker). */
+  private closingWorkers = new Set<Worker>();
 
   /**
    * Creates the Piscina, and the pool unless `options.pool` is one already, and merges the pool
@@ -103,10 +105,10 @@ export class SlabPiscina<T = unknown, R = unknown> extends Piscina<T, R> {
     // piscina does not hand out its Worker objects (its 'workerCreate' event carries an id only,
     // comes only once a worker is ready, and reads -1 after a crash). Node's process-wide 'worker'
     // event does, from process.nextTick after each `new Worker()`; piscina has put the worker in
-    // its list by then. A worker that appears while this SlabPiscina closes is watched too: piscina
-    // may start one then (see drain), and watching a worker that never attached costs nothing.
+    // its list by then. close() and destroy() may take a worker out of the list before Node
+    // announces it, so they remember the list as it was when they began (closingWorkers).
     const onWorker = (worker: Worker): void => {
-      if (!this.closing && !this.threads.includes(worker)) return;
+      if (!this.threads.includes(worker) && !this.closingWorkers.has(worker)) return;
       this.live.add(worker);
       worker.once('exit', () => this.live.delete(worker));
       // Exactly once per worker, on its own 'exit', however it ends.
@@ -302,9 +304,12 @@ export class SlabPiscina<T = unknown, R = unknown> extends Piscina<T, R> {
       throw new TypeError('force argument must be a boolean');
     }
     // From here a failed task's worker may be being terminated (close() ends with destroy()).
-    this.closing = true;
-    await super.close(options);
-    await this.drain();
+    this.beginClosing();
+    try {
+      await super.close(options);
+    } finally {
+      await this.drain();
+    }
   }
 
   /**
@@ -317,9 +322,17 @@ export class SlabPiscina<T = unknown, R = unknown> extends Piscina<T, R> {
    * ```
    */
   override async destroy(): Promise<void> {
+    this.beginClosing();
+    try {
+      await super.destroy();
+    } finally {
+      await this.drain();
+    }
+  }
+
+  private beginClosing(): void {
     this.closing = true;
-    await super.destroy();
-    await this.drain();
+    for (const worker of this.threads) this.closingWorkers.add(worker);
   }
 
   /**
@@ -331,12 +344,16 @@ export class SlabPiscina<T = unknown, R = unknown> extends Piscina<T, R> {
   private async drain(): Promise<void> {
     // Node announces a worker created in this tick on the next one.
     await new Promise((resolve) => setImmediate(resolve));
-    for (let round = 0; round < 10 && (this.live.size > 0 || this.threads.length > 0); round++) {
-      await Promise.all([...this.live].map((worker) => new Promise((resolve) => worker.once('exit', resolve))));
-      await new Promise((resolve) => setImmediate(resolve));
-      if (this.threads.length > 0) await super.destroy();
+    try {
+      for (let round = 0; round < 10 && (this.live.size > 0 || this.threads.length > 0); round++) {
+        await Promise.all([...this.live].map((worker) => new Promise((resolve) => worker.once('exit', resolve))));
+        await new Promise((resolve) => setImmediate(resolve));
+        if (this.threads.length > 0) await super.destroy();
+      }
+    } finally {
+      process.off('worker', this.onWorker);
+      this.closingWorkers.clear();
     }
-    process.off('worker', this.onWorker);
   }
 }
 

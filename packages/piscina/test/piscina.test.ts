@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { threadId } from 'node:worker_threads';
+import { Worker, threadId } from 'node:worker_threads';
 import { SlabPool, type SlabPoolOptions, SlabStateError } from '@zeropool/core';
 import { describe, expect, it } from 'vitest';
 import { type ReclaimReport, SlabPiscina, type SlabPiscinaOptions } from '../src/index.js';
@@ -453,6 +453,33 @@ describe('SlabPiscina', () => {
       process.off('worker', onWorker);
       await piscina.destroy();
     }
+  });
+
+  it('watches no other worker while closing, and stops listening even when close() rejects', async () => {
+    const pool = new SlabPool({ arenaBytes: 8 * MiB, parallelism: 2 });
+    const listeners = process.listenerCount('worker');
+    const piscina = new SlabPiscina({ filename, execArgv, pool, minThreads: 1, maxThreads: 1, closeTimeout: 100 });
+    const reclaimed: number[] = [];
+    piscina.on('reclaim', (report: ReclaimReport) => reclaimed.push(report.threadId));
+    // No 'error' listener: piscina's close() then rejects when its closeTimeout passes.
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    const task = piscina.run({ op: 'block', flag, ms: 600 }).catch((error: unknown) => error);
+    await until(() => Atomics.load(flag, 0) === 1);
+    const closing = piscina.close().then(
+      () => 'closed',
+      (error: Error) => error.message,
+    );
+    // A worker of someone else's, started while this SlabPiscina closes: not its to watch.
+    const foreign = new Worker('setTimeout(() => {}, 300)', { eval: true });
+    const foreignId = foreign.threadId;
+    const foreignExit = new Promise((r) => foreign.once('exit', r));
+    expect(await closing).toMatch(/timed out/);
+    await task;
+    await foreignExit;
+    await new Promise((r) => setImmediate(r));
+    expect(reclaimed).not.toContain(foreignId);
+    expect(process.listenerCount('worker')).toBe(listeners);
+    allFree(pool);
   });
 
   it('leaves no slab cached in an idle worker after a task lends one with lendSlab', async () => {
