@@ -133,6 +133,10 @@ export class SlabPool extends PoolCore {
   private livenessEnded = false;
   /** Set by close() once it withdrew this object's acquireAsync waits (see waiters.ts retract). */
   private waitsRetracted = false;
+  /** Set by close() once it folded this object's counters into the arena's totals. */
+  private countersFolded = false;
+  /** Set when close() has finished; until then another call resumes it (see close). */
+  private closeFinished = false;
 
   /**
    * Creates a pool and its arena, and attaches the calling thread to it.
@@ -996,8 +1000,9 @@ export class SlabPool extends PoolCore {
    * work.
    * @throws {LockTimeoutError} a lock stayed held for `lockTimeoutMs` by a thread that died and was
    *   not reclaimed. If it was a shard lock the flush needed, the object stays open with the slabs
-   *   it could not hand back (close again once the dead thread is reclaimed); if it was a later
-   *   one, the object is closed but its slot stays claimed until `reclaim` of this thread.
+   *   it could not hand back; if it was a later one, the object is closed (its pending
+   *   `acquireAsync` calls reject) but keeps its slot. Either way, call `close()` again once the
+   *   dead thread is reclaimed: it finishes what is left.
    * @example
    * ```ts
    * const pool = SlabPool.attach(workerData.pool);
@@ -1006,33 +1011,49 @@ export class SlabPool extends PoolCore {
    * ```
    */
   close(): void {
-    if (this.closed) return;
-    this.flush();
-    this.cache.disable();
-    this.closed = true;
-    this.knownSlabs = 0;
-    disownLeases(this.words, this.layout, this.slot);
+    if (this.closeFinished) return;
+    // Each step below that can throw is skipped by a later call once it is done, so a close()
+    // that threw (a dead thread's lock) can be called again to finish.
+    if (!this.closed) {
+      this.flush();
+      this.cache.disable();
+      this.closed = true;
+      this.knownSlabs = 0;
+      disownLeases(this.words, this.layout, this.slot);
+    }
+    this.finishClose();
+  }
+
+  /** close() once this object is closed: withdraw waits, fold counters, give up the slot. */
+  private finishClose(): void {
     // Retract this object's pending acquireAsync waits while the slot is still ours, then wake
     // them: they see the pool closed and reject, without touching the counts again. First of the
     // steps that take a lock: if one throws (a dead thread holds it), the waiters are still woken
     // and withdraw whatever this did not (each class's count in the slot says what is left).
-    const waits = new Uint8Array(this.buffer, threadWaitsByte(this.layout, this.slot), this.layout.classCount);
-    const waitedOn = [...waits.keys()].filter((c) => waits[c] !== 0);
-    try {
-      retractWaits(
-        this.recoveryContext(),
-        this.slot,
-        (line) => this.lockWord(line),
-        (c) => this.drainReserved(c),
-      );
-      this.waitsRetracted = true;
-    } finally {
-      for (const c of waitedOn) this.wakeWaiters(c);
+    if (!this.waitsRetracted) {
+      const waits = new Uint8Array(this.buffer, threadWaitsByte(this.layout, this.slot), this.layout.classCount);
+      const waitedOn = [...waits.keys()].filter((c) => waits[c] !== 0);
+      try {
+        retractWaits(
+          this.recoveryContext(),
+          this.slot,
+          (line) => this.lockWord(line),
+          (c) => this.drainReserved(c),
+        );
+        this.waitsRetracted = true;
+      } finally {
+        for (const c of waitedOn) this.wakeWaiters(c);
+      }
     }
-    this.lockWord(H_ARENA_LOCK);
-    foldCounters(this.floats, this.counters);
-    this.counters.fill(0);
-    unlock(this.words, H_ARENA_LOCK);
+    if (!this.countersFolded) {
+      this.lockWord(H_ARENA_LOCK);
+      foldCounters(this.floats, this.counters);
+      this.counters.fill(0);
+      unlock(this.words, H_ARENA_LOCK);
+      this.countersFolded = true;
+    }
+    // Nothing below can throw.
+    this.closeFinished = true;
     // Ends this object's wait for flush requests (it sees the pool closed and stops).
     flushListeners.unregister(this);
     Atomics.notify(this.signals, this.slot);

@@ -317,7 +317,7 @@ describe('acquireAsync', () => {
     expectAllFree(pool);
   });
 
-  it('rejects and withdraws pending waits even when close() then throws on a lock a dead thread holds', async () => {
+  it('rejects and withdraws pending waits even when close() then throws on a lock a dead thread holds; a second close() finishes', async () => {
     const pool = new SlabPool({ arenaBytes: 2 * MiB, maxSlabSize: 64 * 1024, parallelism: 2, shards: 2, lockTimeoutMs: 100 });
     const other = SlabPool.attach(pool.handle);
     const internals = pool as unknown as { words: Int32Array; layout: Parameters<typeof reservedWord>[0] };
@@ -336,6 +336,10 @@ describe('acquireAsync', () => {
     } finally {
       Atomics.store(internals.words, H_ARENA_LOCK, 0);
     }
+    // Once the lock is free, a second close() finishes: the slot is given up.
+    expect(other.stats().threads).toBe(2);
+    pool.close();
+    expect(other.stats().threads).toBe(1);
     other.release(held.pop() as number);
     other.flush();
     const again = other.tryAcquire(4096);
