@@ -79,7 +79,7 @@ export class SlabPiscina<T = unknown, R = unknown> extends Piscina<T, R> {
   /** Watched workers that have not exited yet. */
   private readonly live = new Set<Worker>();
   /** piscina's workers when close() or destroy() began (see the constructor's onWorker). */
-  private closingWorkers = new Set<Worker>();
+  private readonly closingWorkers = new Set<Worker>();
 
   /**
    * Creates the Piscina, and the pool unless `options.pool` is one already, and merges the pool

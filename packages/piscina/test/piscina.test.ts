@@ -36,6 +36,22 @@ async function withPiscina(
   }
 }
 
+/** Every worker thread the process starts from now on: those still running, and those that exited. */
+function trackWorkers(): { alive: Set<number>; exited: number[]; stop: () => void } {
+  const alive = new Set<number>();
+  const exited: number[] = [];
+  const onWorker = (worker: Worker): void => {
+    const id = worker.threadId;
+    alive.add(id);
+    worker.once('exit', () => {
+      alive.delete(id);
+      exited.push(id);
+    });
+  };
+  process.on('worker', onWorker);
+  return { alive, exited, stop: () => process.off('worker', onWorker) };
+}
+
 async function until(condition: () => boolean, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!condition()) {
@@ -397,12 +413,7 @@ describe('SlabPiscina', () => {
     const pool = new SlabPool({ arenaBytes: 8 * MiB, parallelism: 2 });
     // Constructor, tasks and close() in one tick: Node announces every worker after close() began.
     const piscina = new SlabPiscina({ filename, execArgv, pool, minThreads: 1, maxThreads: 3 });
-    const exited: number[] = [];
-    const onWorker = (worker: { threadId: number; once: (e: 'exit', f: () => void) => void }) => {
-      const id = worker.threadId;
-      worker.once('exit', () => exited.push(id));
-    };
-    process.on('worker', onWorker);
+    const workers = trackWorkers();
     const reclaimed: number[] = [];
     piscina.on('reclaim', (report: ReclaimReport) => reclaimed.push(report.threadId));
     try {
@@ -416,12 +427,12 @@ describe('SlabPiscina', () => {
       await Promise.allSettled(tasks);
       await closed;
       // close() resolves once every worker has exited and been reclaimed.
-      expect(exited.length).toBeGreaterThan(0);
-      expect([...reclaimed].sort()).toEqual([...exited].sort());
+      expect(workers.exited.length).toBeGreaterThan(0);
+      expect([...reclaimed].sort()).toEqual([...workers.exited].sort());
       expect(pool.stats().threads).toBe(1);
       allFree(pool);
     } finally {
-      process.off('worker', onWorker);
+      workers.stop();
       await piscina.destroy();
     }
   });
@@ -429,13 +440,7 @@ describe('SlabPiscina', () => {
   it('leaves no worker running after destroy(), even one piscina starts when an aborted worker exits late', async () => {
     const pool = new SlabPool({ arenaBytes: 8 * MiB, parallelism: 2 });
     const piscina = new SlabPiscina({ filename, execArgv, pool, minThreads: 1, maxThreads: 1 });
-    const alive = new Set<number>();
-    const onWorker = (worker: { threadId: number; once: (e: 'exit', f: () => void) => void }) => {
-      const id = worker.threadId;
-      alive.add(id);
-      worker.once('exit', () => alive.delete(id));
-    };
-    process.on('worker', onWorker);
+    const workers = trackWorkers();
     try {
       const flag = new Int32Array(new SharedArrayBuffer(4));
       const controller = new AbortController();
@@ -446,11 +451,11 @@ describe('SlabPiscina', () => {
       await task;
       await piscina.destroy();
       expect(piscina.threads).toHaveLength(0);
-      expect([...alive]).toEqual([]);
+      expect([...workers.alive]).toEqual([]);
       expect(pool.stats().threads).toBe(1);
       allFree(pool);
     } finally {
-      process.off('worker', onWorker);
+      workers.stop();
       await piscina.destroy();
     }
   });
