@@ -477,10 +477,37 @@ function tables(results, file, svgs, readmeDir) {
       `**piscina end to end** (${at}${other('piscina')}; \`bench/piscina.bench.mjs\`; ${q.threads} piscina threads; median time per task; ${q.method ?? ''}):`,
       '',
     );
+    const x = (v) => `${v.toFixed(2)}x`;
+    // Floor rounds (results files from 2026-12-03 on): the empty task and the slab ids only.
+    if (['oneInFlight', 'manyInFlight'].every((key) => q[key].sizes.every((s) => s.floor !== undefined))) {
+      out.push(
+        'Floor rounds: the empty task and the two slab-id ways only, interleaved (the goal "within 1.15x of the empty task" is judged here):',
+        '',
+        mdTable(
+          [
+            ['payload', 'in flight', 'empty task', 'slab id, taken', 'slab id, lent', 'taken / empty task', 'lent / empty task'],
+            ...['oneInFlight', 'manyInFlight'].flatMap((key) =>
+              q[key].sizes.map((s) => [
+                bytes(s.size),
+                String(q[key].inFlight),
+                ns(s.floor.nsPerTask.empty),
+                ns(s.floor.nsPerTask.id),
+                ns(s.floor.nsPerTask.loan),
+                x(s.floor.idOverFloor),
+                x(s.floor.loanOverFloor),
+              ]),
+            ),
+          ],
+          ['l', 'r'],
+        ),
+        '',
+        'Rounds of all five ways (the speed-ups over copies and moves; the garbage of megabyte copies and moves lands on whichever task runs next, the empty one included):',
+        '',
+      );
+    }
     for (const key of ['oneInFlight', 'manyInFlight']) {
       const mode = q[key];
       const lent = mode.sizes.every((s) => s.loanOverFloor !== undefined);
-      const x = (v) => `${v.toFixed(2)}x`;
       out.push(
         mdTable(
           [

@@ -39,7 +39,7 @@ const PARTS = [
   { name: 'cache-scratch', file: 'cache-scratch.bench.mjs', title: 'cache-scratch', budgetSec: 20 },
   { name: 'alloc-test', file: 'alloc-test.bench.mjs', title: 'alloc-test', budgetSec: 15 },
   { name: 'scaling', file: 'scaling.bench.mjs', title: 'multi-thread scaling', budgetSec: 45 },
-  { name: 'piscina', file: 'piscina.bench.mjs', title: 'piscina end to end', budgetSec: 30 },
+  { name: 'piscina', file: 'piscina.bench.mjs', title: 'piscina end to end', budgetSec: 60 },
 ].filter((p) => !only || only.includes(p.name));
 
 const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('ZEROPOOL_')));

@@ -102,12 +102,17 @@ export function mustReach(results) {
         where: ways.length > 1 ? `${where}; met by: ${metBy.join(', ') || 'neither way'}` : where,
       });
     };
+    // Results files from 2026-12-03 on have floor rounds (the empty task and the slab ids only),
+    // on which this goal is judged; older ones have only the rounds of all five ways.
+    const floorRounds = all.every((s) => s.floor !== undefined);
     judge(
       'issue 3: slab-id task within 1.15x of the empty piscina task, 4 KiB to 4 MiB, one and many in flight',
       all,
-      (over, _, s) => over(s),
+      (over, _, s) => over(floorRounds ? s.floor : s),
       (x) => x <= 1.15,
-      'piscina part (interleaved rounds; median of per-round ratios)',
+      floorRounds
+        ? 'piscina part, floor rounds (empty task and slab ids only, interleaved; median of per-round ratios)'
+        : 'piscina part (interleaved rounds; median of per-round ratios)',
     );
     judge(
       'issue 3: slab ids >= 4x faster than structured-clone copies at 1 MiB',

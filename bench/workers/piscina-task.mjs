@@ -34,6 +34,20 @@ export function loan({ id, length }) {
   return bytes[0] + bytes[length - 1];
 }
 
+/**
+ * Between phases: a full collection on this thread, once all `threads` such tasks have started
+ * (so each runs on its own thread). gc() exists when the process runs with --expose-gc.
+ */
+export function gc({ started, threads }) {
+  Atomics.add(started, 0, 1);
+  Atomics.notify(started, 0);
+  const deadline = Date.now() + 1000;
+  for (let seen = Atomics.load(started, 0); seen < threads && Date.now() < deadline; seen = Atomics.load(started, 0))
+    Atomics.wait(started, 0, seen, 10);
+  globalThis.gc?.();
+  return 0;
+}
+
 /** Crash phase: take the slab, lease one more, then end the thread with process.exit. */
 export function exit({ id, length }) {
   takeSlab(id, length);
