@@ -20,9 +20,12 @@
 //
 // Two sets of rounds per size. The floor rounds run only the empty task and the two slab-id ways:
 // the goal "within 1.15x of the empty task" is judged on them. The rounds of all five ways give
-// the speed-ups over copies and moves; there, copies and moves of megabytes leave collections and
-// freed pages that land on whichever task runs next, the empty one included. Before the first
-// size, every way runs 1000 unmeasured tasks at every size, so no size pays for the JIT's warm-up.
+// the speed-ups over copies and moves; there, megabyte copies and moves leave garbage whose
+// collection runs in the tasks after them, every way's, and more in tasks that allocate (a
+// slab-id task allocates a view, and taken, a TakenSlab; the empty task nothing). Every thread
+// collects its garbage before each set. Before the first size, every way runs 1000 unmeasured
+// tasks one at a time and 1000 more in batches of 16 at every size, so no size pays for the JIT's
+// warm-up.
 //
 // Then the crash phase: rounds in which one task's worker calls process.exit and another's is
 // terminated by piscina (the task is aborted while it runs), both holding slabs; afterwards stats()
@@ -192,16 +195,21 @@ async function interleaved(ways, size, many) {
 async function settle() {
   globalThis.gc?.();
   const started = new Int32Array(new SharedArrayBuffer(4));
-  // Each task waits until all have started, so each runs on its own thread.
-  await Promise.all(Array.from({ length: THREADS }, () => piscina.run({ started, threads: THREADS }, { name: 'gc' })));
+  // Each task waits (up to 1 s) until all have started, so each runs on its own thread.
+  const done = await Promise.all(Array.from({ length: THREADS }, () => piscina.run({ started, threads: THREADS }, { name: 'gc' })));
+  const threads = new Set(done.filter((d) => d.collected).map((d) => d.threadId));
+  collections.sets++;
+  if (typeof globalThis.gc === 'function' && threads.size === THREADS) collections.complete++;
 }
+/** How many times settle() ran, and in how many of those this thread and every piscina thread collected. */
+const collections = { sets: 0, complete: 0 };
 
 async function measureSize(size, many) {
   await settle();
   // The floor rounds: the empty task and the two slab-id ways only. The goal "within 1.15x of the
-  // empty task" is judged here; copies and moves of megabytes in the same rounds put their
-  // collections and freed pages on the tasks that ran after them (at 4 MiB, one in flight, the
-  // empty task itself took 100-300 us in most rounds of all five ways, against 40 us here).
+  // empty task" is judged here. In rounds of all five ways, at 4 MiB one in flight, every way's
+  // samples fell into two clusters, about 40-45 us and 165-175 us (the upper quartile of the empty
+  // task and of the ids alike): the collections of the copies' and moves' garbage.
   const floor = await interleaved(FLOOR_WAYS, size, many);
   await settle();
   const all = await interleaved(WAYS, size, many);
@@ -299,7 +307,7 @@ async function crashPhase() {
 header(
   'Part 5: piscina end to end',
   options,
-  `copy vs Piscina.move vs slab ids (taken, lent); ${THREADS} piscina threads (${cores} CPUs); one task in flight, then ${IN_FLIGHT}; the empty task is the floor; ${ROUNDS.one} (one in flight) and ${ROUNDS.many} (${IN_FLIGHT} in flight) interleaved rounds per size (order shuffled with seed ${seed})`,
+  `copy vs Piscina.move vs slab ids (taken, lent); ${THREADS} piscina threads (${cores} CPUs); one task in flight, then ${IN_FLIGHT}; the empty task is the floor; per size, ${ROUNDS.one} (one in flight) or ${ROUNDS.many} (${IN_FLIGHT} in flight) interleaved floor rounds (empty, ids) and as many of all five ways (order shuffled with seed ${seed})${globalThis.gc ? '' : '; WARNING: run without --expose-gc, so no thread collects its garbage between phases'}`,
 );
 await check();
 await warmUp();
@@ -366,6 +374,9 @@ for (const many of [false, true]) {
   );
 }
 await check();
+console.log(
+  `\ngarbage collected before each set of rounds: ${collections.complete} of ${collections.sets} times on this thread and all ${THREADS} piscina threads${collections.complete < collections.sets ? ' (WARNING: some thread did not collect; the process needs --expose-gc)' : ''}`,
+);
 
 const crash = await crashPhase();
 console.log(
@@ -399,6 +410,8 @@ writeFigures(options, {
   threads: THREADS,
   method: `first ${WARM_UP} tasks of every way at every size, unmeasured; then per size, floor rounds (empty, id taken, id lent: the floor figures) and rounds of all five ways (empty, copy, move, id taken, id lent: the other figures), ${ROUNDS.one} rounds each (one in flight) or ${ROUNDS.many} (${IN_FLIGHT} in flight), each round running its ways ${PER_ROUND} times (a task, or a batch of ${IN_FLIGHT}) in a shuffled order (seed ${seed}), with a full collection on every thread before each set of rounds; nsPerTask: medians of all samples, per task (a batch's time / ${IN_FLIGHT}); ratios: median over rounds of the ratio of the round's medians; same process, same SlabPiscina`,
   ...results,
+  gcExposed: typeof globalThis.gc === 'function',
+  collections,
   crash,
   leasedAfter: crash.leased,
   poolActivity,

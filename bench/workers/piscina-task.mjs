@@ -3,6 +3,7 @@
 // takes: `takeSlab` (the pool attaches once per thread, from workerData), read, `release()`; or
 // `viewSlab` of a slab the main thread lent with `runWithLoans` and releases itself.
 // Every task reads the first and last byte of its payload and returns their sum.
+import { threadId } from 'node:worker_threads';
 import { lendSlab, takeSlab, viewSlab } from '@zeropool/piscina/worker';
 
 /** The floor: piscina's own round trip with nothing to carry. */
@@ -36,7 +37,8 @@ export function loan({ id, length }) {
 
 /**
  * Between phases: a full collection on this thread, once all `threads` such tasks have started
- * (so each runs on its own thread). gc() exists when the process runs with --expose-gc.
+ * (so each runs on its own thread). gc() exists when the process runs with --expose-gc. Returns
+ * this thread's id and whether it collected.
  */
 export function gc({ started, threads }) {
   Atomics.add(started, 0, 1);
@@ -44,8 +46,9 @@ export function gc({ started, threads }) {
   const deadline = Date.now() + 1000;
   for (let seen = Atomics.load(started, 0); seen < threads && Date.now() < deadline; seen = Atomics.load(started, 0))
     Atomics.wait(started, 0, seen, 10);
-  globalThis.gc?.();
-  return 0;
+  if (typeof globalThis.gc !== 'function') return { threadId, collected: false };
+  globalThis.gc();
+  return { threadId, collected: true };
 }
 
 /** Crash phase: take the slab, lease one more, then end the thread with process.exit. */
