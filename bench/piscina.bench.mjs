@@ -196,7 +196,9 @@ async function settle() {
   globalThis.gc?.();
   const started = new Int32Array(new SharedArrayBuffer(4));
   // Each task waits (up to 1 s) until all have started, so each runs on its own thread.
-  const done = await Promise.all(Array.from({ length: THREADS }, () => piscina.run({ started, threads: THREADS }, { name: 'gc' })));
+  const done = await Promise.all(
+    Array.from({ length: THREADS }, () => piscina.run({ started, threads: THREADS }, { name: 'gc' })),
+  );
   const threads = new Set(done.filter((d) => d.collected).map((d) => d.threadId));
   collections.sets++;
   if (typeof globalThis.gc === 'function' && threads.size === THREADS) collections.complete++;

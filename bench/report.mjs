@@ -563,12 +563,7 @@ function tables(results, file, svgs, readmeDir) {
       mdTable(
         [
           ['goal', 'measured', 'met?', 'from'],
-          ...goals.map((m) => [
-            m.goal,
-            `${m.measured}${m.unit ? ` ${m.unit}` : ''}`,
-            m.met ? 'yes' : '**no**',
-            m.where,
-          ]),
+          ...goals.map((m) => [m.goal, `${m.measured}${m.unit ? ` ${m.unit}` : ''}`, m.met ? 'yes' : '**no**', m.where]),
         ],
         ['l', 'l', 'l', 'l'],
       ),
