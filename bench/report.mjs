@@ -412,6 +412,7 @@ function tables(results, file, svgs, readmeDir) {
           'efficiency',
           'thread-local / cross',
           'same hand-offs, no pool',
+          ...(s.claim ? ['the same, plus a state word per buffer'] : []),
         ],
         ...s.local.map((l, i) => [
           `${l.workers}${l.workers > s.cores ? ' (over)' : ''}`,
@@ -422,6 +423,7 @@ function tables(results, file, svgs, readmeDir) {
           s.cross[i].efficiency.toFixed(2),
           ratio(s.crossVsLocal[i].localOverCross),
           s.handoff ? rate(s.handoff[i].opsPerSecond) : '—',
+          ...(s.claim ? [rate(s.claim[i].opsPerSecond)] : []),
         ]),
       ]),
       '',

@@ -6,6 +6,11 @@
 // - handoff: the cross pattern without a pool: the rings carry indexes of preallocated 4 KiB
 //   buffers whose first and last bytes are written and read the same way. What moving ids and
 //   bytes between threads costs by itself: the ceiling for the cross figures.
+// - claim: handoff plus the least a pool's ownership check costs: a state word per buffer (3 words
+//   apart, as the pool's slab metadata), set taken with a plain store by the producer and given
+//   back with one Atomics.compareExchange by the receiver, as the pool's acquire and release do.
+//   No caches, shards or locks: the ceiling for any pool that makes a racing double release fail
+//   this way.
 // Each mode also reports the pool's shared-path counters per 1000 lifecycles (refills, steals, lock
 // waits), which say where cross-worker time goes.
 // mitata has no threads, so workers run fixed batches and time themselves (lib/team.mjs): they
@@ -43,10 +48,10 @@ const options = parseOptions();
 const WORKERS = [1, 2, 4, 8, 16];
 const SIZE = 4 * KiB;
 const cores = availableParallelism();
-const MODES = ['local', 'cross', 'handoff'];
+const MODES = ['local', 'cross', 'handoff', 'claim'];
 const settings = options.quick
-  ? { reps: 2, totalOps: { local: 1_000_000, cross: 200_000, handoff: 200_000 } }
-  : { reps: 7, totalOps: { local: 8_000_000, cross: 2_000_000, handoff: 2_000_000 } };
+  ? { reps: 2, totalOps: { local: 1_000_000, cross: 200_000, handoff: 200_000, claim: 200_000 } }
+  : { reps: 7, totalOps: { local: 8_000_000, cross: 2_000_000, handoff: 2_000_000, claim: 2_000_000 } };
 /** Slabs in flight are leased: ring capacity x workers x 4 KiB must fit in the arena with room. */
 const IN_FLIGHT_SLABS = 32_768;
 const ARENA_BYTES = 256 * MiB;
@@ -57,7 +62,11 @@ async function measure(mode, count) {
   const ringCapacity = Math.min(4096, IN_FLIGHT_SLABS / count);
   const rings = Array.from({ length: count }, () => ringBuffer(ringCapacity));
   // handoff: each worker cycles through as many preallocated buffers as its ring can hold.
-  const scratch = mode === 'handoff' ? new SharedArrayBuffer(count * ringCapacity * SIZE) : undefined;
+  // claim: twice as many buffers as the ring holds, since a consumer hands ring slots back (every
+  // 16 pops) before it has given back the buffers they named.
+  const regionBuffers = mode === 'claim' ? 2 * ringCapacity : ringCapacity;
+  const scratch = mode === 'handoff' || mode === 'claim' ? new SharedArrayBuffer(count * regionBuffers * SIZE) : undefined;
+  const states = mode === 'claim' ? new SharedArrayBuffer(count * regionBuffers * 3 * 4) : undefined;
   const team = await startTeam({
     url: workerUrl,
     count,
@@ -72,7 +81,8 @@ async function measure(mode, count) {
       ringIn: rings[i],
       ringOut: rings[(i + 1) % count],
       scratch,
-      regionBuffers: ringCapacity,
+      states,
+      regionBuffers,
     }),
   });
   const opsPerWorker = Math.ceil(settings.totalOps[mode] / count);
@@ -137,11 +147,14 @@ const crossVsLocal = WORKERS.map((count, i) => ({
   workers: count,
   localOverCross: round2(results.local[i].opsPerSecond / results.cross[i].opsPerSecond),
   handoffOverCross: round2(results.handoff[i].opsPerSecond / results.cross[i].opsPerSecond),
+  localOverHandoff: round2(results.local[i].opsPerSecond / results.handoff[i].opsPerSecond),
+  localOverClaim: round2(results.local[i].opsPerSecond / results.claim[i].opsPerSecond),
 }));
 const titles = {
   local: 'thread-local release',
   cross: 'cross-worker release (each slab released by the next worker)',
   handoff: 'the same hand-offs without a pool (preallocated buffers, same bytes touched)',
+  claim: 'the same hand-offs without a pool, plus a state word per buffer: plain store to take, compare-exchange to give back',
 };
 
 for (const mode of MODES) {
@@ -175,6 +188,10 @@ console.log(
 console.log(
   `hand-offs without a pool / cross-worker with the pool: ${crossVsLocal.map((c) => `${c.workers}: ${fmtRatio(c.handoffOverCross)}`).join(', ')}`,
 );
+console.log(
+  `thread-local / hand-offs without a pool: ${crossVsLocal.map((c) => `${c.workers}: ${fmtRatio(c.localOverHandoff)}`).join(', ')}; ` +
+    `thread-local / the same with a state word per buffer: ${crossVsLocal.map((c) => `${c.workers}: ${fmtRatio(c.localOverClaim)}`).join(', ')}`,
+);
 const leaks = [...results.local, ...results.cross].filter((r) => r.leasedAfter !== 0 || r.auditProblems !== 0);
 console.log(
   leaks.length === 0
@@ -194,5 +211,6 @@ writeFigures(options, {
   local: results.local,
   cross: results.cross,
   handoff: results.handoff,
+  claim: results.claim,
   crossVsLocal,
 });

@@ -69,7 +69,7 @@ export function mustReach(results) {
       measured: fmt(ratio, 1),
       unit: 'x slower',
       met: ratio <= 3,
-      where: `scaling part, 2 workers${two('handoff') ? `; the same hand-offs without a pool ran ${fmt(two('handoff').opsPerSecond / two('cross').opsPerSecond, 1)}x faster than with it` : ''}`,
+      where: `scaling part, 2 workers${two('handoff') ? `; the same hand-offs without a pool ran ${fmt(two('handoff').opsPerSecond / two('cross').opsPerSecond, 1)}x faster than with it` : ''}${two('claim') ? `, and with a state word per buffer (plain store to take, compare-exchange to give back) ${fmt(two('local').opsPerSecond / two('claim').opsPerSecond, 2)}x slower than thread-local` : ''}`,
     });
   }
   const piscina = parts.piscina;

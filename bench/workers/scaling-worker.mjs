@@ -7,6 +7,10 @@
 //   4 KiB buffers (the worker's own region of one SharedArrayBuffer); the producer writes the
 //   first and last byte, the receiver reads them. The cost of moving ids and bytes between
 //   threads that any pool pays: the floor for the cross figures.
+// - claim: handoff plus the least a pool's ownership check costs: each buffer has a state word (3
+//   words apart, as the pool's slab metadata is); the producer marks it taken, with a plain store
+//   as the pool's acquire does, and the receiver gives it back with one Atomics.compareExchange
+//   that expects "taken", as the pool's release does. No caches, shards or locks.
 // Cross and ring workers produce up to PRODUCE_BATCH ids, then drain what arrived, and wait on
 // their inbox only when they can do neither.
 import { workerData } from 'node:worker_threads';
@@ -112,7 +116,46 @@ function handoffBatch(ops) {
   return { start, end: clock(), ops, extra: [waits] };
 }
 
-const batches = { local: localBatch, cross: crossBatch, handoff: handoffBatch };
+let states;
+/** Words per buffer in `states`: the pool's META_WORDS. */
+const STATE_STRIDE = 3;
+function claimBatch(ops) {
+  const start = clock();
+  let sent = 0;
+  let received = 0;
+  let waits = 0;
+  while (received < ops || sent < ops) {
+    let produced = 0;
+    while (sent < ops && produced < PRODUCE_BATCH && out.canPush()) {
+      const buffer = regionStart + (sent & regionMask);
+      states[buffer * STATE_STRIDE] = 1; // taken (the pool's acquire: a plain store)
+      const offset = buffer * size;
+      scratch[offset] = sent;
+      scratch[offset + last] = sent;
+      out.push(buffer);
+      sent++;
+      produced++;
+    }
+    out.flush();
+    let consumed = 0;
+    for (let buffer = inbox.pop(); buffer !== -1; buffer = inbox.pop()) {
+      const offset = buffer * size;
+      sink += scratch[offset] ^ scratch[offset + last];
+      // Given back (the pool's release): only if it still says taken.
+      if (Atomics.compareExchange(states, buffer * STATE_STRIDE, 1, 0) !== 1) throw new Error(`buffer ${buffer} was not taken`);
+      received++;
+      consumed++;
+    }
+    inbox.commit();
+    if (produced === 0 && consumed === 0) {
+      waits++;
+      waitForWork(sent < ops);
+    }
+  }
+  return { start, end: clock(), ops, extra: [waits] };
+}
+
+const batches = { local: localBatch, cross: crossBatch, handoff: handoffBatch, claim: claimBatch };
 
 await serveTeam({
   workerData,
@@ -122,8 +165,9 @@ await serveTeam({
       out = new RingProducer(workerData.ringOut);
       inbox = new RingConsumer(workerData.ringIn, { spinMs });
     }
-    if (mode === 'handoff') {
+    if (mode === 'handoff' || mode === 'claim') {
       scratch = new Uint8Array(workerData.scratch);
+      if (mode === 'claim') states = new Int32Array(workerData.states);
       regionStart = workerData.team.index * workerData.regionBuffers;
       regionMask = workerData.regionBuffers - 1;
     }

@@ -4,8 +4,17 @@
  * function here runs with that shard's lock held; the lock's atomic operations order the plain
  * reads and writes of heads, links and counts (see lock.ts).
  *
- * Each slab's state word is written with `Atomics.store`, since `release` on other threads reads
- * state words without taking any lock: it must see either the old state or the new one.
+ * Each slab's state word is written with a plain store. `release` and `adopt` on other threads
+ * compare-exchange state words without taking any lock, and they must see either the old state
+ * or the new one: aligned int32 accesses to a SharedArrayBuffer never tear (ECMAScript's
+ * tear-free element accesses), and both states a racing exchange can see here (free, or cached by
+ * this thread) differ from the leased value it expects, so it fails either way. The next holder
+ * of the shard's lock sees the stores through the lock's atomic operations, and a thread that
+ * gets one of these ids later gets it through a synchronizing hand-off, as with `take`'s store.
+ * `Atomics.store` here cost a serializing exchange per slab under the lock, each waiting for a
+ * cache line last written on another core. With each slab released by the other of 2 workers
+ * (bench/scaling.bench.mjs, cross mode, 3 runs of each alternating), plain stores halved the lock
+ * waits per 1000 hand-offs (37-41 to 20-22) and gave 6.0-7.0 M/s against 5.2-6.2.
  */
 import {
   META_LINK,
@@ -39,7 +48,7 @@ export function popToCache(
   while (moved < want && head !== NO_SLAB) {
     const meta = metaWord(metaTop, head);
     const generation = generationOf(words[meta + META_STATE]);
-    Atomics.store(words, meta + META_STATE, packState(SLAB_CACHED, ownerSlot, generation));
+    words[meta + META_STATE] = packState(SLAB_CACHED, ownerSlot, generation);
     ids[at + moved] = (generation << indexBits) | head;
     moved++;
     head = words[meta + META_LINK];
@@ -66,7 +75,7 @@ export function pushFromCache(
     const slab = ids[i] & indexMask;
     const meta = metaWord(metaTop, slab);
     words[meta + META_LINK] = head;
-    Atomics.store(words, meta + META_STATE, packState(SLAB_FREE, shard, ids[i] >>> indexBits));
+    words[meta + META_STATE] = packState(SLAB_FREE, shard, ids[i] >>> indexBits);
     head = slab;
   }
   words[line + S_HEAD] = head;
