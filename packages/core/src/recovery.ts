@@ -180,8 +180,10 @@ export function collectSlabs(
     const generation = state >>> GEN_SHIFT;
     const c = words[meta + META_OFFSET_CLASS] & CLASS_MASK;
     if (kind === SLAB_CACHED && ((state >>> OWNER_SHIFT) & OWNER_MASK) === deadSlot) {
-      // Only its dead owner could change this word, so the exchange cannot fail.
-      Atomics.compareExchange(words, meta + META_STATE, state, ctx.cachedBits | (generation << GEN_SHIFT));
+      // Only its dead owner could change this word, so the exchange should not fail; if it does,
+      // the slab is someone else's now and stays theirs.
+      if (Atomics.compareExchange(words, meta + META_STATE, state, ctx.cachedBits | (generation << GEN_SHIFT)) !== state)
+        continue;
       onSlab(c, (generation << ctx.indexBits) | slab, false);
       cached++;
     } else if (kind === SLAB_LEASED && ((state >>> OWNER_SHIFT) & OWNER_MASK) === deadSlot) {

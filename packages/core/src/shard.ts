@@ -4,13 +4,20 @@
  * function here runs with that shard's lock held; the lock's atomic operations order the plain
  * reads and writes of heads, links and counts (see lock.ts).
  *
- * Each slab's state word is written with a plain store. `release` and `adopt` on other threads
- * compare-exchange state words without taking any lock, and they must see either the old state
- * or the new one: aligned int32 accesses to a SharedArrayBuffer never tear (ECMAScript's
- * tear-free element accesses), and both states a racing exchange can see here (free, or cached by
- * this thread) differ from the leased value it expects, so it fails either way. The next holder
- * of the shard's lock sees the stores through the lock's atomic operations, and a thread that
- * gets one of these ids later gets it through a synchronizing hand-off, as with `take`'s store.
+ * Each slab's state word is written with a plain store. `release`, `adopt` and `releaseIfHeld`
+ * on other threads compare-exchange state words without taking any lock, and race with these
+ * stores only on a stale id. Aligned int32 accesses to a SharedArrayBuffer never tear (ECMAScript's
+ * tear-free element accesses), every value such an exchange can read from these stores (free in
+ * this shard, or cached by this thread) differs from the leased value it expects, and a failed
+ * exchange writes nothing back; the leased value it could wrongly match was consumed by the
+ * holder's release, which the stale thread's own hand-off ordered before it. So it fails, and no
+ * store here overwrites a successful exchange. The next holder of the shard's lock sees the
+ * stores through the lock's atomic operations, and a thread that gets one of these ids later gets
+ * it through a synchronizing hand-off, as with `take`'s store. Recovery, which takes over the lock
+ * of a thread that died holding it, is ordered after that thread's stores by the host (Node emits
+ * 'exit' after joining the thread; `reclaim` checks liveness through V8's futex), not by the lock,
+ * as for the links, head and count; and it accepts any subset of a batch's stores: each slab is
+ * then either free in the shard (relisted by the rebuild) or cached by the dead thread (collected).
  * `Atomics.store` here cost a serializing exchange per slab under the lock, each waiting for a
  * cache line last written on another core. With each slab released by the other of 2 workers
  * (bench/scaling.bench.mjs, cross mode, 3 runs of each alternating), plain stores halved the lock

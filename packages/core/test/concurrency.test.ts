@@ -116,6 +116,45 @@ describe('many threads', () => {
     }
   });
 
+  it('refuses stale ids while their slabs are spilled, refilled and stolen between threads', async () => {
+    // A cache of one slab per class and 2 shards: every release of the producer's slabs by the
+    // consumer spills, every acquire refills or steals, so the shard batch moves (plain stores of
+    // state words under the shard lock) run while the stale thread tries each released id.
+    const seed = testSeed();
+    try {
+      const pool = new SlabPool({ arenaBytes: 4 << 20, parallelism: 2, shards: 2, cacheSize: 1 });
+      const flag = new SharedArrayBuffer((16 + 256) * 4);
+      const common = { handle: pool.handle, flag, seed, handoffs: 40_000, ms: 3000 };
+      const producer = runWorker<{ sent: number }>('spill-stale-worker.ts', { ...common, role: 'producer' });
+      const consumer = runWorker<{ received: number; lost: number }>('spill-stale-worker.ts', { ...common, role: 'consumer' });
+      const stale = runWorker<{ attempts: number; wrongly: number }>('spill-stale-worker.ts', { ...common, role: 'stale' });
+      const shared = new Int32Array(flag);
+      while (Atomics.load(shared, 1) < 3) await new Promise((r) => setTimeout(r, 1));
+      Atomics.store(shared, 0, 1);
+      Atomics.notify(shared, 0);
+      const [sent, received, raced] = await Promise.all([producer.done, consumer.done, stale.done]);
+      pool.flush();
+      const stats = pool.stats();
+      console.log(
+        `spill/stale race (seed ${seed}): ${sent.sent} hand-offs, ${raced.attempts} stale ids tried, ${stats.spills} spills, ${stats.steals} steals`,
+      );
+      // The race ran: thousands of hand-offs through the shards, and stale ids tried throughout.
+      expect(sent.sent, `seed ${seed}`).toBeGreaterThan(2000);
+      expect(stats.spills, `seed ${seed}`).toBeGreaterThan(1000);
+      expect(raced.attempts, `seed ${seed}`).toBeGreaterThan(sent.sent / 8);
+      expect(raced.wrongly, `seed ${seed}: stale ids released, adopted or taken back`).toBe(0);
+      expect(received, `seed ${seed}: tokens overwritten`).toEqual({ received: sent.sent, lost: 0 });
+      expect(
+        stats.classes.reduce((n, c) => n + c.leased + c.cached, 0),
+        `seed ${seed}`,
+      ).toBe(0);
+      expect(pool.audit(), `seed ${seed}`).toEqual([]);
+    } catch (error) {
+      console.error(`spill/stale race failed with seed ${seed} (rerun: ZEROPOOL_SEED=${seed} pnpm test)`);
+      throw error;
+    }
+  });
+
   // Batches of 16: many ids contended per round. Batches of 1: a round every microsecond or two, so
   // the re-lease right after a take-back often meets the worker's late adopt of the old id.
   it.each([
