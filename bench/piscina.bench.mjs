@@ -189,8 +189,9 @@ async function interleaved(ways, size, many) {
 /**
  * Lets the garbage of the ways measured so far go before the next phase: a full collection on
  * this thread and, through tasks that call gc(), on every piscina thread (V8 flags are the
- * process's: run with --expose-gc, as `pnpm bench` does, the workers have gc() too). 1 MiB and 4 MiB copies and moves leave megabytes for the collector, which
- * otherwise lands on whatever runs next.
+ * process's: run with --expose-gc, as `pnpm bench` does, the workers have gc() too). Copies and
+ * moves of 1 MiB and 4 MiB leave megabytes of garbage, collected otherwise in the tasks of the
+ * next phase.
  */
 async function settle() {
   globalThis.gc?.();

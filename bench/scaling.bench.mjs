@@ -9,8 +9,9 @@
 // - claim: handoff plus the least a pool's ownership check costs: a state word per buffer (3 words
 //   apart, as the pool's slab metadata), set taken with a plain store by the producer and given
 //   back with one Atomics.compareExchange by the receiver, as the pool's acquire and release do.
-//   No caches, shards or locks: the ceiling for any pool that makes a racing double release fail
-//   this way.
+//   No caches, shards or locks: a ceiling for any pool that makes a racing double release fail
+//   this way, and an optimistic one: its buffers are taken in address order, so five state words
+//   share a cache line, where a pool's slabs come back in no particular order.
 // Each mode also reports the pool's shared-path counters per 1000 lifecycles (refills, steals, lock
 // waits), which say where cross-worker time goes.
 // mitata has no threads, so workers run fixed batches and time themselves (lib/team.mjs): they
