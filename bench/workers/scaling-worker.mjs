@@ -85,41 +85,16 @@ function waitForWork(moreToSend) {
 let scratch;
 let regionStart = 0;
 let regionMask = 0;
-function handoffBatch(ops) {
-  const start = clock();
-  let sent = 0;
-  let received = 0;
-  let waits = 0;
-  while (received < ops || sent < ops) {
-    let produced = 0;
-    while (sent < ops && produced < PRODUCE_BATCH && out.canPush()) {
-      const offset = (regionStart + (sent & regionMask)) * size;
-      scratch[offset] = sent;
-      scratch[offset + last] = sent;
-      out.push(offset);
-      sent++;
-      produced++;
-    }
-    out.flush();
-    let consumed = 0;
-    for (let offset = inbox.pop(); offset !== -1; offset = inbox.pop()) {
-      sink += scratch[offset] ^ scratch[offset + last];
-      received++;
-      consumed++;
-    }
-    inbox.commit();
-    if (produced === 0 && consumed === 0) {
-      waits++;
-      waitForWork(sent < ops);
-    }
-  }
-  return { start, end: clock(), ops, extra: [waits] };
-}
-
+/** claim mode: one state word per buffer, STATE_STRIDE words apart (the pool's META_WORDS). */
 let states;
-/** Words per buffer in `states`: the pool's META_WORDS. */
 const STATE_STRIDE = 3;
-function claimBatch(ops) {
+
+/**
+ * handoff and claim: the same loop, so that the two differ only by claim's state-word operations
+ * (a plain store when a buffer is taken, a compare-exchange when it is given back).
+ */
+function ringBatch(ops) {
+  const claim = states !== undefined;
   const start = clock();
   let sent = 0;
   let received = 0;
@@ -128,7 +103,7 @@ function claimBatch(ops) {
     let produced = 0;
     while (sent < ops && produced < PRODUCE_BATCH && out.canPush()) {
       const buffer = regionStart + (sent & regionMask);
-      states[buffer * STATE_STRIDE] = 1; // taken (the pool's acquire: a plain store)
+      if (claim) states[buffer * STATE_STRIDE] = 1; // taken (the pool's acquire: a plain store)
       const offset = buffer * size;
       scratch[offset] = sent;
       scratch[offset + last] = sent;
@@ -142,7 +117,8 @@ function claimBatch(ops) {
       const offset = buffer * size;
       sink += scratch[offset] ^ scratch[offset + last];
       // Given back (the pool's release): only if it still says taken.
-      if (Atomics.compareExchange(states, buffer * STATE_STRIDE, 1, 0) !== 1) throw new Error(`buffer ${buffer} was not taken`);
+      if (claim && Atomics.compareExchange(states, buffer * STATE_STRIDE, 1, 0) !== 1)
+        throw new Error(`buffer ${buffer} was not taken`);
       received++;
       consumed++;
     }
@@ -155,7 +131,7 @@ function claimBatch(ops) {
   return { start, end: clock(), ops, extra: [waits] };
 }
 
-const batches = { local: localBatch, cross: crossBatch, handoff: handoffBatch, claim: claimBatch };
+const batches = { local: localBatch, cross: crossBatch, handoff: ringBatch, claim: ringBatch };
 
 await serveTeam({
   workerData,
