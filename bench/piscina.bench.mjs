@@ -11,8 +11,9 @@
 // and read by the task.
 //
 // How it measures: interleaved rounds, not one case after another. With one task in flight the
-// floor is the time a parked piscina thread takes to wake, and on this VM it drifted between
-// about 14 and 78 us from one minute to the next, more than the differences being measured; mitata
+// floor is the time a parked piscina thread takes to wake, and it drifted from one minute to the
+// next (about 14 to 78 us on the Intel VM of 2026-11-25, 25 to 65 us on the AMD VM of 2026-12-02),
+// more than the differences being measured; mitata
 // measures each case in its own stretch of time, so a case could land in a fast or a slow stretch
 // (the first full run had the empty task at 70 us and Piscina.move of 1 MiB at 61 us). Here every
 // round runs each way a few times in a shuffled order, and each figure is the median of all its
@@ -210,9 +211,9 @@ const collections = { sets: 0, complete: 0 };
 async function measureSize(size, many) {
   await settle();
   // The floor rounds: the empty task and the two slab-id ways only. The goal "within 1.15x of the
-  // empty task" is judged here. In rounds of all five ways, at 4 MiB one in flight, every way's
-  // samples fell into two clusters, about 40-45 us and 165-175 us (the upper quartile of the empty
-  // task and of the ids alike): the collections of the copies' and moves' garbage.
+  // empty task" is judged here. In rounds of all five ways, at 4 MiB one in flight, the samples of
+  // the empty task and of the ids fell into two clusters (lower quartiles 40-44 us, upper quartiles
+  // mostly 165-176 us): the collections of the copies' and moves' garbage.
   const floor = await interleaved(FLOOR_WAYS, size, many);
   await settle();
   const all = await interleaved(WAYS, size, many);

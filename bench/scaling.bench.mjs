@@ -1,5 +1,5 @@
 // Part 4: multi-thread scaling. 1, 2, 4, 8 and 16 workers run acquire / write / read / release
-// loops on one shared pool (4 KiB slabs), in three modes:
+// loops on one shared pool (4 KiB slabs), in four modes:
 // - local: each worker releases its own slabs (the thread cache serves almost every call);
 // - cross: each worker hands every slab to the next worker through a shared-memory ring, and
 //   releases the slabs handed to it (release from another thread than the one that acquired);
