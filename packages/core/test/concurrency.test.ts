@@ -1,6 +1,7 @@
 import { MessageChannel, type MessagePort, threadId } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { SlabPool, SlabStateError } from '../src/index.js';
+import { openGateWhenReady } from './gate.js';
 import { prng, runWorker, testSeed } from './helpers.js';
 
 const STRESS_MS = Number(process.env.ZEROPOOL_STRESS_MS ?? 5000);
@@ -98,9 +99,7 @@ describe('many threads', () => {
       const cycler = runWorker<{ rounds: number; lost: number }>('stale-race-worker.ts', { ...common, role: 'cycler' });
       const stale = runWorker<{ attempts: number; wrongly: number }>('stale-race-worker.ts', { ...common, role: 'stale' });
       const shared = new Int32Array(flag);
-      while (Atomics.load(shared, 1) < 2) await new Promise((r) => setTimeout(r, 1));
-      Atomics.store(shared, 0, 1);
-      Atomics.notify(shared, 0);
+      await openGateWhenReady(shared, 2);
       const [cycled, raced] = await Promise.all([cycler.done, stale.done]);
       // The race ran: thousands of stale ids tried while their slabs were being re-leased.
       expect(raced.attempts, `seed ${seed}`).toBeGreaterThan(1000);
@@ -129,9 +128,7 @@ describe('many threads', () => {
       const consumer = runWorker<{ received: number; lost: number }>('spill-stale-worker.ts', { ...common, role: 'consumer' });
       const stale = runWorker<{ attempts: number; wrongly: number }>('spill-stale-worker.ts', { ...common, role: 'stale' });
       const shared = new Int32Array(flag);
-      while (Atomics.load(shared, 1) < 3) await new Promise((r) => setTimeout(r, 1));
-      Atomics.store(shared, 0, 1);
-      Atomics.notify(shared, 0);
+      await openGateWhenReady(shared, 3);
       const [sent, received, raced] = await Promise.all([producer.done, consumer.done, stale.done]);
       pool.flush();
       const stats = pool.stats();
