@@ -51,8 +51,8 @@ const SIZE = 4 * KiB;
 const cores = availableParallelism();
 const MODES = ['local', 'cross', 'handoff', 'claim'];
 const settings = options.quick
-  ? { reps: 2, totalOps: { local: 1_000_000, cross: 200_000, handoff: 200_000, claim: 200_000 } }
-  : { reps: 7, totalOps: { local: 8_000_000, cross: 2_000_000, handoff: 2_000_000, claim: 2_000_000 } };
+  ? { reps: 2, totalOps: { local: 1_000_000, cross: 200_000, handoff: 200_000, claim: 200_000 }, roundTrips: 20_000 }
+  : { reps: 7, totalOps: { local: 8_000_000, cross: 2_000_000, handoff: 2_000_000, claim: 2_000_000 }, roundTrips: 200_000 };
 /** Slabs in flight are leased: ring capacity x workers x 4 KiB must fit in the arena with room. */
 const IN_FLIGHT_SLABS = 32_768;
 const ARENA_BYTES = 256 * MiB;
@@ -130,6 +130,29 @@ async function measure(mode, count) {
   }
 }
 
+/**
+ * The latency floor under every cross-worker figure: two workers take turns on one shared word
+ * (bench/workers/scaling-worker.mjs, pingpong), so each turn moves a cache line from one core to
+ * the other. Returns the median round trip in ns; half of it is one core-to-core hand-off.
+ */
+async function measureRoundTrip() {
+  const flag = new SharedArrayBuffer(64);
+  const team = await startTeam({ url: workerUrl, count: 2, data: () => ({ mode: 'pingpong', flag }) });
+  try {
+    await team.batch([settings.roundTrips >> 2]); // warm-up, discarded
+    const perRep = [];
+    for (let r = 0; r < settings.reps; r++) {
+      progress(`scaling: core-to-core round trips, batch ${r + 1} of ${settings.reps}`);
+      const batch = await team.batch([settings.roundTrips]);
+      perRep.push(round2(((batch[0].end - batch[0].start) * 1e6) / batch[0].ops));
+    }
+    progressDone();
+    return { roundTripNs: round2(median(perRep)), perRep, roundTrips: settings.roundTrips };
+  } finally {
+    await team.close();
+  }
+}
+
 header(
   'Part 4: multi-thread scaling',
   options,
@@ -193,6 +216,15 @@ console.log(
   `thread-local / hand-offs without a pool: ${crossVsLocal.map((c) => `${c.workers}: ${fmtRatio(c.localOverHandoff)}`).join(', ')}; ` +
     `thread-local / the same with a state word per buffer: ${crossVsLocal.map((c) => `${c.workers}: ${fmtRatio(c.localOverClaim)}`).join(', ')}`,
 );
+const coreToCore = cores >= 2 ? await measureRoundTrip() : undefined;
+if (coreToCore) {
+  const localNs = 1e9 / results.local[1].perWorkerOpsPerSecond;
+  coreToCore.oneWayNs = round2(coreToCore.roundTripNs / 2);
+  coreToCore.oneWayInLocalLifecycles = round2(coreToCore.oneWayNs / localNs);
+  console.log(
+    `core-to-core: a shared word passed back and forth between 2 workers, ${coreToCore.roundTripNs} ns per round trip (median of ${settings.reps} batches), so ${coreToCore.oneWayNs} ns one way: ${coreToCore.oneWayInLocalLifecycles} thread-local lifecycles of one worker (2 workers)`,
+  );
+}
 const leaks = [...results.local, ...results.cross].filter((r) => r.leasedAfter !== 0 || r.auditProblems !== 0);
 console.log(
   leaks.length === 0
@@ -214,4 +246,5 @@ writeFigures(options, {
   handoff: results.handoff,
   claim: results.claim,
   crossVsLocal,
+  coreToCore,
 });

@@ -48,7 +48,11 @@ export function mustReach(results) {
         .join(', '),
       unit: '',
       met: single.sizes.every((s) => s.poolIsFaster.malloc > 1),
-      where: `single-thread part (malloc/free of one block at a time); worst ${fmt(worst.poolIsFaster.malloc)}x`,
+      where: `single-thread part (malloc/free of one block at a time); worst ${fmt(worst.poolIsFaster.malloc)}x${
+        core?.anatomyNs
+          ? `; in the core part the pool's cycle written out inline ran ${fmt(core.anatomyNs.inlineWithCompareExchange)} ns with the release's compare-exchange and ${fmt(core.anatomyNs.inlineWithPlainStore)} ns with a plain load and store instead: the one read-modify-write that makes a racing double release fail costs ${fmt(core.anatomyNs.inlineWithCompareExchange - core.anatomyNs.inlineWithPlainStore)} ns here`
+          : ''
+      }`,
     });
   }
   const scaling = parts.scaling;
@@ -69,7 +73,7 @@ export function mustReach(results) {
       measured: fmt(ratio, 1),
       unit: 'x slower',
       met: ratio <= 3,
-      where: `scaling part, 2 workers${two('handoff') ? `; the same hand-offs without a pool ran ${fmt(two('handoff').opsPerSecond / two('cross').opsPerSecond, 1)}x faster than with it` : ''}${two('claim') ? `, and with a state word per buffer (plain store to take, compare-exchange to give back) ${fmt(two('local').opsPerSecond / two('claim').opsPerSecond, 2)}x slower than thread-local` : ''}`,
+      where: `scaling part, 2 workers${two('handoff') ? `; the same hand-offs without a pool ran ${fmt(two('handoff').opsPerSecond / two('cross').opsPerSecond, 1)}x faster than with it` : ''}${two('claim') ? `, and with a state word per buffer (plain store to take, compare-exchange to give back) ${fmt(two('local').opsPerSecond / two('claim').opsPerSecond, 2)}x slower than thread-local` : ''}${scaling.coreToCore ? `; one core-to-core hand-off of a cache line took ${fmt(scaling.coreToCore.oneWayNs, 0)} ns, ${fmt(scaling.coreToCore.oneWayInLocalLifecycles, 1)} thread-local lifecycles` : ''}`,
     });
   }
   const piscina = parts.piscina;

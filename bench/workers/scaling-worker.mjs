@@ -11,6 +11,9 @@
 //   words apart, as the pool's slab metadata is); the producer marks it taken, with a plain store
 //   as the pool's acquire does, and the receiver gives it back with one Atomics.compareExchange
 //   that expects "taken", as the pool's release does. No caches, shards or locks.
+// - pingpong: no pool and no slabs: two workers take turns incrementing one shared word, so a
+//   round trip is two one-way hand-offs of a cache line between cores, the latency every
+//   cross-worker mode pays at least once per slab (for its bytes) unless hand-offs overlap.
 // Cross and ring workers produce up to PRODUCE_BATCH ids, then drain what arrived, and wait on
 // their inbox only when they can do neither.
 import { workerData } from 'node:worker_threads';
@@ -131,11 +134,30 @@ function ringBatch(ops) {
   return { start, end: clock(), ops, extra: [waits] };
 }
 
-const batches = { local: localBatch, cross: crossBatch, handoff: ringBatch, claim: ringBatch };
+/** pingpong: two workers take turns on one shared word (worker `me` waits for an even or odd value). */
+let flag;
+let turnBase = 0;
+function pingPongBatch(ops) {
+  const me = workerData.team.index;
+  const start = clock();
+  for (let i = 0; i < ops; i++) {
+    const mine = turnBase + 2 * i + me;
+    while (Atomics.load(flag, 0) !== mine);
+    Atomics.store(flag, 0, mine + 1);
+  }
+  turnBase += 2 * ops;
+  return { start, end: clock(), ops };
+}
+
+const batches = { local: localBatch, cross: crossBatch, handoff: ringBatch, claim: ringBatch, pingpong: pingPongBatch };
 
 await serveTeam({
   workerData,
   setup: () => {
+    if (mode === 'pingpong') {
+      flag = new Int32Array(workerData.flag);
+      return;
+    }
     pool = SlabPool.attach(workerData.pool);
     if (mode !== 'local') {
       out = new RingProducer(workerData.ringOut);
@@ -151,6 +173,6 @@ await serveTeam({
   batch: ([ops]) => batches[mode](ops),
   teardown: () => {
     if (sink === -1) console.log(sink);
-    pool.close();
+    pool?.close();
   },
 });
