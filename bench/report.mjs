@@ -430,7 +430,7 @@ function tables(results, file, svgs, readmeDir) {
     );
     if (s.coreToCore) {
       out.push(
-        `Core-to-core latency in the same run: two workers passing one shared word back and forth took ${s.coreToCore.roundTripNs} ns per round trip (median of ${s.reps} batches of ${s.coreToCore.roundTrips}), so ${s.coreToCore.oneWayNs} ns one way, as long as ${s.coreToCore.oneWayInLocalLifecycles} thread-local lifecycles of one worker. Every cross-worker figure pays it at least once per slab unless hand-offs overlap.`,
+        `Core-to-core latency in the same run: two workers passing one shared word back and forth took ${s.coreToCore.roundTripNs} ns per round trip (median of ${s.reps} batches of ${s.coreToCore.roundTrips}), so ${s.coreToCore.oneWayNs} ns one way, as long as ${s.coreToCore.oneWayInLocalLifecycles} thread-local lifecycles of one worker: what a dependent cache miss on a line the other core wrote costs (the rings pass ids in batches, which overlap such misses).`,
         '',
       );
     }

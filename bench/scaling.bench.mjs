@@ -131,9 +131,11 @@ async function measure(mode, count) {
 }
 
 /**
- * The latency floor under every cross-worker figure: two workers take turns on one shared word
- * (bench/workers/scaling-worker.mjs, pingpong), so each turn moves a cache line from one core to
- * the other. Returns the median round trip in ns; half of it is one core-to-core hand-off.
+ * The core-to-core latency under the cross-worker figures: two workers take turns on one shared
+ * word (bench/workers/scaling-worker.mjs, pingpong), so each turn moves a cache line from one core
+ * to the other. A dependent cache miss on a line the other core wrote costs about one such trip;
+ * batched hand-offs overlap their misses and can cost less per slab. Returns the median round
+ * trip in ns (timed by worker 0); half of it is one core-to-core hand-off.
  */
 async function measureRoundTrip() {
   const flag = new SharedArrayBuffer(64);

@@ -35,6 +35,11 @@ const loops = {
     for (let i = 0; i < n; i++) s += Atomics.add(words, (i & 63) << 4, 1);
     return s;
   },
+  'Atomics.or': (n) => {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += Atomics.or(words, (i & 63) << 4, 1);
+    return s;
+  },
   'Atomics.store + plain load': (n) => {
     let s = 0;
     for (let i = 0; i < n; i++) {

@@ -1,5 +1,6 @@
-/* Probe (not part of `pnpm bench`): the same loops as atomics-cost.mjs in C, to show what the
- * hardware's locked compare-exchange costs without a JavaScript engine in between.
+/* Probe (not part of `pnpm bench`): two of atomics-cost.mjs's loops (compare-exchange, and plain
+ * store + load) in C, to show what the hardware's locked compare-exchange costs without a
+ * JavaScript engine in between.
  *
  *   gcc -O2 bench/probes/cas-floor.c -o /tmp/cas-floor && /tmp/cas-floor
  */

@@ -12,8 +12,8 @@
 //   as the pool's acquire does, and the receiver gives it back with one Atomics.compareExchange
 //   that expects "taken", as the pool's release does. No caches, shards or locks.
 // - pingpong: no pool and no slabs: two workers take turns incrementing one shared word, so a
-//   round trip is two one-way hand-offs of a cache line between cores, the latency every
-//   cross-worker mode pays at least once per slab (for its bytes) unless hand-offs overlap.
+//   round trip is two one-way hand-offs of a cache line between cores: what a dependent cache
+//   miss on a line the other core wrote costs (batched hand-offs overlap theirs).
 // Cross and ring workers produce up to PRODUCE_BATCH ids, then drain what arrived, and wait on
 // their inbox only when they can do neither.
 import { workerData } from 'node:worker_threads';
