@@ -220,7 +220,7 @@ console.log(
 );
 const coreToCore = cores >= 2 ? await measureRoundTrip() : undefined;
 if (coreToCore) {
-  const localNs = 1e9 / results.local[1].perWorkerOpsPerSecond;
+  const localNs = 1e9 / results.local.find((r) => r.workers === 2).perWorkerOpsPerSecond;
   coreToCore.oneWayNs = round2(coreToCore.roundTripNs / 2);
   coreToCore.oneWayInLocalLifecycles = round2(coreToCore.oneWayNs / localNs);
   console.log(
