@@ -36,11 +36,9 @@ import {
   SIGNALS_BYTES,
   S_HEAD,
   TAG_MASK,
-  T_CLAIM,
   computeLayout,
   pageClassWord,
   shardWord,
-  threadWord,
 } from './layout.js';
 import type { PoolHandle, ResolvedConfig } from './types.js';
 
@@ -170,20 +168,4 @@ export function attachLayout(buffer: SharedArrayBuffer): { layout: ArenaLayout; 
     throw invalidType('handle.buffer', 'an arena whose header does not match its own layout', 'an intact pool arena');
   }
   return { layout, config, tag: words[H_POOL_TAG] & TAG_MASK };
-}
-
-/**
- * Claims a free thread slot for the calling thread: the claim word goes from 0 to threadId + 1 in
- * one compare-exchange, so two threads can never claim the same slot.
- */
-export function claimThreadSlot(words: Int32Array, layout: ArenaLayout, threadId: number): number {
-  for (let slot = 0; slot < layout.maxThreads; slot++) {
-    if (Atomics.compareExchange(words, threadWord(layout, slot) + T_CLAIM, 0, threadId + 1) === 0) return slot;
-  }
-  const error = new RangeError(
-    `cannot attach: all ${layout.maxThreads} thread slots of this pool are taken (options.maxThreads); ` +
-      `close() the pool objects of threads that are done with it`,
-  );
-  (error as RangeError & { code: string }).code = 'ERR_POOL_THREADS';
-  throw error;
 }

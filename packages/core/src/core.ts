@@ -12,7 +12,7 @@
  * 4. Carving: a new page of the arena is cut into slabs of the class and put in the home shard.
  */
 import { threadId } from 'node:worker_threads';
-import { attachLayout, claimThreadSlot } from './arena.js';
+import { attachLayout } from './arena.js';
 import { ThreadCache } from './cache.js';
 import { fillSlab } from './debug.js';
 import { LockTimeoutError } from './errors.js';
@@ -25,10 +25,10 @@ import {
   C_STEALS,
   FLAG_DEBUG,
   H_ARENA_LOCK,
-  H_ASYNC_WAITERS,
   H_FLAGS,
   H_PAGES_CARVED,
   H_SLAB_COUNT,
+  H_WAITING_CLASSES,
   MAX_SLABS,
   META_BYTES,
   META_LINK,
@@ -42,7 +42,6 @@ import {
   S_COUNT,
   S_SEQUENCE,
   S_WAITERS,
-  T_CLAIM,
   lockOwnerValue,
   metaWord,
   packState,
@@ -50,10 +49,11 @@ import {
   reservedWord,
   shardWord,
   threadCounterF64,
-  threadWord,
 } from './layout.js';
 import { lock, lockWithin, unlock } from './lock.js';
 import { popToCache, pushFromCache, spliceCarved } from './shard.js';
+import { claimFreeSlot, threadOfSlot } from './slots.js';
+import { STEPS, step } from './steps.js';
 import type { ResolvedConfig } from './types.js';
 
 /** How soon, and at most how rarely, a thread with stranded slabs tries to file them from its event loop. */
@@ -67,6 +67,8 @@ export class PoolCore {
   protected readonly buffer: SharedArrayBuffer;
   protected readonly words: Int32Array;
   protected readonly floats: Float64Array;
+  /** The thread table's claim words (see layout.ts), as BigInt64s. */
+  protected readonly claims: BigInt64Array;
   protected readonly layout: ArenaLayout;
   protected readonly counters: Float64Array;
   protected readonly cache: ThreadCache;
@@ -114,6 +116,7 @@ export class PoolCore {
     this.layout = layout;
     this.words = new Int32Array(buffer, 0, layout.arenaBytes >> 2);
     this.floats = new Float64Array(buffer, 0, layout.dataStart >> 3);
+    this.claims = new BigInt64Array(buffer, 0, layout.dataStart >> 3);
     this.metaTop = layout.arenaBytes >> 2;
     this.minShift = layout.minShift;
     this.maxSlabSize = config.maxSlabSize;
@@ -122,9 +125,9 @@ export class PoolCore {
     this.generationMask = (1 << (31 - layout.indexBits)) - 1;
     this.firstGeneration = tag & this.generationMask;
     this.flags = this.words[H_FLAGS];
-    this.slot = claimThreadSlot(this.words, layout, threadId);
+    this.slot = claimFreeSlot(this.claims, layout, threadId);
+    // Not reset: the slot's counters carry on from its earlier threads, so totals stay sums.
     this.counters = new Float64Array(buffer, threadCounterF64(layout, this.slot) * 8, COUNTER_COUNT);
-    this.counters.fill(0);
     this.home = threadId & (layout.shards - 1);
     this.lockOwner = lockOwnerValue(this.slot);
     this.cachedBits = packState(SLAB_CACHED, this.slot, 0);
@@ -147,10 +150,7 @@ export class PoolCore {
   }
 
   /** The threadId that claimed thread slot `slot`, or -1 if it is free (for error messages). */
-  protected readonly threadOfSlot = (slot: number): number => {
-    const claim = Atomics.load(this.words, threadWord(this.layout, slot) + T_CLAIM);
-    return claim > 0 ? claim - 1 : -1;
-  };
+  protected readonly threadOfSlot = (slot: number): number => threadOfSlot(this.claims, this.layout, slot);
 
   /** Fills an empty cache stack for class `c`: stranded slabs, home shard, the others, a new page. */
   protected refill(c: number): number {
@@ -194,8 +194,10 @@ export class PoolCore {
   private popFrom(c: number, shard: number, want: number): number {
     const line = shardWord(this.layout, c, shard);
     this.lockWord(line);
+    if (STEPS) step('refill.locked');
     const base = c * this.cacheStride;
     const got = popToCache(this.words, this.metaTop, line, want, this.slot, this.indexBits, this.cacheIds, base);
+    if (STEPS) step('refill.moved');
     unlock(this.words, line);
     if (got > 0) {
       this.cacheLength[c] = got;
@@ -298,7 +300,7 @@ export class PoolCore {
     pushFromCache(this.words, this.metaTop, line, shard, this.indexBits, Int32Array.from(stranded), 0, stranded.length);
     stranded.length = 0;
     unlock(this.words, line);
-    if (this.words[H_ASYNC_WAITERS] !== 0) this.wakeWaiters(c);
+    if (this.words[H_WAITING_CLASSES] !== 0) this.wakeWaiters(c);
     return true;
   }
 
@@ -331,9 +333,12 @@ export class PoolCore {
       if (shard === -1) throw error;
       line = shardWord(this.layout, c, shard);
     }
+    if (STEPS) step('spill.locked');
     pushFromCache(this.words, this.metaTop, line, shard, this.indexBits, ids, from, count);
+    if (STEPS) step('spill.moved');
     unlock(this.words, line);
-    if (this.words[H_ASYNC_WAITERS] !== 0) this.wakeWaiters(c);
+    if (STEPS) step('spill.unlocked');
+    if (this.words[H_WAITING_CLASSES] !== 0) this.wakeWaiters(c);
   }
 
   /** Locks a shard of class `c` other than home: three passes, a few milliseconds each; -1 if none. */
@@ -362,9 +367,11 @@ export class PoolCore {
       if (error instanceof LockTimeoutError) return false;
       throw error;
     }
+    if (STEPS) step('offer.locked');
     this.scratch[0] = id;
     const reserved = this.reserveIfWaited(line, this.scratch, 0, 1);
     unlock(this.words, line);
+    if (STEPS) step('offer.unlocked');
     if (reserved) this.wakeWaiters(c);
     return reserved;
   }
@@ -391,6 +398,7 @@ export class PoolCore {
     const sequence = reservedWord(this.layout, c) + S_SEQUENCE;
     // The add makes the change a waiter compares against; notify wakes those already asleep.
     Atomics.add(this.words, sequence, 1);
+    if (STEPS) step('wake.bumped');
     Atomics.notify(this.words, sequence);
   }
 
@@ -402,6 +410,7 @@ export class PoolCore {
   protected takeReserved(c: number): number {
     const line = reservedWord(this.layout, c);
     if (!lockWithin(this.words, line, this.lockOwner, 2)) return RESERVED_BUSY;
+    if (STEPS) step('reserved.locked');
     const got = popToCache(this.words, this.metaTop, line, 1, this.slot, this.indexBits, this.scratch, 0);
     unlock(this.words, line);
     return got === 0 ? -1 : this.scratch[0];

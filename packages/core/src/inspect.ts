@@ -14,25 +14,33 @@ import {
   C_SLOW_ACQUIRES,
   C_SPILLS,
   C_STEALS,
+  H_ARENA_LOCK,
   H_PAGES_CARVED,
   H_SLAB_COUNT,
+  H_WAITING_CLASSES,
   META_BYTES,
   META_LINK,
   META_OFFSET_CLASS,
   META_STATE,
   NO_SLAB,
   OWNER_NONE,
-  RETIRED_F64,
   SLAB_CACHED,
   SLAB_FREE,
   SLAB_LEASED,
   STATE_MASK,
   S_COUNT,
   S_HEAD,
-  T_CLAIM,
+  S_WAITERS,
+  T_WAITING,
+  claimIndex,
+  claimPhase,
+  claimThread,
   lockOwnerSlot,
   metaWord,
   ownerOf,
+  pageClassWord,
+  phaseReclaimer,
+  reservedWord,
   shardWord,
   threadCounterF64,
   threadWord,
@@ -50,11 +58,6 @@ export function usedBytesOf(words: Int32Array, layout: ArenaLayout): number {
   return layout.dataStart + pages * layout.pageBytes + slabs * META_BYTES;
 }
 
-/** Adds a thread's counters to the retired line. The caller holds the arena lock. */
-export function foldCounters(floats: Float64Array, counters: Float64Array): void {
-  for (let i = 0; i < COUNTER_COUNT; i++) floats[RETIRED_F64 + i] += counters[i];
-}
-
 export function collectStats(words: Int32Array, floats: Float64Array, layout: ArenaLayout, config: ResolvedConfig): PoolStats {
   const metaTop = layout.arenaBytes >> 2;
   const slabCount = Atomics.load(words, H_SLAB_COUNT);
@@ -68,12 +71,12 @@ export function collectStats(words: Int32Array, floats: Float64Array, layout: Ar
     else if (state === SLAB_CACHED) counts.cached++;
     else if (state === SLAB_LEASED) counts.leased++;
   }
+  // Slots keep their counters from thread to thread, so the totals are the sums over every slot.
   const totals = new Float64Array(COUNTER_COUNT);
-  for (let i = 0; i < COUNTER_COUNT; i++) totals[i] = floats[RETIRED_F64 + i];
+  const claims = new BigInt64Array(words.buffer, 0, layout.dataStart >> 3);
   let threads = 0;
   for (let slot = 0; slot < layout.maxThreads; slot++) {
-    if (Atomics.load(words, threadWord(layout, slot) + T_CLAIM) === 0) continue;
-    threads++;
+    if (Atomics.load(claims, claimIndex(layout, slot)) !== 0n) threads++;
     const base = threadCounterF64(layout, slot);
     for (let i = 0; i < COUNTER_COUNT; i++) totals[i] += floats[base + i];
   }
@@ -153,6 +156,8 @@ export function auditArena(words: Int32Array, layout: ArenaLayout, lockOwner: nu
         if (length !== words[line + S_COUNT]) {
           problems.push(`class ${c} shard ${shard}: count says ${words[line + S_COUNT]}, list holds ${length}`);
         }
+        // Waiting slots change only under this lock, so they can be counted exactly here.
+        if (shard === layout.shards) auditWaiters(words, layout, c, problems);
       } finally {
         unlock(words, line);
       }
@@ -168,7 +173,83 @@ export function auditArena(words: Int32Array, layout: ArenaLayout, lockOwner: nu
     const holder = ownerOf(state);
     if ((kind === SLAB_CACHED || (kind === SLAB_LEASED && holder !== OWNER_NONE)) && holder >= layout.maxThreads) {
       problems.push(`slab ${slab} names thread slot ${holder}, beyond maxThreads`);
+    } else if (
+      (kind === SLAB_CACHED || (kind === SLAB_LEASED && holder !== OWNER_NONE)) &&
+      claimOf(words, layout, holder) === 0n
+    ) {
+      problems.push(
+        `slab ${slab} is ${kind === SLAB_CACHED ? 'cached' : 'leased'} by thread slot ${holder}, which no thread has claimed`,
+      );
     }
   }
+  auditSlots(words, layout, problems);
+  auditPages(words, layout, lockOwner, problems);
   return problems;
+}
+
+const claimOf = (words: Int32Array, layout: ArenaLayout, slot: number): bigint =>
+  Atomics.load(new BigInt64Array(words.buffer, 0, layout.dataStart >> 3), claimIndex(layout, slot));
+
+/** Class `c`'s count of waiting slots and its bit in `H_WAITING_CLASSES`, against the slots' waiting bits. */
+function auditWaiters(words: Int32Array, layout: ArenaLayout, c: number, problems: string[]): void {
+  let waiting = 0;
+  for (let slot = 0; slot < layout.maxThreads; slot++) {
+    if ((Atomics.load(words, threadWord(layout, slot) + T_WAITING) & (1 << c)) !== 0) waiting++;
+  }
+  const counted = words[reservedWord(layout, c) + S_WAITERS];
+  if (counted !== waiting) problems.push(`class ${c}: ${counted} waiting threads counted, ${waiting} thread slots say they wait`);
+  const flagged = (Atomics.load(words, H_WAITING_CLASSES) & (1 << c)) !== 0;
+  if (flagged !== counted > 0) {
+    problems.push(
+      `class ${c}: the waiting-classes word says ${flagged ? 'someone waits' : 'nobody waits'}, the count says ${counted}`,
+    );
+  }
+}
+
+/** Thread slots: a free slot waits on nothing; a reclaim in progress has a reclaimer that is attached. */
+function auditSlots(words: Int32Array, layout: ArenaLayout, problems: string[]): void {
+  const attached = new Set<number>();
+  for (let slot = 0; slot < layout.maxThreads; slot++) {
+    const claim = claimOf(words, layout, slot);
+    if (claim !== 0n && phaseReclaimer(claimPhase(claim)) === -1) attached.add(claimThread(claim));
+  }
+  for (let slot = 0; slot < layout.maxThreads; slot++) {
+    const claim = claimOf(words, layout, slot);
+    const waiting = Atomics.load(words, threadWord(layout, slot) + T_WAITING);
+    if (claim === 0n) {
+      if (waiting !== 0) problems.push(`thread slot ${slot} is free but says it waits on classes ${waiting.toString(2)} (bits)`);
+      continue;
+    }
+    const reclaimer = phaseReclaimer(claimPhase(claim));
+    if (reclaimer !== -1 && !attached.has(reclaimer)) {
+      problems.push(
+        `thread slot ${slot} (thread ${claimThread(claim)}) is being reclaimed by thread ${reclaimer}, which has no slot open: a reclaim stopped part-way; reclaim thread ${reclaimer} to finish it`,
+      );
+    }
+  }
+}
+
+/** The carving cursors: the pages carved hold exactly the slabs created, each page of one class. */
+function auditPages(words: Int32Array, layout: ArenaLayout, lockOwner: number, problems: string[]): void {
+  if (!lockWithin(words, H_ARENA_LOCK, lockOwner, AUDIT_LOCK_TIMEOUT_MS)) {
+    problems.push(
+      `arena lock still held after ${AUDIT_LOCK_TIMEOUT_MS} ms by thread slot ${lockOwnerSlot(Atomics.load(words, H_ARENA_LOCK))}`,
+    );
+    return;
+  }
+  try {
+    const pages = Atomics.load(words, H_PAGES_CARVED);
+    let slabs = 0;
+    for (let page = 0; page < layout.pageCount; page++) {
+      const c = words[pageClassWord(layout, page)];
+      if (page < pages) {
+        if (c < 0 || c >= layout.classCount) problems.push(`page ${page} is counted as carved but has no class (${c})`);
+        else slabs += layout.pageBytes >>> (layout.minShift + c);
+      } else if (c !== -1) problems.push(`page ${page} has class ${c} but is beyond the ${pages} pages carved`);
+    }
+    const created = Atomics.load(words, H_SLAB_COUNT);
+    if (slabs !== created) problems.push(`the ${pages} pages carved hold ${slabs} slabs, but ${created} slabs are counted`);
+  } finally {
+    unlock(words, H_ARENA_LOCK);
+  }
 }

@@ -7,23 +7,33 @@
  * ```text
  *  byte 0                                                                      arenaBytes
  *  ┌────────┬──────────┬──────────┬────────────┬──────────┬──────────────────────────────┐
- *  │ header │ counters │  shard   │ page class │  thread  │ pages ──►      ◄── slab meta  │
- *  │ 128 B  │ (retired)│  lines   │   table    │  table   │ (slab bytes)   (12 B a slab)  │
- *  │        │  128 B   │ 128 B ea │  4 B/page  │ 128 B ea │                              │
+ *  │ header │ (spare)  │  shard   │ page class │  thread  │ pages ──►      ◄── slab meta  │
+ *  │ 128 B  │  128 B   │  lines   │   table    │  table   │ (slab bytes)   (12 B a slab)  │
+ *  │        │          │ 128 B ea │  4 B/page  │ 128 B ea │                              │
  *  └────────┴──────────┴──────────┴────────────┴──────────┴──────────────────────────────┘
  *                                                         ▲ dataStart (4096-aligned)
  * ```
  *
  * - **Header**: magic, layout version and the configuration the pool was created with, then the
  *   arena lock word and the carving cursors (pages carved, slabs created).
- * - **Retired counters**: statistics folded in from thread slots that were closed or reclaimed.
+ * - **Spare line**: unused (it held retired counters before slots kept their counters for good).
  * - **Shard lines**: one 128-byte line per (size class, shard): the lock word, the head of the
  *   shard's free list and its length; plus one more per class, the reserved list, which only
  *   `acquireAsync` waiters take from, with their count and a wake-up sequence word. Contended lock words on one line run about 8x slower, so
  *   each gets its own line.
  * - **Page class table**: which size class each page was carved into (-1 while uncarved).
- * - **Thread table**: one 128-byte line per thread slot: the claim word (threadId + 1, or 0 when
- *   free), then that thread's statistics counters as float64s.
+ * - **Thread table**: one 128-byte line per thread slot: the 64-bit claim word (below), the
+ *   slot's waiting bits (a bit per class with `acquireAsync` calls pending in that thread), then
+ *   the slot's statistics counters as float64s. Counters are never reset: a slot's next thread
+ *   adds to them, so totals are sums over all slots and no step folds one count into another.
+ *
+ * The claim word of a thread slot, one BigInt64 changed only by compare-exchange: the low 32 bits
+ * hold the threadId + 1 of the thread the slot belongs to (0: free), the high 32 bits its phase:
+ * `PHASE_OPEN`; `PHASE_CLOSING` (its `close()` has handed everything back and is giving the slot
+ * up); or a reclaim in progress, `(reclaimer threadId + 1) * 4 + PHASE_CHECKING` while the
+ * reclaimer checks that the thread has exited, `+ PHASE_CONFIRMED` once it knows. Both identities
+ * sit in one word, so a reclaim stopped part-way is found and finished by the reclaim of its
+ * reclaimer, and a closing slot whose thread stopped is reclaimed without a liveness check.
  * - **Pages** are carved from the front of the data region on demand, each into one size class
  *   (memcached's slab pages). **Slab metadata** grows from the back, 12 bytes for each slab that
  *   exists, so metadata is proportional to the slabs actually carved: 0.3% of the memory of 4 KiB
@@ -57,7 +67,7 @@
 /** "ZPL1" in ASCII, little-endian. */
 export const MAGIC = 0x314c505a;
 /** Bumped whenever anything in this file changes meaning; `attach` refuses other versions. */
-export const LAYOUT_VERSION = 5;
+export const LAYOUT_VERSION = 6;
 
 export const LINE_BYTES = 128;
 export const PAGE_ALIGN_BYTES = 4096;
@@ -98,15 +108,16 @@ export const H_INDEX_BITS = 19;
 export const H_PARALLELISM = 20;
 /** Option bits (`FLAG_*`), written once at creation. */
 export const H_FLAGS = 21;
-/** acquireAsync callers waiting on any class; release checks it to feed the reserved lists. */
-export const H_ASYNC_WAITERS = 22;
+/**
+ * A bit per class whose reserved line counts waiting threads (`S_WAITERS` > 0); release checks the
+ * word to feed the reserved lists. Bit c changes only under class c's reserved lock, right after
+ * `S_WAITERS` does, and recovery recomputes both from the slots' waiting bits.
+ */
+export const H_WAITING_CLASSES = 22;
 export const FLAG_ZERO_ON_RELEASE = 1;
 export const FLAG_ZERO_ON_ACQUIRE = 2;
 export const FLAG_DEBUG = 4;
 export const HEADER_BYTES = LINE_BYTES;
-
-/** Retired counters line, as float64 indexes into the arena. */
-export const RETIRED_F64 = HEADER_BYTES / 8;
 
 // Statistics counters, float64 slots within a thread line's counter half (and the retired line).
 /** Acquires that missed the cache; total acquires are this plus cache hits. */
@@ -125,16 +136,22 @@ export const COUNTER_COUNT = 8;
 export const S_LOCK = 0;
 export const S_HEAD = 1;
 export const S_COUNT = 2;
-// Only on a class's reserved line (shard index `shards`): async waiters of the class and a
-// sequence number bumped whenever a slab of the class is made available to them.
+// Only on a class's reserved line (shard index `shards`): how many thread slots have acquireAsync
+// calls pending on the class (slots whose waiting bit for it is set), and a sequence number bumped
+// whenever a slab of the class is made available to them.
 export const S_WAITERS = 3;
 export const S_SEQUENCE = 4;
 
-// Thread line: int32 claim word at offset 0 (threadId + 1, 0 when free, CLAIM_RECLAIMING while
-// crash recovery empties the slot); from byte 8 one byte per class counting this thread's pending
-// acquireAsync calls (so recovery can retract a dead thread's waits); counters as float64s from
-// byte 64.
-export const T_CLAIM = 0;
+// Thread line: the 64-bit claim word at byte 0; at int32 offset T_WAITING a bit per class on which
+// this slot's thread has acquireAsync calls pending (so recovery can retract a dead thread's
+// waits); counters as float64s from byte 64.
+export const T_WAITING = 2;
+export const PHASE_OPEN = 0;
+export const PHASE_CLOSING = 1;
+export const PHASE_CHECKING = 2;
+export const PHASE_CONFIRMED = 3;
+/** The most classes there can be (64 B to 1 GiB): each has a bit in `T_WAITING` and `H_WAITING_CLASSES`. */
+export const MAX_CLASSES = 25;
 
 /**
  * The signals buffer, a small SharedArrayBuffer beside the arena (in the handle), three int32
@@ -161,11 +178,7 @@ export const LIVENESS_BASE = MAX_THREADS + 1;
 export const PROBES_BASE = 2 * (MAX_THREADS + 1);
 export const LIVENESS_WAITERS = 4;
 export const SIGNALS_BYTES = 3 * (MAX_THREADS + 1) * 4;
-export const T_WAITS_BYTE = 8;
 export const T_COUNTERS_BYTE = 64;
-export const CLAIM_RECLAIMING = -1;
-/** The claim word while `close()` frees the slot (taken from `threadId + 1` by compare-exchange). */
-export const CLAIM_CLOSING = -2;
 
 // Slab metadata.
 export const META_WORDS = 3;
@@ -284,12 +297,23 @@ export const shardWord = (layout: ArenaLayout, classIndex: number, shard: number
 /** Int32 index of class `classIndex`'s reserved line: slabs set aside for async waiters. */
 export const reservedWord = (layout: ArenaLayout, classIndex: number): number => shardWord(layout, classIndex, layout.shards);
 
-/** Int32 index of a thread slot's claim word. */
+/** Int32 index of a thread slot's line (its claim word's low half). */
 export const threadWord = (layout: ArenaLayout, slot: number): number => (layout.threadBase + slot * LINE_BYTES) >> 2;
 
-/** Byte offset of a thread slot's per-class counts of pending `acquireAsync` calls. */
-export const threadWaitsByte = (layout: ArenaLayout, slot: number): number =>
-  layout.threadBase + slot * LINE_BYTES + T_WAITS_BYTE;
+/** BigInt64 index of a thread slot's claim word. */
+export const claimIndex = (layout: ArenaLayout, slot: number): number => (layout.threadBase + slot * LINE_BYTES) >> 3;
+
+/** A claim word: `threadId` + 1 in the low half, `phase` in the high half. */
+export const claimValue = (threadId: number, phase: number): bigint => BigInt(threadId + 1) | (BigInt(phase) << 32n);
+/** The phase of a reclaim by thread `reclaimerThreadId`, checking or confirmed. */
+export const reclaimPhase = (reclaimerThreadId: number, confirmed: boolean): number =>
+  (reclaimerThreadId + 1) * 4 + (confirmed ? PHASE_CONFIRMED : PHASE_CHECKING);
+/** The threadId a claim word names (-1: free). */
+export const claimThread = (claim: bigint): number => Number(claim & 0xffffffffn) - 1;
+/** The phase half of a claim word. */
+export const claimPhase = (claim: bigint): number => Number(claim >> 32n);
+/** The reclaimer a reclaim phase names (-1 for `PHASE_OPEN` and `PHASE_CLOSING`). */
+export const phaseReclaimer = (phase: number): number => (phase < 4 ? -1 : (phase >>> 2) - 1);
 
 /** Float64 index of a thread slot's first counter. */
 export const threadCounterF64 = (layout: ArenaLayout, slot: number): number =>

@@ -17,10 +17,8 @@ import {
   invalidType,
   outOfRange,
 } from './errors.js';
-import { auditArena, collectStats, foldCounters, usedBytesOf } from './inspect.js';
+import { auditArena, collectStats, usedBytesOf } from './inspect.js';
 import {
-  CLAIM_CLOSING,
-  CLAIM_RECLAIMING,
   CLASS_MASK,
   C_EXHAUSTED,
   C_RECLAIMED,
@@ -30,10 +28,9 @@ import {
   FLAG_ZERO_ON_ACQUIRE,
   FLAG_ZERO_ON_RELEASE,
   GEN_SHIFT,
-  H_ARENA_LOCK,
-  H_ASYNC_WAITERS,
   H_PAGES_CARVED,
   H_SLAB_COUNT,
+  H_WAITING_CLASSES,
   ID_MASK,
   LAYOUT_VERSION,
   LIVENESS_BASE,
@@ -42,34 +39,33 @@ import {
   META_WORDS,
   NOT_OWNER,
   OWNER_NONE,
+  PHASE_CHECKING,
+  PHASE_CLOSING,
+  PHASE_OPEN,
   PROBES_BASE,
   SIGNALS_BYTES,
   SLAB_LEASED,
   S_COUNT,
   S_WAITERS,
-  T_CLAIM,
+  T_WAITING,
+  claimIndex,
+  claimPhase,
+  claimThread,
+  claimValue,
   metaWord,
   ownerOf,
   pageClassWord,
+  reclaimPhase,
   reservedWord,
-  threadCounterF64,
-  threadWaitsByte,
   threadWord,
 } from './layout.js';
 import { LeakTracker } from './leaks.js';
 import { SlabLease } from './lease.js';
 import { lockWithin, unlock } from './lock.js';
-import {
-  type ReclaimReport,
-  type RecoveryContext,
-  claimDeadSlots,
-  collectSlabs,
-  disownLeases,
-  releaseSlot,
-  retractWaits,
-  takeOverLocks,
-} from './recovery.js';
+import { type ReclaimReport, type RecoveryContext, collectSlabs, disownLeases, retractWaits, takeOverLocks } from './recovery.js';
 import { popToCache } from './shard.js';
+import { livenessRefusal, readClaim, slotOpen, slotsOf, swapClaim } from './slots.js';
+import { STEPS, step } from './steps.js';
 import type {
   AcquireAsyncOptions,
   Lease,
@@ -81,7 +77,7 @@ import type {
   WatchedWorker,
 } from './types.js';
 import { describeBadId } from './validate.js';
-import { waitForSlab } from './waiters.js';
+import { type WaitContext, waitForSlab } from './waiters.js';
 
 const VIEW_CACHE_SIZE = 4096;
 const VIEW_CACHE_MASK = VIEW_CACHE_SIZE - 1;
@@ -133,8 +129,10 @@ export class SlabPool extends PoolCore {
   private livenessEnded = false;
   /** Set by close() once it withdrew this object's acquireAsync waits (see waiters.ts retract). */
   private waitsRetracted = false;
-  /** Set by close() once it folded this object's counters into the arena's totals. */
-  private countersFolded = false;
+  /** Threads whose reclaim runs in this call stack (a reclaim may reclaim a dead reclaimer first). */
+  private readonly reclaiming = new Set<number>();
+  /** What `acquireAsync` works with, built once (see waiters.ts). */
+  private waits: WaitContext | undefined;
   /** Set when close() has finished; until then another call resumes it (see close). */
   private closeFinished = false;
 
@@ -246,43 +244,9 @@ export class SlabPool extends PoolCore {
     });
   }
 
-  /**
-   * Whether this object's thread slot is still claimed by this thread: its own claim, or a
-   * checker's `CLAIM_RECLAIMING` while it checks (see reclaim), not freed nor closing.
-   */
+  /** Whether this object's thread slot still names this thread (whatever its phase). */
   private holdsSlot(): boolean {
-    const claim = Atomics.load(this.words, threadWord(this.layout, this.slot) + T_CLAIM);
-    return claim === currentThreadId + 1 || claim === CLAIM_RECLAIMING;
-  }
-
-  /**
-   * Why the slots in `slots` (claimed by this reclaim, from `threadId`) must not be reclaimed, or
-   * undefined if each has exited. For each: count this check in (only below `LIVENESS_WAITERS`),
-   * wake one liveness wait; a wait woken means the thread runs (the count stays until it re-arms),
-   * none woken means it has exited (V8 dropped its waits). At `LIVENESS_WAITERS` the thread has
-   * been busy since that many checks, or exited since, or has not armed its waits yet (attaching):
-   * nothing can be told.
-   */
-  private livenessRefusal(slots: number[]): string | undefined {
-    for (const slot of slots) {
-      const probes = PROBES_BASE + slot;
-      let count: number;
-      for (;;) {
-        count = Atomics.load(this.signals, probes);
-        if (count >= LIVENESS_WAITERS || Atomics.compareExchange(this.signals, probes, count, count + 1) === count) break;
-      }
-      if (count >= LIVENESS_WAITERS) {
-        return (
-          `it answered ${LIVENESS_WAITERS} liveness checks and has not run its event loop since (or is attaching a pool), so it ` +
-          "may be busy or may have exited: reclaim it from its 'exit' event (watch does), or once its event loop ran"
-        );
-      }
-      if (Atomics.notify(this.signals, LIVENESS_BASE + slot, 1) > 0) {
-        return 'a pool object attached in that thread answered a liveness check';
-      }
-      Atomics.sub(this.signals, probes, 1);
-    }
-    return undefined;
+    return claimThread(readClaim(this.claims, this.layout, this.slot)) === currentThreadId;
   }
 
   private static awaitFlushRequest(ref: WeakRef<SlabPool>, signals: Int32Array, slot: number): void {
@@ -432,6 +396,7 @@ export class SlabPool extends PoolCore {
     // derives acquires from those, keeping a shared-memory increment off the fastest path.
     length--;
     this.cacheLength[c] = length;
+    if (STEPS) step('take.popped');
     const id = this.cacheIds[c * this.cacheStride + length];
     const meta = this.metaTop - META_WORDS * ((id & this.indexMask) + 1);
     // A plain store suffices: nobody else writes the state word of a slab in our cache, and the id
@@ -469,16 +434,18 @@ export class SlabPool extends PoolCore {
     // holds the slab (the usual case); a slab another thread holds takes a second exchange.
     const seen = Atomics.compareExchange(this.words, meta, leased, this.cachedBits | (next << GEN_SHIFT));
     if (seen !== leased && !this.releaseForHolder(meta, seen, generation, next)) throw this.badIdError(id);
+    if (STEPS) step('release.exchanged');
     const c = this.words[meta + META_OFFSET_CLASS] & CLASS_MASK;
     const nextId = (next << this.indexBits) | slab;
     this.counters[C_RELEASES]++;
     // Async waiters anywhere in the process get released slabs first, so they cannot starve.
-    if (this.words[H_ASYNC_WAITERS] !== 0 && this.offerToWaiters(c, nextId)) return;
+    if (this.words[H_WAITING_CLASSES] !== 0 && this.offerToWaiters(c, nextId)) return;
     // spill() falls back to any free shard when a dead thread holds the home shard's lock; only if
     // it cannot lock any shard does it throw, leaving this slab marked cached by this thread but
     // out of its cache until the thread is reclaimed. Undoing the release here (a try/catch, or
     // checking room before the compare-exchange) cost 3-5 ns of 25.
     if (this.cacheLength[c] >= this.cacheCapacity[c]) this.spill(c);
+    if (STEPS) step('release.room');
     const length = this.cacheLength[c];
     this.cacheIds[c * this.cacheStride + length] = nextId;
     this.cacheLength[c] = length + 1;
@@ -497,6 +464,7 @@ export class SlabPool extends PoolCore {
     const next = (generation + 1) & this.generationMask;
     const seen = Atomics.compareExchange(this.words, meta, leased, this.cachedBits | (next << GEN_SHIFT));
     if (seen !== leased && !this.releaseForHolder(meta, seen, generation, next)) throw this.badIdError(id);
+    if (STEPS) step('release.exchanged');
     this.finishRelease(slab, meta, next);
   }
 
@@ -522,8 +490,10 @@ export class SlabPool extends PoolCore {
     const nextId = (next << this.indexBits) | slab;
     this.counters[C_RELEASES]++;
     this.afterRelease(slab, c);
-    if (this.words[H_ASYNC_WAITERS] !== 0 && this.offerToWaiters(c, nextId)) return;
+    if (STEPS) step('release.cleaned');
+    if (this.words[H_WAITING_CLASSES] !== 0 && this.offerToWaiters(c, nextId)) return;
     if (this.cacheLength[c] >= this.cacheCapacity[c]) this.spill(c);
+    if (STEPS) step('release.room');
     const length = this.cacheLength[c];
     this.cacheIds[c * this.cacheStride + length] = nextId;
     this.cacheLength[c] = length + 1;
@@ -638,6 +608,7 @@ export class SlabPool extends PoolCore {
     // a racing adopt changes the holder (then try again: the last adopter wins).
     while ((seen & NOT_OWNER) === (SLAB_LEASED | (generation << GEN_SHIFT))) {
       if (seen === mine) return;
+      if (STEPS) step('adopt.read');
       const now = Atomics.compareExchange(this.words, meta, seen, mine);
       if (now === seen) return;
       seen = now;
@@ -749,125 +720,178 @@ export class SlabPool extends PoolCore {
     if (this.watched.get(threadId)?.alive)
       throw new ReclaimLiveThreadError(threadId, 'it is a watched worker that has not exited');
     if (this.closed) throw closedError();
-    // Claim first, then check: a slot the thread claims after this (attaching again) is not taken,
-    // and while the check runs the slot cannot be closed, freed or reclaimed by anyone else.
-    const slots = claimDeadSlots(this.words, this.layout, threadId);
-    const refusal = this.livenessRefusal(slots);
-    if (refusal !== undefined) {
-      for (const slot of slots) {
-        Atomics.compareExchange(this.words, threadWord(this.layout, slot) + T_CLAIM, CLAIM_RECLAIMING, threadId + 1);
-      }
-      throw new ReclaimLiveThreadError(threadId, refusal);
-    }
-    return this.reclaimSlots(threadId, slots);
+    return this.reclaimThread(threadId, true);
   }
 
   /**
-   * The slots of `threadId`, which has exited (its 'exit' event was seen), moved to
-   * CLAIM_RECLAIMING. A `reclaim` elsewhere may hold one of them for a moment while it checks the
-   * thread (and then give it back): while some slot is in that state, look again, for up to 200 ms.
+   * reclaim's work. With `check`, slots are taken only once a liveness check shows the thread has
+   * exited; without (watch saw its 'exit' event), at once. Then each slot is emptied and freed, and
+   * reclaims the thread was running itself when it stopped are finished or given back.
    */
-  private claimExitedSlots(threadId: number): number[] {
-    const slots: number[] = [];
-    const deadline = Date.now() + 200;
-    // Quiet passes: none of its slots left to claim and no slot held by a reclaim, three times
-    // running (a checker gives a slot back between two looks, so one quiet look is not enough).
-    for (let quiet = 0; quiet < 3 && Date.now() < deadline; ) {
-      const got = claimDeadSlots(this.words, this.layout, threadId);
-      slots.push(...got);
-      // Not counting the slots this call holds itself: they stay CLAIM_RECLAIMING until the end,
-      // and counting them kept every watch's reclaim napping to its 200 ms deadline.
-      if (got.length === 0 && !this.anySlotReclaiming(slots)) quiet++;
-      else {
-        quiet = 0;
-        if (got.length === 0) Atomics.wait(NAP, 0, 0, 1);
-      }
-    }
-    return slots;
-  }
-
-  /**
-   * Whether any thread slot but those in `mine` is held by a reclaim (its owner unknown: the claim
-   * word says only that).
-   */
-  private anySlotReclaiming(mine: readonly number[]): boolean {
-    for (let slot = 0; slot < this.layout.maxThreads; slot++) {
-      if (mine.includes(slot)) continue;
-      if (Atomics.load(this.words, threadWord(this.layout, slot) + T_CLAIM) === CLAIM_RECLAIMING) return true;
-    }
-    return false;
-  }
-
-  /**
-   * reclaim's work, once `threadId` is known to have exited (checked, or seen by watch's 'exit'):
-   * on `claimed` (slots reclaim already moved to CLAIM_RECLAIMING), or on every slot it claims.
-   */
-  private reclaimSlots(threadId: number, claimed?: number[]): ReclaimReport {
-    if (this.closed) throw closedError();
-    const ctx = this.recoveryContext();
+  private reclaimThread(threadId: number, check: boolean): ReclaimReport {
     const report = { threadId, slots: 0, locks: 0, cached: 0, leased: 0 };
-    const slots = claimed ?? this.claimExitedSlots(threadId);
-    for (let i = 0; i < slots.length; i++) {
-      const slot = slots[i];
-      try {
-        report.slots++;
-        report.locks += takeOverLocks(ctx, slot);
-        retractWaits(
-          ctx,
-          slot,
-          (line) => this.lockWord(line),
-          (c) => this.drainReserved(c),
-        );
-        // Collected per class and pushed in one batch each: one lock (and, if a dead thread holds
-        // the home shard's, one lockTimeoutMs wait before the fallback) per class, not per slab.
-        const byClass = new Map<number, number[]>();
-        const returned = collectSlabs(ctx, slot, (c, id) => {
-          // Zero or poison every slab coming back, cached ones too: a thread terminated between a
-          // release's exchange and its zeroing left a slab marked cached that still holds its data.
-          if (this.flags !== 0) this.afterRelease(id & this.indexMask, c);
-          const ids = byClass.get(c);
-          if (ids === undefined) byClass.set(c, [id]);
-          else ids.push(id);
-        });
-        for (const [c, ids] of byClass) {
-          try {
-            this.pushToHome(c, 0, ids.length, Int32Array.from(ids));
-          } catch (error) {
-            // Every shard of the class locked by a dead thread: collectSlabs made them this thread's
-            // (cached by it), so keep them with this thread's stranded slabs rather than in no list.
-            if (!(error instanceof LockTimeoutError)) throw error;
-            this.strand(c, ids);
-          }
-        }
-        // A thread that died while draining a reserved list nobody waits on any more left slabs
-        // there that the rebuild relisted: hand them to the shards.
-        for (let c = 0; c < this.layout.classCount; c++) this.drainIfUnwaited(c);
-        report.cached += returned.cached;
-        report.leased += returned.leased;
-        this.counters[C_RECLAIMED] += returned.leased;
-        this.lockWord(H_ARENA_LOCK);
-        const counters = new Float64Array(this.buffer, threadCounterF64(this.layout, slot) * 8, this.counters.length);
-        foldCounters(this.floats, counters);
-        counters.fill(0);
-        unlock(this.words, H_ARENA_LOCK);
-        Atomics.store(this.signals, PROBES_BASE + slot, LIVENESS_WAITERS);
-        releaseSlot(this.words, this.layout, slot);
-      } catch (error) {
-        // Stopped part-way (a lock a dead thread holds, e.g. the arena lock): give the slots not
-        // finished back to `threadId`, so a later reclaim, once that lock is taken over, finishes
-        // them. What was already returned stays returned.
-        // The thread has exited (checked, or its 'exit' seen): no unanswered check may stand
-        // between a later reclaim and these slots.
-        for (let j = i; j < slots.length; j++) {
-          Atomics.store(this.signals, PROBES_BASE + slots[j], 0);
-          Atomics.compareExchange(this.words, threadWord(this.layout, slots[j]) + T_CLAIM, CLAIM_RECLAIMING, threadId + 1);
-        }
-        throw error;
-      }
+    if (this.reclaiming.has(threadId)) return report;
+    this.reclaiming.add(threadId);
+    try {
+      for (const slot of this.claimSlotsOf(threadId, check)) this.emptySlot(slot, threadId, report);
+      this.finishReclaimsBy(threadId, report);
+    } finally {
+      this.reclaiming.delete(threadId);
     }
     // The locks just taken over may be the ones that kept this thread's stranded slabs out.
     for (let c = 0; c < this.layout.classCount; c++) this.fileStrandedQuickly(c);
     return report;
+  }
+
+  /**
+   * Moves every slot of `threadId` to "reclaimed by this thread, confirmed" and returns them. Claim
+   * first, then check: a slot the thread claims after this (attaching again) is not taken, and
+   * while the check runs nobody else closes, frees or reclaims the slots. A closing slot has ended
+   * its liveness waits, so only a reclaim that saw the thread exit takes it; a check waits for the
+   * close to finish. A slot another reclaim holds is left to it while that reclaimer runs; one
+   * whose reclaimer has exited is finished by reclaiming the reclaimer.
+   * @throws {ReclaimLiveThreadError} the check showed the thread running, or a slot stayed
+   *   closing for 200 ms; the slots are given back.
+   */
+  private claimSlotsOf(threadId: number, check: boolean): number[] {
+    const confirmedPhase = reclaimPhase(currentThreadId, true);
+    const confirmed: number[] = [];
+    const checking: number[] = [];
+    const deadline = Date.now() + 200;
+    let closing = false;
+    for (;;) {
+      let heldElsewhere = false;
+      closing = false;
+      for (const held of slotsOf(this.claims, this.layout, threadId)) {
+        // Confirmed for this thread by an earlier call that stopped on an error: finish it now.
+        if (held.phase === confirmedPhase) {
+          if (!confirmed.includes(held.slot)) confirmed.push(held.slot);
+          continue;
+        }
+        if (held.phase === PHASE_CLOSING && check) {
+          closing = true;
+          heldElsewhere = true;
+        } else if (held.phase === PHASE_OPEN || held.phase === PHASE_CLOSING || held.reclaimer === currentThreadId) {
+          const now = !check;
+          if (
+            !swapClaim(this.claims, this.layout, held.slot, held.claim, claimValue(threadId, reclaimPhase(currentThreadId, now)))
+          ) {
+            heldElsewhere = true; // it changed in between: look again
+            continue;
+          }
+          if (STEPS) step('reclaim.claimed');
+          (now ? confirmed : checking).push(held.slot);
+        } else if (held.reclaimer !== -1) {
+          heldElsewhere = true;
+          // A reclaimer that exited part-way: its own reclaim finishes this slot or gives it back.
+          if (!this.watched.get(held.reclaimer)?.alive) this.reclaimIfExited(held.reclaimer);
+        }
+      }
+      if (!heldElsewhere || Date.now() >= deadline) break;
+      Atomics.wait(NAP, 0, 0, 1);
+    }
+    if (checking.length === 0 && !closing) return confirmed;
+    const refusal = closing
+      ? "it has been closing a pool object for 200 ms, or stopped while closing one: reclaim it from its 'exit' event (watch does)"
+      : livenessRefusal(this.signals, checking);
+    if (refusal !== undefined) {
+      for (const slot of checking) {
+        const ours = claimValue(threadId, reclaimPhase(currentThreadId, false));
+        swapClaim(this.claims, this.layout, slot, ours, claimValue(threadId, PHASE_OPEN));
+      }
+      throw new ReclaimLiveThreadError(threadId, refusal);
+    }
+    for (const slot of checking) {
+      const ours = claimValue(threadId, reclaimPhase(currentThreadId, false));
+      // Fails only if the slot's own thread, closing, took it back after waiting out a check that
+      // seemed stuck: then it is not ours to empty.
+      if (swapClaim(this.claims, this.layout, slot, ours, claimValue(threadId, confirmedPhase))) confirmed.push(slot);
+    }
+    if (STEPS) step('reclaim.confirmed');
+    return confirmed;
+  }
+
+  /** Reclaims `threadId` if a liveness check shows it has exited; does nothing if it runs. */
+  private reclaimIfExited(threadId: number): void {
+    if (threadId === currentThreadId) return;
+    try {
+      this.reclaimThread(threadId, true);
+    } catch (error) {
+      if (!(error instanceof ReclaimLiveThreadError)) throw error;
+    }
+  }
+
+  /**
+   * Empties slot `slot` of the exited thread `threadId`, which this thread holds confirmed: takes
+   * over its locks (rebuilding what they guard), withdraws its waits, returns the slabs it cached
+   * or leased, and frees the slot. Each step can be repeated, so a reclaim stopped anywhere in here
+   * is finished by the reclaim of this thread; what this thread collected meanwhile is its own
+   * cached slabs, which that reclaim returns too.
+   */
+  private emptySlot(
+    slot: number,
+    threadId: number,
+    report: { slots: number; locks: number; cached: number; leased: number },
+  ): void {
+    const ctx = this.recoveryContext();
+    report.slots++;
+    report.locks += takeOverLocks(ctx, slot);
+    if (STEPS) step('reclaim.locks');
+    retractWaits(
+      ctx,
+      slot,
+      (line) => this.lockWord(line),
+      (c) => this.drainReserved(c),
+    );
+    if (STEPS) step('reclaim.waits');
+    // Collected per class and pushed in one batch each: one lock (and, if a dead thread holds the
+    // home shard's, one lockTimeoutMs wait before the fallback) per class, not per slab.
+    const byClass = new Map<number, number[]>();
+    const returned = collectSlabs(ctx, slot, (c, id) => {
+      // Zero or poison every slab coming back, cached ones too: a thread terminated between a
+      // release's exchange and its zeroing left a slab marked cached that still holds its data.
+      if (this.flags !== 0) this.afterRelease(id & this.indexMask, c);
+      const ids = byClass.get(c);
+      if (ids === undefined) byClass.set(c, [id]);
+      else ids.push(id);
+    });
+    if (STEPS) step('reclaim.collected');
+    for (const [c, ids] of byClass) {
+      try {
+        this.pushToHome(c, 0, ids.length, Int32Array.from(ids));
+      } catch (error) {
+        // Every shard of the class locked by a dead thread: collectSlabs made them this thread's
+        // (cached by it), so keep them with this thread's stranded slabs rather than in no list.
+        if (!(error instanceof LockTimeoutError)) throw error;
+        this.strand(c, ids);
+      }
+    }
+    // A thread that died while draining a reserved list nobody waits on any more left slabs there
+    // that the rebuild relisted: hand them to the shards.
+    for (let c = 0; c < this.layout.classCount; c++) this.drainIfUnwaited(c);
+    report.cached += returned.cached;
+    report.leased += returned.leased;
+    this.counters[C_RECLAIMED] += returned.leased;
+    // The slot's next thread starts with its waits unarmed (see PROBES_BASE).
+    Atomics.store(this.signals, PROBES_BASE + slot, LIVENESS_WAITERS);
+    if (STEPS) step('reclaim.emptied');
+    swapClaim(this.claims, this.layout, slot, claimValue(threadId, reclaimPhase(currentThreadId, true)), 0n);
+  }
+
+  /**
+   * Finishes the reclaims the exited thread `reclaimer` was running when it stopped: a slot it had
+   * confirmed is emptied here, one it was still checking goes back to its thread.
+   */
+  private finishReclaimsBy(reclaimer: number, report: { slots: number; locks: number; cached: number; leased: number }): void {
+    for (const held of slotsOf(this.claims, this.layout, reclaimer, true)) {
+      if ((held.phase & 3) === PHASE_CHECKING) {
+        swapClaim(this.claims, this.layout, held.slot, held.claim, claimValue(held.threadId, PHASE_OPEN));
+      } else if (
+        swapClaim(this.claims, this.layout, held.slot, held.claim, claimValue(held.threadId, reclaimPhase(currentThreadId, true)))
+      ) {
+        this.emptySlot(held.slot, held.threadId, report);
+      }
+    }
   }
 
   /**
@@ -919,7 +943,7 @@ export class SlabPool extends PoolCore {
         // A second watch of the same worker finds its slots already reclaimed: an empty report.
         // The 'exit' event is proof the thread ended: no liveness check (a thread busy through
         // several refused checks before it died would fail one).
-        report = this.reclaimSlots(threadId);
+        report = this.reclaimThread(threadId, false);
       } catch (error) {
         process.emitWarning(`zeropool: reclaiming thread ${threadId} failed: ${(error as Error).message}`, 'ZeropoolWarning');
         return;
@@ -1027,12 +1051,11 @@ export class SlabPool extends PoolCore {
   /** close() once this object is closed: withdraw waits, fold counters, give up the slot. */
   private finishClose(): void {
     // Retract this object's pending acquireAsync waits while the slot is still ours, then wake
-    // them: they see the pool closed and reject, without touching the counts again. First of the
-    // steps that take a lock: if one throws (a dead thread holds it), the waiters are still woken
-    // and withdraw whatever this did not (each class's count in the slot says what is left).
+    // them: they see the pool closed and reject, without touching the counts again. The only step
+    // that takes a lock: if it throws (a dead thread holds one), the waiters are still woken and
+    // withdraw whatever this did not (the slot's waiting bits say what is left).
     if (!this.waitsRetracted) {
-      const waits = new Uint8Array(this.buffer, threadWaitsByte(this.layout, this.slot), this.layout.classCount);
-      const waitedOn = [...waits.keys()].filter((c) => waits[c] !== 0);
+      const waiting = Atomics.load(this.words, threadWord(this.layout, this.slot) + T_WAITING);
       try {
         retractWaits(
           this.recoveryContext(),
@@ -1041,43 +1064,42 @@ export class SlabPool extends PoolCore {
           (c) => this.drainReserved(c),
         );
         this.waitsRetracted = true;
+        if (STEPS) step('close.waits');
       } finally {
-        for (const c of waitedOn) this.wakeWaiters(c);
+        for (let c = 0; c < this.layout.classCount; c++) if ((waiting & (1 << c)) !== 0) this.wakeWaiters(c);
       }
-    }
-    if (!this.countersFolded) {
-      this.lockWord(H_ARENA_LOCK);
-      foldCounters(this.floats, this.counters);
-      this.counters.fill(0);
-      unlock(this.words, H_ARENA_LOCK);
-      this.countersFolded = true;
     }
     // Nothing below can throw.
     this.closeFinished = true;
     // Ends this object's wait for flush requests (it sees the pool closed and stops).
     flushListeners.unregister(this);
     Atomics.notify(this.signals, this.slot);
-    // Gives up the slot in two steps, so that no reclaim is checking it meanwhile: claim -> closing
-    // (a reclaim's check holds the slot for microseconds; one killed inside its check leaves it
-    // held, so after 100 ms the claim is taken from it), liveness waits ended, then free.
-    const claim = threadWord(this.layout, this.slot) + T_CLAIM;
+    // Gives up the slot in three steps: open -> closing (no check can start on it after this, so
+    // ending the waits cannot make a check think this running thread exited), liveness waits
+    // ended, then free. A thread stopped while closing is reclaimed by watch (its 'exit' proves
+    // it). A reclaim checking this thread holds the slot for microseconds; one stopped inside its
+    // check holds it until its own thread is reclaimed, so after 100 ms it is taken back from it.
+    const open = claimValue(currentThreadId, PHASE_OPEN);
+    const closing = claimValue(currentThreadId, PHASE_CLOSING);
     const deadline = Date.now() + 100;
-    this.livenessEnded = true;
     for (;;) {
-      const seen = Atomics.compareExchange(this.words, claim, currentThreadId + 1, CLAIM_CLOSING);
-      if (seen === currentThreadId + 1) break;
-      // Not ours any more (it cannot happen while this thread runs): leave it to its owner.
-      if (seen !== CLAIM_RECLAIMING) return;
+      const seen = Atomics.compareExchange(this.claims, claimIndex(this.layout, this.slot), open, closing);
+      if (seen === open) break;
+      // Not ours, or a reclaim confirmed it (it cannot while this thread runs): leave it to them.
+      if (claimThread(seen) !== currentThreadId || (claimPhase(seen) & 3) !== PHASE_CHECKING) return;
       if (Date.now() >= deadline) {
-        if (Atomics.compareExchange(this.words, claim, CLAIM_RECLAIMING, CLAIM_CLOSING) === CLAIM_RECLAIMING) break;
+        if (swapClaim(this.claims, this.layout, this.slot, seen, closing)) break;
         continue;
       }
-      Atomics.wait(this.words, claim, seen, 1);
+      Atomics.wait(NAP, 0, 0, 1);
     }
+    if (STEPS) step('close.closing');
+    this.livenessEnded = true;
     Atomics.store(this.signals, PROBES_BASE + this.slot, LIVENESS_WAITERS);
     Atomics.notify(this.signals, LIVENESS_BASE + this.slot);
-    // Frees the slot for another thread; everything this slot published is already visible.
-    Atomics.store(this.words, claim, 0);
+    if (STEPS) step('close.liveness-ended');
+    // Frees the slot for another thread, unless a reclaim took the closing slot over (it frees it).
+    swapClaim(this.claims, this.layout, this.slot, closing, 0n);
   }
 
   /**
@@ -1204,15 +1226,17 @@ export class SlabPool extends PoolCore {
     };
   }
 
-  private waitContext() {
-    return {
+  private waitContext(): WaitContext {
+    if (this.waits !== undefined) return this.waits;
+    this.waits = {
       words: this.words,
       layout: this.layout,
-      slotWaits: new Uint8Array(this.buffer, threadWaitsByte(this.layout, this.slot), this.layout.classCount),
+      pending: new Array<number>(this.layout.classCount).fill(0),
+      waitingWord: threadWord(this.layout, this.slot) + T_WAITING,
       isClosed: () => this.closed,
       waitsRetracted: () => this.waitsRetracted,
-      take: (c: number) => this.take(c),
-      takeReserved: (c: number) => {
+      take: (c) => this.take(c),
+      takeReserved: (c) => {
         const id = this.takeReserved(c);
         if (id < 0) return id;
         // Lease it exactly as take() does from the cache.
@@ -1220,25 +1244,26 @@ export class SlabPool extends PoolCore {
         this.counters[C_SLOW_ACQUIRES]++;
         return this.flags !== 0 ? this.afterReserved(id) : id;
       },
-      lockLine: (line: number) => this.lockWord(line),
-      tryLockLine: (line: number, ms: number) => lockWithin(this.words, line, this.lockOwner, ms),
-      drain: (c: number) => this.drainReserved(c),
+      lockLine: (line) => this.lockWord(line),
+      tryLockLine: (line, ms) => lockWithin(this.words, line, this.lockOwner, ms),
+      drain: (c) => this.drainReserved(c),
       countExhausted: () => this.counters[C_EXHAUSTED]++,
-      classHasSlabs: (c: number) => {
+      classHasSlabs: (c) => {
         const pages = Atomics.load(this.words, H_PAGES_CARVED);
         for (let page = 0; page < pages; page++) if (this.words[pageClassWord(this.layout, page)] === c) return true;
         return false;
       },
-      exhaustedError: (size: number) => this.exhaustedError(size),
-      slabSize: (c: number) => 1 << (this.minShift + c),
-      requestFlushes: (c: number) => {
+      exhaustedError: (size) => this.exhaustedError(size),
+      slabSize: (c) => 1 << (this.minShift + c),
+      requestFlushes: (c) => {
         for (let slot = 0; slot < this.layout.maxThreads; slot++) {
-          if (slot === this.slot || Atomics.load(this.words, threadWord(this.layout, slot) + T_CLAIM) <= 0) continue;
+          if (slot === this.slot || !slotOpen(this.claims, this.layout, slot)) continue;
           Atomics.or(this.signals, slot, 1 << c);
           Atomics.notify(this.signals, slot);
         }
       },
     };
+    return this.waits;
   }
 
   /**

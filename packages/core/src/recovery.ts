@@ -12,12 +12,11 @@
  */
 import {
   type ArenaLayout,
-  CLAIM_RECLAIMING,
   CLASS_MASK,
   GEN_SHIFT,
   H_ARENA_LOCK,
-  H_ASYNC_WAITERS,
   H_SLAB_COUNT,
+  H_WAITING_CLASSES,
   LOCK_WAITERS,
   META_LINK,
   META_OFFSET_CLASS,
@@ -35,15 +34,15 @@ import {
   S_HEAD,
   S_SEQUENCE,
   S_WAITERS,
-  T_CLAIM,
+  T_WAITING,
   lockOwnerSlot,
   metaWord,
   reservedWord,
   shardWord,
-  threadWaitsByte,
   threadWord,
 } from './layout.js';
 import { unlock } from './lock.js';
+import { STEPS, step } from './steps.js';
 
 /** What one call to `reclaim` found and returned. */
 export interface ReclaimReport {
@@ -72,26 +71,6 @@ export interface RecoveryContext {
 }
 
 /**
- * Claims every thread slot `threadId` attached, so no one else recovers them at the same time.
- * Returns the slots; each claim word now holds `CLAIM_RECLAIMING` until `releaseSlot`.
- */
-export function claimDeadSlots(words: Int32Array, layout: ArenaLayout, threadId: number): number[] {
-  const slots: number[] = [];
-  for (let slot = 0; slot < layout.maxThreads; slot++) {
-    const claim = threadWord(layout, slot);
-    // One compare-exchange per slot: of two threads reclaiming the same thread, each slot goes
-    // to exactly one of them.
-    if (Atomics.compareExchange(words, claim + T_CLAIM, threadId + 1, CLAIM_RECLAIMING) === threadId + 1) slots.push(slot);
-  }
-  return slots;
-}
-
-/** Frees a recovered slot for reuse. */
-export function releaseSlot(words: Int32Array, layout: ArenaLayout, slot: number): void {
-  Atomics.store(words, threadWord(layout, slot) + T_CLAIM, 0);
-}
-
-/**
  * Takes over every lock word held by `deadSlot`, rebuilds each shard it guarded, and unlocks
  * (waking any waiter). Returns how many locks were taken over.
  */
@@ -102,15 +81,15 @@ export function takeOverLocks(ctx: RecoveryContext, deadSlot: number): number {
     for (let shard = 0; shard <= layout.shards; shard++) {
       const line = shardWord(layout, c, shard);
       if (takeOver(ctx, line, deadSlot)) {
+        if (STEPS) step('recover.lock-taken');
         rebuildShard(words, layout, line, c, shard);
+        // A thread stopped while it registered or withdrew a wait left the counts half-changed.
+        if (shard === layout.shards) recountWaiters(words, layout, c);
         unlock(words, line);
         taken++;
         // The rebuild may have listed slabs the dead thread was handing over (a spill, a flush, an
         // answer to a waiter's flush request): wake the class's waiters to look.
-        if (Atomics.load(words, H_ASYNC_WAITERS) !== 0) {
-          Atomics.add(words, reservedWord(layout, c) + S_SEQUENCE, 1);
-          Atomics.notify(words, reservedWord(layout, c) + S_SEQUENCE);
-        }
+        wakeClass(words, layout, c);
       }
     }
   }
@@ -200,30 +179,59 @@ export function collectSlabs(
 }
 
 /**
- * Retracts the `acquireAsync` waits a thread slot left registered — a dead thread's, or a pool
- * object's own on `close()` — and drains reserved lists nobody waits on any more (the last waiter
- * out drains, under the reserved lock).
+ * Recounts class `c`'s waiting slots from every slot's waiting bits, and sets the class's bit in
+ * `H_WAITING_CLASSES` to match. The caller holds the class's reserved lock, under which alone a
+ * live thread changes its own bit for the class. Returns the count.
+ */
+export function recountWaiters(words: Int32Array, layout: ArenaLayout, c: number): number {
+  let waiting = 0;
+  for (let slot = 0; slot < layout.maxThreads; slot++) {
+    if ((Atomics.load(words, threadWord(layout, slot) + T_WAITING) & (1 << c)) !== 0) waiting++;
+  }
+  words[reservedWord(layout, c) + S_WAITERS] = waiting;
+  if (waiting > 0) Atomics.or(words, H_WAITING_CLASSES, 1 << c);
+  else Atomics.and(words, H_WAITING_CLASSES, ~(1 << c));
+  return waiting;
+}
+
+/** Bumps class `c`'s wake-up sequence and wakes its `acquireAsync` waiters, if any class has some. */
+export function wakeClass(words: Int32Array, layout: ArenaLayout, c: number): void {
+  if (Atomics.load(words, H_WAITING_CLASSES) === 0) return;
+  const sequence = reservedWord(layout, c) + S_SEQUENCE;
+  // The add makes the change a waiter compares against; notify wakes those already asleep.
+  Atomics.add(words, sequence, 1);
+  Atomics.notify(words, sequence);
+}
+
+/**
+ * Retracts the `acquireAsync` waits of a thread slot (a dead thread's, or a pool object's own on
+ * `close()`): for each class whose bit it has, under the class's reserved lock, clears the bit and
+ * recounts the class, and drains the reserved list if nobody waits any more. Each class is done
+ * whole under its lock, and the bit goes only after the lock is taken, so a retraction stopped
+ * anywhere is finished by the next one. Then wakes every class that still has waiters: a thread
+ * stopped between a hand-over and its wake-up left them asleep.
  */
 export function retractWaits(
   ctx: RecoveryContext,
-  deadSlot: number,
+  slot: number,
   lockLine: (index: number) => void,
   drain: (c: number) => void,
 ): void {
   const { words, layout } = ctx;
-  const waits = new Uint8Array(words.buffer, threadWaitsByte(layout, deadSlot), layout.classCount);
+  const waiting = threadWord(layout, slot) + T_WAITING;
   for (let c = 0; c < layout.classCount; c++) {
-    const pending = waits[c];
-    if (pending === 0) continue;
+    if ((Atomics.load(words, waiting) & (1 << c)) === 0) continue;
     const line = reservedWord(layout, c);
     lockLine(line);
-    // All three counts change together under the reserved lock, as waiters change them.
-    words[line + S_WAITERS] -= pending;
-    waits[c] = 0;
-    Atomics.sub(words, H_ASYNC_WAITERS, pending);
-    if (words[line + S_WAITERS] === 0) drain(c);
-    unlock(words, line);
+    try {
+      Atomics.and(words, waiting, ~(1 << c));
+      if (STEPS) step('recover.wait-bit-cleared');
+      if (recountWaiters(words, layout, c) === 0) drain(c);
+    } finally {
+      unlock(words, line);
+    }
   }
+  for (let c = 0; c < layout.classCount; c++) wakeClass(words, layout, c);
 }
 
 /**

@@ -35,6 +35,7 @@ import {
   metaWord,
   packState,
 } from './layout.js';
+import { STEPS, step } from './steps.js';
 
 /**
  * Moves up to `want` slabs from the shard at `line` into a cache stack of ids, marking each cached
@@ -59,8 +60,10 @@ export function popToCache(
     ids[at + moved] = (generation << indexBits) | head;
     moved++;
     head = words[meta + META_LINK];
+    if (STEPS) step('shard.pop-one');
   }
   words[line + S_HEAD] = head;
+  if (STEPS) step('shard.popped-head');
   words[line + S_COUNT] -= moved;
   return moved;
 }
@@ -82,10 +85,13 @@ export function pushFromCache(
     const slab = ids[i] & indexMask;
     const meta = metaWord(metaTop, slab);
     words[meta + META_LINK] = head;
+    if (STEPS) step('shard.link-one');
     words[meta + META_STATE] = packState(SLAB_FREE, shard, ids[i] >>> indexBits);
     head = slab;
+    if (STEPS) step('shard.push-one');
   }
   words[line + S_HEAD] = head;
+  if (STEPS) step('shard.pushed-head');
   words[line + S_COUNT] += count;
 }
 

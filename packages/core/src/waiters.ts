@@ -8,15 +8,18 @@
  */
 import { closedError } from './core.js';
 import { AcquireTimeoutError, invalidType, outOfRange } from './errors.js';
-import { type ArenaLayout, H_ASYNC_WAITERS, RESERVED_BUSY, S_SEQUENCE, S_WAITERS, reservedWord } from './layout.js';
+import { type ArenaLayout, H_WAITING_CLASSES, RESERVED_BUSY, S_SEQUENCE, S_WAITERS, reservedWord } from './layout.js';
 import { unlock } from './lock.js';
+import { STEPS, step } from './steps.js';
 import type { AcquireAsyncOptions } from './types.js';
 
 export interface WaitContext {
   readonly words: Int32Array;
   readonly layout: ArenaLayout;
-  /** This thread slot's per-class count of pending waits, for crash recovery to retract. */
-  readonly slotWaits: Uint8Array;
+  /** This pool object's pending `acquireAsync` calls per class (its own memory: nobody else counts them). */
+  readonly pending: number[];
+  /** Int32 index of this slot's waiting bits (`T_WAITING`), a bit per class with calls pending. */
+  readonly waitingWord: number;
   isClosed(): boolean;
   /** True once close() has withdrawn this object's waits (its slot may be another thread's now). */
   waitsRetracted(): boolean;
@@ -61,16 +64,16 @@ export async function waitForSlab(ctx: WaitContext, size: number, c: number, opt
   const { words, layout } = ctx;
   const line = reservedWord(layout, c);
   const sequence = line + S_SEQUENCE;
-  if (ctx.slotWaits[c] === 255) throw outOfRange('pending acquireAsync calls for one class in one thread', 256, 'at most 255');
-  // Registered under the reserved lock, like the last waiter's departure, so a releaser that
-  // sees no waiters and one that puts a slab in the list never both happen for one waiter. The
-  // class count, this slot's record (what crash recovery retracts) and the global count change
-  // together, with no call between them where `terminate()` could stop the thread.
-  ctx.lockLine(line);
-  words[line + S_WAITERS]++;
-  ctx.slotWaits[c]++;
-  Atomics.add(words, H_ASYNC_WAITERS, 1);
-  unlock(words, line);
+  if (ctx.pending[c] >= MAX_PENDING_PER_CLASS) {
+    const error = outOfRange(
+      'pending acquireAsync calls for one size class in one thread',
+      ctx.pending[c] + 1,
+      `at most ${MAX_PENDING_PER_CLASS}; wait for some to settle, or give them a timeoutMs or a signal`,
+    );
+    (error as RangeError & { code: string }).code = 'ERR_TOO_MANY_WAITERS';
+    throw error;
+  }
+  register(ctx, line, c);
   // Releases from now on come to the waiters; slabs released before may sit in idle threads'
   // caches, so ask for them, and ask again whenever a wake-up finds nothing (someone may have
   // taken what was handed over before this waiter looked), at most every REQUEST_INTERVAL_MS.
@@ -135,26 +138,65 @@ const REQUEST_INTERVAL_MS = 50;
 /** How soon a waiter that found the reserved list locked looks again (doubling up to 40 ms). */
 const BUSY_RETRY_MS = 5;
 
+/** The most `acquireAsync` calls one pool object may have pending on one size class. */
+export const MAX_PENDING_PER_CLASS = 65_536;
+
 /**
- * Withdraws one wait on class `c`, under the reserved lock; the last waiter out hands the reserved
- * slabs back to the shards. If the lock is not free within a few milliseconds (a thread died
- * holding it and is not reclaimed yet), tries again later: until then this slot's record still
- * counts the wait, so recovery can retract it if this thread dies too.
+ * Counts one more pending call on class `c`. Only a thread's first pending call on a class changes
+ * shared memory: under the reserved lock (as the last one's departure, so a releaser that sees no
+ * waiters and one that fills the list never both happen for one waiter) it sets the slot's waiting
+ * bit, then the class's count of waiting slots, then the class's bit in `H_WAITING_CLASSES`. A
+ * thread stopped between those steps holds the reserved lock, and recovery recounts all three.
+ */
+function register(ctx: WaitContext, line: number, c: number): void {
+  if (ctx.pending[c] > 0) {
+    ctx.pending[c]++;
+    return;
+  }
+  const { words } = ctx;
+  ctx.lockLine(line);
+  if (STEPS) step('wait.register.locked');
+  Atomics.or(words, ctx.waitingWord, 1 << c);
+  if (STEPS) step('wait.register.slot-bit');
+  words[line + S_WAITERS]++;
+  if (STEPS) step('wait.register.counted');
+  Atomics.or(words, H_WAITING_CLASSES, 1 << c);
+  if (STEPS) step('wait.register.class-bit');
+  ctx.pending[c] = 1;
+  unlock(words, line);
+}
+
+/**
+ * Withdraws one pending call on class `c`. The thread's last one on the class clears what
+ * `register` set, in reverse order, under the reserved lock, and the last waiting slot out hands
+ * the reserved slabs back to the shards. If the lock is not free within a few milliseconds (a
+ * thread died holding it and is not reclaimed yet), tries again later: until then the slot's bit
+ * still says it waits, so recovery retracts it if this thread dies too.
  */
 function retract(ctx: WaitContext, line: number, c: number): void {
   // Nothing to withdraw: close() did it, for every class or for this one (a close() that threw
   // part-way leaves the rest to the waiters themselves).
-  if (ctx.waitsRetracted() || ctx.slotWaits[c] === 0) return;
+  if (ctx.waitsRetracted() || ctx.pending[c] === 0) return;
+  if (ctx.pending[c] > 1) {
+    ctx.pending[c]--;
+    return;
+  }
   if (!ctx.tryLockLine(line, RETRACT_LOCK_MS)) {
     setTimeout(() => retract(ctx, line, c), RETRACT_RETRY_MS).unref();
     return;
   }
   const { words } = ctx;
   try {
-    words[line + S_WAITERS]--;
-    ctx.slotWaits[c]--;
-    Atomics.sub(words, H_ASYNC_WAITERS, 1);
-    if (words[line + S_WAITERS] === 0) ctx.drain(c);
+    if (STEPS) step('wait.retract.locked');
+    Atomics.and(words, ctx.waitingWord, ~(1 << c));
+    if (STEPS) step('wait.retract.slot-bit');
+    ctx.pending[c] = 0;
+    if (--words[line + S_WAITERS] === 0) {
+      if (STEPS) step('wait.retract.counted');
+      Atomics.and(words, H_WAITING_CLASSES, ~(1 << c));
+      if (STEPS) step('wait.retract.class-bit');
+      ctx.drain(c);
+    }
   } finally {
     unlock(words, line);
   }

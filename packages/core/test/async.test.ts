@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { AcquireTimeoutError, LockTimeoutError, SlabPool } from '../src/index.js';
-import { H_ARENA_LOCK, H_ASYNC_WAITERS, S_COUNT, S_WAITERS, lockOwnerValue, reservedWord } from '../src/layout.js';
+import { H_WAITING_CLASSES, S_COUNT, S_WAITERS, lockOwnerValue, reservedWord } from '../src/layout.js';
 import { fixture, runWorker } from './helpers.js';
 
 const MiB = 1 << 20;
@@ -308,7 +308,7 @@ describe('acquireAsync', () => {
     Atomics.store(internals.words, line, 0); // what reclaim's take-over and unlock amount to
     await new Promise((r) => setTimeout(r, 200));
     expect(internals.words[line + S_WAITERS]).toBe(0);
-    expect(internals.words[H_ASYNC_WAITERS]).toBe(0);
+    expect(internals.words[H_WAITING_CLASSES]).toBe(0);
     // A release goes back to this thread's cache, where the next acquire finds it.
     pool.release(held.pop() as number);
     held.push(pool.acquire(4096));
@@ -326,19 +326,20 @@ describe('acquireAsync', () => {
     for (let id = other.tryAcquire(4096); id !== -1; id = other.tryAcquire(4096)) held.push(id);
     const waiting = pool.acquireAsync(4096);
     await new Promise((r) => setTimeout(r, 20)); // registered, asleep
-    Atomics.store(internals.words, H_ARENA_LOCK, lockOwnerValue(9)); // held by a thread that is gone
+    Atomics.store(internals.words, line, lockOwnerValue(9)); // held by a thread that is gone
     try {
       expect(() => pool.close()).toThrow(LockTimeoutError);
       await expect(waiting).rejects.toMatchObject({ code: 'ERR_POOL_CLOSED' });
-      // No phantom waiter: releases of the class go back to ordinary acquires.
-      expect(internals.words[line + S_WAITERS]).toBe(0);
-      expect(internals.words[H_ASYNC_WAITERS]).toBe(0);
+      // Not withdrawn yet (the lock is not free), but still recorded where a later close finds it.
+      expect(internals.words[line + S_WAITERS]).toBe(1);
     } finally {
-      Atomics.store(internals.words, H_ARENA_LOCK, 0);
+      Atomics.store(internals.words, line, 0); // what reclaim's take-over and unlock amount to
     }
-    // Once the lock is free, a second close() finishes: the slot is given up.
+    // Once the lock is free, a second close() finishes: the wait is withdrawn, the slot given up.
     expect(other.stats().threads).toBe(2);
     pool.close();
+    expect(internals.words[line + S_WAITERS]).toBe(0);
+    expect(internals.words[H_WAITING_CLASSES]).toBe(0);
     expect(other.stats().threads).toBe(1);
     other.release(held.pop() as number);
     other.flush();

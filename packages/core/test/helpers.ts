@@ -32,6 +32,8 @@ export function fixture(name: string): string {
     format: 'esm',
     platform: 'node',
     target: 'node20',
+    // Turns the library's kill points on (src/steps.ts): a fixture can stop itself at any of them.
+    define: { 'globalThis.__ZEROPOOL_STEPS__': 'true' },
     logLevel: 'error',
   });
   bundled.set(name, outfile);
