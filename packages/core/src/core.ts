@@ -112,9 +112,9 @@ export class PoolCore {
     this.buffer = buffer;
     this.config = config;
     this.layout = layout;
-    this.words = new Int32Array(buffer, 0, layout.arenaBytes >> 2);
+    this.words = new Int32Array(buffer, 0, layout.metaTop);
     this.floats = new Float64Array(buffer, 0, layout.dataStart >> 3);
-    this.metaTop = layout.arenaBytes >> 2;
+    this.metaTop = layout.metaTop;
     this.minShift = layout.minShift;
     this.maxSlabSize = config.maxSlabSize;
     this.indexBits = layout.indexBits;

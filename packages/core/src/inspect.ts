@@ -56,7 +56,7 @@ export function foldCounters(floats: Float64Array, counters: Float64Array): void
 }
 
 export function collectStats(words: Int32Array, floats: Float64Array, layout: ArenaLayout, config: ResolvedConfig): PoolStats {
-  const metaTop = layout.arenaBytes >> 2;
+  const metaTop = layout.metaTop;
   const slabCount = Atomics.load(words, H_SLAB_COUNT);
   const perClass = Array.from({ length: layout.classCount }, () => ({ slabs: 0, free: 0, cached: 0, leased: 0 }));
   for (let slab = 0; slab < slabCount; slab++) {
@@ -111,7 +111,7 @@ export function collectStats(words: Int32Array, floats: Float64Array, layout: Ar
  */
 export function auditArena(words: Int32Array, layout: ArenaLayout, lockOwner: number): string[] {
   const problems: string[] = [];
-  const metaTop = layout.arenaBytes >> 2;
+  const metaTop = layout.metaTop;
   const slabCount = Atomics.load(words, H_SLAB_COUNT);
   const listed = new Uint8Array(slabCount);
   // Shards whose lock could not be taken: their free slabs are not reported as unlisted.

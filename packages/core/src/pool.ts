@@ -52,6 +52,7 @@ import {
   ownerOf,
   pageClassWord,
   reservedWord,
+  slabOffset,
   threadCounterF64,
   threadWaitsByte,
   threadWord,
@@ -1120,7 +1121,7 @@ export class SlabPool extends PoolCore {
 
   private makeView(slab: number): Uint8Array {
     const word = this.words[metaWord(this.metaTop, slab) + META_OFFSET_CLASS];
-    const offset = (word & ~CLASS_MASK) >>> 0;
+    const offset = slabOffset(word);
     const view = new Uint8Array(this.buffer, offset, 1 << (this.minShift + (word & CLASS_MASK)));
     this.views[slab & VIEW_CACHE_MASK] = view;
     this.viewSlabs[slab & VIEW_CACHE_MASK] = slab;
@@ -1131,7 +1132,7 @@ export class SlabPool extends PoolCore {
   private afterAcquire(id: number, c: number, position: number): number {
     const slab = id & this.indexMask;
     const word = this.words[metaWord(this.metaTop, slab) + META_OFFSET_CLASS];
-    const offset = (word & ~CLASS_MASK) >>> 0;
+    const offset = slabOffset(word);
     const capacity = 1 << (this.minShift + c);
     if (this.flags & FLAG_DEBUG) {
       const bad = findUnpoisoned(this.buffer, offset, capacity);
@@ -1153,7 +1154,7 @@ export class SlabPool extends PoolCore {
   private afterRelease(slab: number, c: number): void {
     if ((this.flags & (FLAG_DEBUG | FLAG_ZERO_ON_RELEASE)) === 0) return;
     const word = this.words[metaWord(this.metaTop, slab) + META_OFFSET_CLASS];
-    fillSlab(this.buffer, (word & ~CLASS_MASK) >>> 0, 1 << (this.minShift + c), (this.flags & FLAG_DEBUG) !== 0);
+    fillSlab(this.buffer, slabOffset(word), 1 << (this.minShift + c), (this.flags & FLAG_DEBUG) !== 0);
   }
 
   /** Moves every slab of class `c`'s reserved list to the home shard. The caller holds its lock. */
@@ -1248,7 +1249,7 @@ export class SlabPool extends PoolCore {
   private afterReserved(id: number): number {
     const slab = id & this.indexMask;
     const word = this.words[metaWord(this.metaTop, slab) + META_OFFSET_CLASS];
-    const offset = (word & ~CLASS_MASK) >>> 0;
+    const offset = slabOffset(word);
     const capacity = 1 << (this.minShift + (word & CLASS_MASK));
     if (this.flags & FLAG_DEBUG) {
       const bad = findUnpoisoned(this.buffer, offset, capacity);

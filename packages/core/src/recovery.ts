@@ -140,7 +140,7 @@ function takeOver(ctx: RecoveryContext, index: number, deadSlot: number): boolea
  * `collectSlabs`; slabs it had half-moved in are marked free here and are relinked.
  */
 export function rebuildShard(words: Int32Array, layout: ArenaLayout, line: number, c: number, shard: number): void {
-  const metaTop = layout.arenaBytes >> 2;
+  const metaTop = layout.metaTop;
   const slabCount = Atomics.load(words, H_SLAB_COUNT);
   let head = NO_SLAB;
   let count = 0;
@@ -169,7 +169,7 @@ export function collectSlabs(
   onSlab: (classIndex: number, id: number, wasLeased: boolean) => void,
 ): { cached: number; leased: number } {
   const { words, layout } = ctx;
-  const metaTop = layout.arenaBytes >> 2;
+  const metaTop = layout.metaTop;
   const slabCount = Atomics.load(words, H_SLAB_COUNT);
   let cached = 0;
   let leased = 0;
@@ -231,7 +231,7 @@ export function retractWaits(
  * no longer name the slot, which another thread may claim next.
  */
 export function disownLeases(words: Int32Array, layout: ArenaLayout, slot: number): void {
-  const metaTop = layout.arenaBytes >> 2;
+  const metaTop = layout.metaTop;
   const slabCount = Atomics.load(words, H_SLAB_COUNT);
   for (let slab = 0; slab < slabCount; slab++) {
     const meta = metaWord(metaTop, slab) + META_STATE;
