@@ -93,7 +93,10 @@ export const H_PAGE_TABLE_BASE = 14;
 export const H_THREAD_BASE = 15;
 // Second half of the header line: mutable, guarded by the arena lock.
 export const H_ARENA_LOCK = 16;
-/** Pages carved so far. Written under the arena lock, read with Atomics.load. */
+/**
+ * Pages carved so far. Written under the arena lock, after the page's slabs are published (so a
+ * carver that died in between left it one short, and reclaim recounts it), read with Atomics.load.
+ */
 export const H_PAGES_CARVED = 17;
 /** Slabs created so far. Published with Atomics.store after their metadata is written. */
 export const H_SLAB_COUNT = 18;
@@ -312,6 +315,10 @@ export const metaWord = (metaTop: number, slabIndex: number): number => metaTop 
 
 /** Byte offset of a slab from its `META_OFFSET_CLASS` word (unsigned: offsets reach 2^32 - 4096). */
 export const slabOffset = (offsetClass: number): number => (offsetClass & ~CLASS_MASK) >>> 0;
+
+/** The page that slab `slabIndex` was carved from, read from its metadata. */
+export const pageOfSlab = (words: Int32Array, layout: ArenaLayout, slabIndex: number): number =>
+  Math.floor((slabOffset(words[metaWord(layout.metaTop, slabIndex) + META_OFFSET_CLASS]) - layout.dataStart) / layout.pageBytes);
 
 /** Bytes of metadata for `slabCount` slabs. */
 export const metaBytesFor = (slabCount: number): number => slabCount * META_BYTES;

@@ -17,6 +17,7 @@ import {
   GEN_SHIFT,
   H_ARENA_LOCK,
   H_ASYNC_WAITERS,
+  H_PAGES_CARVED,
   H_SLAB_COUNT,
   LOCK_WAITERS,
   META_LINK,
@@ -38,6 +39,7 @@ import {
   T_CLAIM,
   lockOwnerSlot,
   metaWord,
+  pageOfSlab,
   reservedWord,
   shardWord,
   threadWaitsByte,
@@ -114,13 +116,26 @@ export function takeOverLocks(ctx: RecoveryContext, deadSlot: number): number {
       }
     }
   }
-  // The arena lock guards only the carving cursors, which are published in an order that is safe
-  // to stop anywhere (see carve): nothing to rebuild.
+  // The arena lock guards the carving cursors. A carver publishes a page's slabs before it counts
+  // the page (see carve): one that died between the two left the page count short, so recount it
+  // before the unlock lets another carver take that page again.
   if (takeOver(ctx, H_ARENA_LOCK, deadSlot)) {
+    recountPages(words, layout);
     unlock(words, H_ARENA_LOCK);
     taken++;
   }
   return taken;
+}
+
+/**
+ * Makes the page count cover every published slab: pages are carved in order, so the page of the
+ * last slab below the slab count is the last page carved. The caller holds the arena lock.
+ */
+export function recountPages(words: Int32Array, layout: ArenaLayout): void {
+  const slabs = Atomics.load(words, H_SLAB_COUNT);
+  if (slabs === 0) return;
+  const pages = pageOfSlab(words, layout, slabs - 1) + 1;
+  if (pages > words[H_PAGES_CARVED]) Atomics.store(words, H_PAGES_CARVED, pages);
 }
 
 function takeOver(ctx: RecoveryContext, index: number, deadSlot: number): boolean {
