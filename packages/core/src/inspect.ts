@@ -14,6 +14,7 @@ import {
   C_SLOW_ACQUIRES,
   C_SPILLS,
   C_STEALS,
+  H_ARENA_LOCK,
   H_PAGES_CARVED,
   H_SLAB_COUNT,
   META_BYTES,
@@ -33,6 +34,7 @@ import {
   lockOwnerSlot,
   metaWord,
   ownerOf,
+  pageOfSlab,
   shardWord,
   threadCounterF64,
   threadWord,
@@ -106,7 +108,8 @@ export function collectStats(words: Int32Array, floats: Float64Array, layout: Ar
 /**
  * Checks that every shard's list and count agree with the slab state words: each listed slab is
  * free, of the shard's class, marked with that shard, listed once; every free slab is listed; each
- * cached or held slab names a thread slot below maxThreads. Takes each shard's lock while walking it.
+ * cached or held slab names a thread slot below maxThreads; the page count matches the slabs carved.
+ * Takes each shard's lock while walking it, and the arena lock to read the carving cursors.
  * Returns the problems found (empty when consistent).
  */
 export function auditArena(words: Int32Array, layout: ArenaLayout, lockOwner: number): string[] {
@@ -156,6 +159,24 @@ export function auditArena(words: Int32Array, layout: ArenaLayout, lockOwner: nu
       } finally {
         unlock(words, line);
       }
+    }
+  }
+  // The page count covers exactly the pages of the slabs published: a carver counts its page only
+  // after publishing the slabs, under the arena lock, so the two can differ only while a carver
+  // (or a dead one not yet reclaimed) holds it.
+  if (!lockWithin(words, H_ARENA_LOCK, lockOwner, AUDIT_LOCK_TIMEOUT_MS)) {
+    const holder = lockOwnerSlot(Atomics.load(words, H_ARENA_LOCK));
+    problems.push(
+      `arena lock: still held after ${AUDIT_LOCK_TIMEOUT_MS} ms by thread slot ${holder} (a dead thread not yet reclaimed?)`,
+    );
+  } else {
+    try {
+      const pages = Atomics.load(words, H_PAGES_CARVED);
+      const slabs = Atomics.load(words, H_SLAB_COUNT);
+      const reached = slabs === 0 ? 0 : pageOfSlab(words, layout, slabs - 1) + 1;
+      if (pages !== reached) problems.push(`pages carved says ${pages}, the slabs carved fill ${reached}`);
+    } finally {
+      unlock(words, H_ARENA_LOCK);
     }
   }
   for (let slab = 0; slab < slabCount; slab++) {

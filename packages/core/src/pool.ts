@@ -979,10 +979,10 @@ export class SlabPool extends PoolCore {
 
   /**
    * Checks the shared free lists against the slab state words (each listed slab free and listed
-   * once, every free slab listed, counts right) and returns the problems found; an empty array
-   * means consistent. Meant for tests and debugging: it takes every shard lock in turn, and reports
-   * a lock it cannot take within a second (usually one a dead thread left held, not yet reclaimed)
-   * instead of waiting for it.
+   * once, every free slab listed, counts right) and the page count against the slabs carved, and
+   * returns the problems found; an empty array means consistent. Meant for tests and debugging: it
+   * takes every shard lock and the arena lock in turn, and reports a lock it cannot take within a
+   * second (usually one a dead thread left held, not yet reclaimed) instead of waiting for it.
    * @example
    * ```ts
    * const problems = pool.audit();

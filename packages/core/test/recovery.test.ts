@@ -1,7 +1,7 @@
 import { Worker, threadId } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { LockTimeoutError, ReclaimLiveThreadError, SlabPool, SlabStateError } from '../src/index.js';
-import { H_PAGES_CARVED, H_SLAB_COUNT, S_COUNT, lockOwnerValue, pageClassWord, shardWord } from '../src/layout.js';
+import { H_ARENA_LOCK, H_PAGES_CARVED, H_SLAB_COUNT, S_COUNT, lockOwnerValue, pageClassWord, shardWord } from '../src/layout.js';
 import { fixture, prng, runWorker, testSeed } from './helpers.js';
 
 const SIZE = 4096;
@@ -425,6 +425,22 @@ describe('reclaim of a thread that died carving a page', () => {
     },
     30_000,
   );
+});
+
+describe('audit of the carving cursors', () => {
+  it('reports a page count that does not cover the slabs carved, and an arena lock a dead thread holds', () => {
+    const pool = new SlabPool({ arenaBytes: 8 << 20, parallelism: 2 });
+    const words = (pool as unknown as { words: Int32Array }).words;
+    pool.release(pool.acquire(SIZE));
+    expect(pool.audit()).toEqual([]);
+    Atomics.store(words, H_PAGES_CARVED, 0);
+    expect(pool.audit()).toEqual(['pages carved says 0, the slabs carved fill 1']);
+    Atomics.store(words, H_PAGES_CARVED, 1);
+    Atomics.store(words, H_ARENA_LOCK, lockOwnerValue(9));
+    expect(pool.audit()).toEqual([expect.stringMatching(/^arena lock: still held after 1000 ms by thread slot 9/)]);
+    Atomics.store(words, H_ARENA_LOCK, 0);
+    expect(pool.audit()).toEqual([]);
+  });
 });
 
 describe('reclaim of a thread that is still running', () => {
