@@ -114,10 +114,10 @@ export class PoolCore {
     this.buffer = buffer;
     this.config = config;
     this.layout = layout;
-    this.words = new Int32Array(buffer, 0, layout.arenaBytes >> 2);
+    this.words = new Int32Array(buffer, 0, layout.metaTop);
     this.floats = new Float64Array(buffer, 0, layout.dataStart >> 3);
     this.claims = new BigInt64Array(buffer, 0, layout.dataStart >> 3);
-    this.metaTop = layout.arenaBytes >> 2;
+    this.metaTop = layout.metaTop;
     this.minShift = layout.minShift;
     this.maxSlabSize = config.maxSlabSize;
     this.indexBits = layout.indexBits;
@@ -416,10 +416,16 @@ export class PoolCore {
     return got === 0 ? -1 : this.scratch[0];
   }
 
-  /** Cuts the next free page into slabs of class `c` and puts them in the home shard. */
+  /**
+   * Cuts the next free page into slabs of class `c` and puts them in the home shard. A
+   * LockTimeoutError from either lock leaves the arena as it was. A thread stopped between any two
+   * steps (`worker.terminate()` lands at calls and loop back-edges) holds the arena lock, so
+   * nobody carves until `reclaim` takes it over; each step says what that reclaim finds.
+   */
   private carve(c: number): boolean {
     const words = this.words;
     const layout = this.layout;
+    // One carver at a time; reclaim of a carver that died takes this lock over (takeOverLocks).
     this.lockWord(H_ARENA_LOCK);
     try {
       const pages = words[H_PAGES_CARVED];
@@ -429,6 +435,9 @@ export class PoolCore {
       const pageStart = layout.dataStart + pages * layout.pageBytes;
       const metaLow = layout.arenaBytes - first * META_BYTES;
       if (pageStart + layout.pageBytes > metaLow - count * META_BYTES || first + count > MAX_SLABS) return false;
+      // Step 1: the new slabs' metadata lies past the slab count and the page past the page count,
+      // where no reader looks, so a stop or a lock timeout after it leaves only bytes the next
+      // carve of this page overwrites.
       const free = packState(SLAB_FREE, this.home, this.firstGeneration);
       for (let i = 0; i < count; i++) {
         const meta = metaWord(this.metaTop, first + i);
@@ -437,16 +446,31 @@ export class PoolCore {
         words[meta + META_STATE] = free;
       }
       if (this.flags & FLAG_DEBUG) fillSlab(this.buffer, pageStart, layout.pageBytes, true);
-      words[pageClassWord(layout, pages)] = c;
-      // The page is taken before its slabs exist: a thread that dies here leaks one page, never
-      // hands one page out twice.
-      Atomics.store(words, H_PAGES_CARVED, pages + 1);
+      if (STEPS) step('carve.1');
+      // Step 2: the home shard's lock, before anything visible changes, so its LockTimeoutError
+      // leaves both counters, the page table and every list as they were.
       const line = shardWord(layout, c, this.home);
       this.lockWord(line);
+      if (STEPS) step('carve.2');
+      // Step 3: the page's class, in the entry of a page the page count does not reach yet, which
+      // readers skip (and the next carve of this page rewrites).
+      words[pageClassWord(layout, pages)] = c;
+      if (STEPS) step('carve.3');
+      // Step 4: the slabs go on the front of the list, which now reaches past the slab count: a
+      // stop here leaves the shard locked, and reclaim rebuilds its list from the slabs below the
+      // count (recovery.ts rebuildShard), which drops them; the page is carved again later.
       spliceCarved(words, this.metaTop, line, first, count);
-      // Published under the shard lock: recovery rebuilds a shard from the slabs below the count
-      // while holding the same lock, so it sees either none of this page or all of it listed.
+      if (STEPS) step('carve.4');
+      // Step 5: published under the shard lock, so a rebuild under it sees all of this page's
+      // slabs listed or none. A stop here leaves slabs the page count does not cover: reclaim,
+      // taking over the arena lock, counts their page from the last slab's offset (recountPages)
+      // before anyone carves, so the page is never carved twice.
       Atomics.store(words, H_SLAB_COUNT, first + count);
+      if (STEPS) step('carve.5');
+      // Step 6: counted only after its slabs exist, so no stop leaves a counted page without slabs
+      // (lost until the pool is discarded).
+      Atomics.store(words, H_PAGES_CARVED, pages + 1);
+      if (STEPS) step('carve.6');
       unlock(words, line);
       return true;
     } finally {

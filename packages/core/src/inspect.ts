@@ -38,7 +38,7 @@ import {
   lockOwnerSlot,
   metaWord,
   ownerOf,
-  pageClassWord,
+  pageOfSlab,
   phaseReclaimer,
   reservedWord,
   shardWord,
@@ -59,7 +59,7 @@ export function usedBytesOf(words: Int32Array, layout: ArenaLayout): number {
 }
 
 export function collectStats(words: Int32Array, floats: Float64Array, layout: ArenaLayout, config: ResolvedConfig): PoolStats {
-  const metaTop = layout.arenaBytes >> 2;
+  const metaTop = layout.metaTop;
   const slabCount = Atomics.load(words, H_SLAB_COUNT);
   const perClass = Array.from({ length: layout.classCount }, () => ({ slabs: 0, free: 0, cached: 0, leased: 0 }));
   for (let slab = 0; slab < slabCount; slab++) {
@@ -109,12 +109,13 @@ export function collectStats(words: Int32Array, floats: Float64Array, layout: Ar
 /**
  * Checks that every shard's list and count agree with the slab state words: each listed slab is
  * free, of the shard's class, marked with that shard, listed once; every free slab is listed; each
- * cached or held slab names a thread slot below maxThreads. Takes each shard's lock while walking it.
+ * cached or held slab names a thread slot below maxThreads; the page count matches the slabs carved.
+ * Takes each shard's lock while walking it, and the arena lock to read the carving cursors.
  * Returns the problems found (empty when consistent).
  */
 export function auditArena(words: Int32Array, layout: ArenaLayout, lockOwner: number): string[] {
   const problems: string[] = [];
-  const metaTop = layout.arenaBytes >> 2;
+  const metaTop = layout.metaTop;
   const slabCount = Atomics.load(words, H_SLAB_COUNT);
   const listed = new Uint8Array(slabCount);
   // Shards whose lock could not be taken: their free slabs are not reported as unlisted.
@@ -163,6 +164,24 @@ export function auditArena(words: Int32Array, layout: ArenaLayout, lockOwner: nu
       }
     }
   }
+  // The page count covers exactly the pages of the slabs published: a carver counts its page only
+  // after publishing the slabs, under the arena lock, so the two can differ only while a carver
+  // (or a dead one not yet reclaimed) holds it.
+  if (!lockWithin(words, H_ARENA_LOCK, lockOwner, AUDIT_LOCK_TIMEOUT_MS)) {
+    const holder = lockOwnerSlot(Atomics.load(words, H_ARENA_LOCK));
+    problems.push(
+      `arena lock: still held after ${AUDIT_LOCK_TIMEOUT_MS} ms by thread slot ${holder} (a dead thread not yet reclaimed?)`,
+    );
+  } else {
+    try {
+      const pages = Atomics.load(words, H_PAGES_CARVED);
+      const slabs = Atomics.load(words, H_SLAB_COUNT);
+      const reached = slabs === 0 ? 0 : pageOfSlab(words, layout, slabs - 1) + 1;
+      if (pages !== reached) problems.push(`pages carved says ${pages}, the slabs carved fill ${reached}`);
+    } finally {
+      unlock(words, H_ARENA_LOCK);
+    }
+  }
   for (let slab = 0; slab < slabCount; slab++) {
     const state = Atomics.load(words, metaWord(metaTop, slab) + META_STATE);
     const kind = state & STATE_MASK;
@@ -183,7 +202,6 @@ export function auditArena(words: Int32Array, layout: ArenaLayout, lockOwner: nu
     }
   }
   auditSlots(words, layout, problems);
-  auditPages(words, layout, lockOwner, problems);
   return problems;
 }
 
@@ -226,30 +244,5 @@ function auditSlots(words: Int32Array, layout: ArenaLayout, problems: string[]):
         `thread slot ${slot} (thread ${claimThread(claim)}) is being reclaimed by thread ${reclaimer}, which has no slot open: a reclaim stopped part-way; reclaim thread ${reclaimer} to finish it`,
       );
     }
-  }
-}
-
-/** The carving cursors: the pages carved hold exactly the slabs created, each page of one class. */
-function auditPages(words: Int32Array, layout: ArenaLayout, lockOwner: number, problems: string[]): void {
-  if (!lockWithin(words, H_ARENA_LOCK, lockOwner, AUDIT_LOCK_TIMEOUT_MS)) {
-    problems.push(
-      `arena lock still held after ${AUDIT_LOCK_TIMEOUT_MS} ms by thread slot ${lockOwnerSlot(Atomics.load(words, H_ARENA_LOCK))}`,
-    );
-    return;
-  }
-  try {
-    const pages = Atomics.load(words, H_PAGES_CARVED);
-    let slabs = 0;
-    for (let page = 0; page < layout.pageCount; page++) {
-      const c = words[pageClassWord(layout, page)];
-      if (page < pages) {
-        if (c < 0 || c >= layout.classCount) problems.push(`page ${page} is counted as carved but has no class (${c})`);
-        else slabs += layout.pageBytes >>> (layout.minShift + c);
-      } else if (c !== -1) problems.push(`page ${page} has class ${c} but is beyond the ${pages} pages carved`);
-    }
-    const created = Atomics.load(words, H_SLAB_COUNT);
-    if (slabs !== created) problems.push(`the ${pages} pages carved hold ${slabs} slabs, but ${created} slabs are counted`);
-  } finally {
-    unlock(words, H_ARENA_LOCK);
   }
 }

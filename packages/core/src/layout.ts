@@ -44,7 +44,9 @@
  * - `META_LINK`: while the slab is free, the next slab in its shard's free list (or -1); otherwise
  *   unused (a stale value nobody reads).
  * - `META_OFFSET_CLASS`: the slab's byte offset with its size class in the low 5 bits (offsets are
- *   multiples of the minimum slab size, at least 64, so those bits are otherwise zero).
+ *   multiples of the minimum slab size, at least 64, so those bits are otherwise zero). Offsets
+ *   reach 2^32 - 4096, so the word is negative from 2 GiB up: read the offset with `>>> 0`
+ *   (`slabOffset`).
  *
  * The slab state word: `generation << 12 | owner << 2 | state`.
  * - `state`: `SLAB_FREE` (owner = shard), `SLAB_CACHED` (owner = thread slot), `SLAB_LEASED`
@@ -84,7 +86,8 @@ export const RESERVED_BUSY = -2;
 // Header, int32 indexes. The first line is written once at creation and only read after.
 export const H_MAGIC = 0;
 export const H_VERSION = 1;
-export const H_ARENA_BYTES = 2; // uint32
+/** The arena size, up to 2^32 - 4096: stored with `| 0` and read back with `>>> 0`. */
+export const H_ARENA_BYTES = 2;
 export const H_MIN_SHIFT = 3;
 export const H_MAX_SHIFT = 4;
 export const H_CLASS_COUNT = 5;
@@ -100,7 +103,10 @@ export const H_PAGE_TABLE_BASE = 14;
 export const H_THREAD_BASE = 15;
 // Second half of the header line: mutable, guarded by the arena lock.
 export const H_ARENA_LOCK = 16;
-/** Pages carved so far. Written under the arena lock, read with Atomics.load. */
+/**
+ * Pages carved so far. Written under the arena lock, after the page's slabs are published (so a
+ * carver that died in between left it one short, and reclaim recounts it), read with Atomics.load.
+ */
 export const H_PAGES_CARVED = 17;
 /** Slabs created so far. Published with Atomics.store after their metadata is written. */
 export const H_SLAB_COUNT = 18;
@@ -230,6 +236,11 @@ export interface ArenaLayout {
   readonly pageTableBase: number;
   readonly threadBase: number;
   readonly dataStart: number;
+  /**
+   * Int32 index one past the arena's last word, where slab metadata starts growing down: the arena
+   * size over 4, computed once here because `arenaBytes >> 2` is negative from 2 GiB up.
+   */
+  readonly metaTop: number;
   /** Bits of a slab id that hold the slab index; the other `31 - indexBits` hold the generation. */
   readonly indexBits: number;
 }
@@ -287,6 +298,7 @@ export function computeLayout(input: LayoutInput): ArenaLayout {
     pageTableBase,
     threadBase,
     dataStart,
+    metaTop: input.arenaBytes / 4,
   };
 }
 
@@ -324,6 +336,13 @@ export const pageClassWord = (layout: ArenaLayout, page: number): number => (lay
 
 /** Int32 index of the first metadata word of slab `slabIndex` (metadata grows down from the end). */
 export const metaWord = (metaTop: number, slabIndex: number): number => metaTop - META_WORDS * (slabIndex + 1);
+
+/** Byte offset of a slab from its `META_OFFSET_CLASS` word (unsigned: offsets reach 2^32 - 4096). */
+export const slabOffset = (offsetClass: number): number => (offsetClass & ~CLASS_MASK) >>> 0;
+
+/** The page that slab `slabIndex` was carved from, read from its metadata. */
+export const pageOfSlab = (words: Int32Array, layout: ArenaLayout, slabIndex: number): number =>
+  Math.floor((slabOffset(words[metaWord(layout.metaTop, slabIndex) + META_OFFSET_CLASS]) - layout.dataStart) / layout.pageBytes);
 
 /** Bytes of metadata for `slabCount` slabs. */
 export const metaBytesFor = (slabCount: number): number => slabCount * META_BYTES;

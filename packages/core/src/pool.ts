@@ -57,6 +57,7 @@ import {
   pageClassWord,
   reclaimPhase,
   reservedWord,
+  slabOffset,
   threadWord,
 } from './layout.js';
 import { LeakTracker } from './leaks.js';
@@ -1002,10 +1003,10 @@ export class SlabPool extends PoolCore {
 
   /**
    * Checks the shared free lists against the slab state words (each listed slab free and listed
-   * once, every free slab listed, counts right) and returns the problems found; an empty array
-   * means consistent. Meant for tests and debugging: it takes every shard lock in turn, and reports
-   * a lock it cannot take within a second (usually one a dead thread left held, not yet reclaimed)
-   * instead of waiting for it.
+   * once, every free slab listed, counts right) and the page count against the slabs carved, and
+   * returns the problems found; an empty array means consistent. Meant for tests and debugging: it
+   * takes every shard lock and the arena lock in turn, and reports a lock it cannot take within a
+   * second (usually one a dead thread left held, not yet reclaimed) instead of waiting for it.
    * @example
    * ```ts
    * const problems = pool.audit();
@@ -1142,7 +1143,7 @@ export class SlabPool extends PoolCore {
 
   private makeView(slab: number): Uint8Array {
     const word = this.words[metaWord(this.metaTop, slab) + META_OFFSET_CLASS];
-    const offset = (word & ~CLASS_MASK) >>> 0;
+    const offset = slabOffset(word);
     const view = new Uint8Array(this.buffer, offset, 1 << (this.minShift + (word & CLASS_MASK)));
     this.views[slab & VIEW_CACHE_MASK] = view;
     this.viewSlabs[slab & VIEW_CACHE_MASK] = slab;
@@ -1153,7 +1154,7 @@ export class SlabPool extends PoolCore {
   private afterAcquire(id: number, c: number, position: number): number {
     const slab = id & this.indexMask;
     const word = this.words[metaWord(this.metaTop, slab) + META_OFFSET_CLASS];
-    const offset = (word & ~CLASS_MASK) >>> 0;
+    const offset = slabOffset(word);
     const capacity = 1 << (this.minShift + c);
     if (this.flags & FLAG_DEBUG) {
       const bad = findUnpoisoned(this.buffer, offset, capacity);
@@ -1175,7 +1176,7 @@ export class SlabPool extends PoolCore {
   private afterRelease(slab: number, c: number): void {
     if ((this.flags & (FLAG_DEBUG | FLAG_ZERO_ON_RELEASE)) === 0) return;
     const word = this.words[metaWord(this.metaTop, slab) + META_OFFSET_CLASS];
-    fillSlab(this.buffer, (word & ~CLASS_MASK) >>> 0, 1 << (this.minShift + c), (this.flags & FLAG_DEBUG) !== 0);
+    fillSlab(this.buffer, slabOffset(word), 1 << (this.minShift + c), (this.flags & FLAG_DEBUG) !== 0);
   }
 
   /** Moves every slab of class `c`'s reserved list to the home shard. The caller holds its lock. */
@@ -1273,7 +1274,7 @@ export class SlabPool extends PoolCore {
   private afterReserved(id: number): number {
     const slab = id & this.indexMask;
     const word = this.words[metaWord(this.metaTop, slab) + META_OFFSET_CLASS];
-    const offset = (word & ~CLASS_MASK) >>> 0;
+    const offset = slabOffset(word);
     const capacity = 1 << (this.minShift + (word & CLASS_MASK));
     if (this.flags & FLAG_DEBUG) {
       const bad = findUnpoisoned(this.buffer, offset, capacity);

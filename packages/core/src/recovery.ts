@@ -15,6 +15,7 @@ import {
   CLASS_MASK,
   GEN_SHIFT,
   H_ARENA_LOCK,
+  H_PAGES_CARVED,
   H_SLAB_COUNT,
   H_WAITING_CLASSES,
   LOCK_WAITERS,
@@ -37,6 +38,7 @@ import {
   T_WAITING,
   lockOwnerSlot,
   metaWord,
+  pageOfSlab,
   reservedWord,
   shardWord,
   threadWord,
@@ -93,13 +95,26 @@ export function takeOverLocks(ctx: RecoveryContext, deadSlot: number): number {
       }
     }
   }
-  // The arena lock guards only the carving cursors, which are published in an order that is safe
-  // to stop anywhere (see carve): nothing to rebuild.
+  // The arena lock guards the carving cursors. A carver publishes a page's slabs before it counts
+  // the page (see carve): one that died between the two left the page count short, so recount it
+  // before the unlock lets another carver take that page again.
   if (takeOver(ctx, H_ARENA_LOCK, deadSlot)) {
+    recountPages(words, layout);
     unlock(words, H_ARENA_LOCK);
     taken++;
   }
   return taken;
+}
+
+/**
+ * Makes the page count cover every published slab: pages are carved in order, so the page of the
+ * last slab below the slab count is the last page carved. The caller holds the arena lock.
+ */
+export function recountPages(words: Int32Array, layout: ArenaLayout): void {
+  const slabs = Atomics.load(words, H_SLAB_COUNT);
+  if (slabs === 0) return;
+  const pages = pageOfSlab(words, layout, slabs - 1) + 1;
+  if (pages > words[H_PAGES_CARVED]) Atomics.store(words, H_PAGES_CARVED, pages);
 }
 
 function takeOver(ctx: RecoveryContext, index: number, deadSlot: number): boolean {
@@ -119,7 +134,7 @@ function takeOver(ctx: RecoveryContext, index: number, deadSlot: number): boolea
  * `collectSlabs`; slabs it had half-moved in are marked free here and are relinked.
  */
 export function rebuildShard(words: Int32Array, layout: ArenaLayout, line: number, c: number, shard: number): void {
-  const metaTop = layout.arenaBytes >> 2;
+  const metaTop = layout.metaTop;
   const slabCount = Atomics.load(words, H_SLAB_COUNT);
   let head = NO_SLAB;
   let count = 0;
@@ -148,7 +163,7 @@ export function collectSlabs(
   onSlab: (classIndex: number, id: number, wasLeased: boolean) => void,
 ): { cached: number; leased: number } {
   const { words, layout } = ctx;
-  const metaTop = layout.arenaBytes >> 2;
+  const metaTop = layout.metaTop;
   const slabCount = Atomics.load(words, H_SLAB_COUNT);
   let cached = 0;
   let leased = 0;
@@ -239,7 +254,7 @@ export function retractWaits(
  * no longer name the slot, which another thread may claim next.
  */
 export function disownLeases(words: Int32Array, layout: ArenaLayout, slot: number): void {
-  const metaTop = layout.arenaBytes >> 2;
+  const metaTop = layout.metaTop;
   const slabCount = Atomics.load(words, H_SLAB_COUNT);
   for (let slab = 0; slab < slabCount; slab++) {
     const meta = metaWord(metaTop, slab) + META_STATE;

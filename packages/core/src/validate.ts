@@ -23,7 +23,7 @@ export function describeBadId(id: unknown, words: Int32Array, layout: ArenaLayou
   const generation = id >>> layout.indexBits;
   const slabCount = Atomics.load(words, H_SLAB_COUNT);
   if (slab >= slabCount) return `slab ${slab} does not exist (the pool has ${slabCount} slabs so far)`;
-  const state = Atomics.load(words, metaWord(layout.arenaBytes >> 2, slab) + META_STATE);
+  const state = Atomics.load(words, metaWord(layout.metaTop, slab) + META_STATE);
   const current = state >>> GEN_SHIFT;
   const kind = state & STATE_MASK;
   if (kind === SLAB_LEASED && current !== generation) {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   GEN_SHIFT,
   LINE_BYTES,
+  MAX_ARENA_BYTES,
   META_BYTES,
   SLAB_CACHED,
   SLAB_FREE,
@@ -42,6 +43,16 @@ describe('computeLayout', () => {
     expect(2 ** (layout.indexBits - 1)).toBeLessThanOrEqual(maxSlabs);
     const coarse = computeLayout({ arenaBytes: 64 << 20, minSlabSize: 4096, maxSlabSize: 1 << 20, shards: 4, maxThreads: 256 });
     expect(31 - coarse.indexBits).toBeGreaterThanOrEqual(16);
+  });
+
+  it('puts the top of slab metadata at the end of the arena for every size allowed, 2 GiB and up included', () => {
+    for (const arenaBytes of [64 << 20, 2 ** 31 - 4096, 2 ** 31, 3 * 2 ** 30, MAX_ARENA_BYTES]) {
+      const big = computeLayout({ arenaBytes, minSlabSize: 64, maxSlabSize: 1 << 20, shards: 4, maxThreads: 256 });
+      expect(big.metaTop * 4, `arenaBytes ${arenaBytes}`).toBe(arenaBytes);
+      // Slab indexes stay in range however the arena is carved: 64-byte slabs with their metadata.
+      expect(2 ** big.indexBits).toBeGreaterThan((arenaBytes - big.dataStart) / (64 + META_BYTES));
+      expect(big.indexBits).toBeLessThanOrEqual(26);
+    }
   });
 
   it('never gives the generation more bits than the state word keeps (20), however few slabs fit', () => {

@@ -1,0 +1,134 @@
+// Arenas of 2 GiB and more: byte offsets past 2^31 do not fit a signed int32, so every place that
+// computes with them must stay unsigned. A SharedArrayBuffer reserves its memory lazily, so these
+// tests carve the whole arena but touch only a few of its pages, and close each pool at the end.
+import { describe, expect, it } from 'vitest';
+import { SlabCorruptionError, SlabPool } from '../src/index.js';
+import { FLAG_DEBUG, H_FLAGS, MAX_ARENA_BYTES } from '../src/layout.js';
+
+const MiB = 1 << 20;
+const GiB = 2 ** 30;
+
+/** Acquires slabs of `size` bytes until the pool is exhausted. */
+function acquireAll(pool: SlabPool, size: number): number[] {
+  const ids: number[] = [];
+  for (let id = pool.tryAcquire(size); id !== -1; id = pool.tryAcquire(size)) ids.push(id);
+  return ids;
+}
+
+/** The id whose slab lies highest in the arena. */
+function highest(pool: SlabPool, ids: readonly number[]): number {
+  return ids.reduce((best, id) => (pool.bytes(id).byteOffset > pool.bytes(best).byteOffset ? id : best));
+}
+
+/** Writes both ends of a slab through bytes(), and reads them back through a fresh view of the arena. */
+function expectWritableAtBothEnds(pool: SlabPool, id: number, value: number): void {
+  const view = pool.bytes(id);
+  view[0] = value;
+  view[view.length - 1] = value + 1;
+  const fresh = new Uint8Array(pool.handle.buffer, view.byteOffset, view.length);
+  expect([fresh[0], fresh[view.length - 1]]).toEqual([value, value + 1]);
+}
+
+describe('arenas of 2 GiB and more', () => {
+  it.each([
+    ['2 GiB', 2 * GiB],
+    ['4 GiB - 4 KiB (the largest allowed)', MAX_ARENA_BYTES],
+  ])('creates a %s arena and hands out its slabs up to the end, with stats and audit to match', (_, arenaBytes) => {
+    const pool = new SlabPool({ arenaBytes, parallelism: 2 });
+    try {
+      expect(pool.config.arenaBytes).toBe(arenaBytes);
+      const ids = acquireAll(pool, MiB);
+      const stats = pool.stats();
+      // Every page was carved into one 1 MiB slab; what is left cannot hold another page.
+      expect(stats.arenaBytes).toBe(arenaBytes);
+      expect(stats.pagesCarved).toBe(ids.length);
+      expect(stats.metadataBytes).toBe(12 * ids.length);
+      expect(stats.usedBytes).toBe(stats.overheadBytes + ids.length * MiB + stats.metadataBytes);
+      expect(stats.arenaBytes - stats.usedBytes).toBeLessThan(MiB + 12);
+      expect(stats.classes.find((c) => c.slabSize === MiB)).toMatchObject({ slabs: ids.length, leased: ids.length });
+      const last = highest(pool, ids);
+      const end = pool.bytes(last).byteOffset + MiB;
+      expect(end).toBeGreaterThan(arenaBytes - 2 * MiB);
+      expect(end).toBeLessThanOrEqual(arenaBytes - stats.metadataBytes);
+      expectWritableAtBothEnds(pool, last, 7);
+      // Distinct, non-overlapping slabs all the way up.
+      const offsets = ids.map((id) => pool.bytes(id).byteOffset).sort((a, b) => a - b);
+      for (let i = 1; i < offsets.length; i++) expect(offsets[i] - offsets[i - 1]).toBeGreaterThanOrEqual(MiB);
+      for (const id of ids) pool.release(id);
+      pool.flush();
+      expect(pool.audit()).toEqual([]);
+      expect(pool.stats().classes.find((c) => c.slabSize === MiB)).toMatchObject({ slabs: ids.length, free: ids.length });
+      // Released slabs come back, the highest one included.
+      const again = acquireAll(pool, MiB);
+      expect(again.length).toBe(ids.length);
+      expectWritableAtBothEnds(pool, highest(pool, again), 9);
+      for (const id of again) pool.release(id);
+      expect(pool.audit()).toEqual([]);
+    } finally {
+      pool.close();
+    }
+  });
+
+  it('carves a page of small slabs past 2 GiB and serves all of them, the last one included, to another pool object', () => {
+    // 1 GiB pages: the third and last page of a maximal arena starts past 2^31.
+    const pool = new SlabPool({ arenaBytes: MAX_ARENA_BYTES, maxSlabSize: GiB, parallelism: 2 });
+    const other = SlabPool.attach(pool.handle);
+    try {
+      const big = [pool.acquire(GiB), pool.acquire(GiB)];
+      const small = acquireAll(pool, 4096);
+      const stats = pool.stats();
+      expect(stats.pagesCarved).toBe(3);
+      expect(small.length).toBe(GiB / 4096);
+      expect(stats.usedBytes).toBe(stats.overheadBytes + 3 * GiB + stats.metadataBytes);
+      expect(pool.bytes(small[0]).byteOffset).toBeGreaterThan(2 * GiB);
+      const last = highest(pool, small);
+      expect(pool.bytes(last).byteOffset + 4096).toBe(stats.overheadBytes + 3 * GiB);
+      // Another pool object reads the slabs' offsets from the shared metadata.
+      const sample = small.filter((_, i) => i % 997 === 0).concat(last);
+      for (const [i, id] of sample.entries()) pool.bytes(id)[100] = i & 0xff;
+      for (const [i, id] of sample.entries()) expect(other.bytes(id)[100]).toBe(i & 0xff);
+      expectWritableAtBothEnds(other, last, 3);
+      for (const id of small) other.release(id);
+      for (const id of big) pool.release(id);
+      pool.flush();
+      other.flush();
+      expect(pool.audit()).toEqual([]);
+    } finally {
+      other.close();
+      pool.close();
+    }
+  });
+
+  it('poisons slabs past 2 GiB in debug mode and reports a write after release there', () => {
+    // Debug mode poisons each page it carves, which would touch the whole arena: a plain pool
+    // object carves all pages but the last few, then one attached with debug switched on in the
+    // header carves the rest.
+    const arenaBytes = 2 * GiB + 8 * MiB;
+    const pool = new SlabPool({ arenaBytes, parallelism: 2 });
+    let debugView: SlabPool | undefined;
+    try {
+      const early: number[] = [];
+      while (arenaBytes - pool.stats().usedBytes > 3 * MiB) early.push(pool.acquire(MiB));
+      for (const id of early) pool.release(id);
+      const header = new Int32Array(pool.handle.buffer, 0, 32);
+      header[H_FLAGS] |= FLAG_DEBUG;
+      debugView = SlabPool.attach(pool.handle);
+      const id = debugView.acquire(4096);
+      const view = debugView.bytes(id);
+      expect(view.byteOffset).toBeGreaterThan(2 * GiB);
+      expect(view.every((b) => b === 0xdb)).toBe(true);
+      debugView.release(id);
+      view[4000] = 1; // a holder that kept its view writes after release
+      expect(() => debugView?.acquire(4096)).toThrow(SlabCorruptionError);
+      const again = debugView.acquire(4096);
+      expect(debugView.bytes(again).byteOffset).toBe(view.byteOffset);
+      expectWritableAtBothEnds(debugView, again, 5);
+      debugView.release(again);
+      debugView.flush();
+      expect(debugView.audit()).toEqual([]);
+    } finally {
+      debugView?.close();
+      pool.close();
+    }
+  });
+});
