@@ -184,6 +184,7 @@ export class PoolCore {
       if (useHint && this.words[shardWord(this.layout, c, shard) + S_COUNT] === 0) continue;
       const got = this.popFrom(c, shard, want);
       if (got > 0) {
+        if (STEPS) step('steal.moved');
         this.counters[C_STEALS]++;
         return got;
       }
