@@ -48,7 +48,9 @@ import {
 import { lockWithin, unlock } from './lock.js';
 import type { ClassStats, PoolStats, ResolvedConfig } from './types.js';
 
-/** How long `audit` waits for each shard lock before reporting it as held. */
+/** A word nobody writes, to sleep on with Atomics.wait. */
+const NAP = new Int32Array(new SharedArrayBuffer(4));
+/** How long `audit` waits for each shard lock (and a reclaim in progress) before reporting it as stuck. */
 const AUDIT_LOCK_TIMEOUT_MS = 1000;
 
 /** Bytes in use: everything before the first page, the carved pages and their slabs' metadata. */
@@ -224,25 +226,31 @@ function auditWaiters(words: Int32Array, layout: ArenaLayout, c: number, problem
   }
 }
 
-/** Thread slots: a free slot waits on nothing; a reclaim in progress has a reclaimer that is attached. */
+/**
+ * Thread slots: a free slot waits on nothing, and no reclaim stays in progress. A reclaim takes
+ * microseconds, so a claim still in a reclaim phase after `AUDIT_LOCK_TIMEOUT_MS` belongs to a
+ * reclaimer that stopped part-way (reclaiming that reclaimer finishes it).
+ */
 function auditSlots(words: Int32Array, layout: ArenaLayout, problems: string[]): void {
-  const attached = new Set<number>();
-  for (let slot = 0; slot < layout.maxThreads; slot++) {
-    const claim = claimOf(words, layout, slot);
-    if (claim !== 0n && phaseReclaimer(claimPhase(claim)) === -1) attached.add(claimThread(claim));
-  }
+  const reclaiming = new Map<number, bigint>();
   for (let slot = 0; slot < layout.maxThreads; slot++) {
     const claim = claimOf(words, layout, slot);
     const waiting = Atomics.load(words, threadWord(layout, slot) + T_WAITING);
     if (claim === 0n) {
       if (waiting !== 0) problems.push(`thread slot ${slot} is free but says it waits on classes ${waiting.toString(2)} (bits)`);
-      continue;
+    } else if (phaseReclaimer(claimPhase(claim)) !== -1) {
+      reclaiming.set(slot, claim);
     }
+  }
+  const deadline = Date.now() + AUDIT_LOCK_TIMEOUT_MS;
+  while (reclaiming.size > 0 && Date.now() < deadline) {
+    for (const [slot, claim] of reclaiming) if (claimOf(words, layout, slot) !== claim) reclaiming.delete(slot);
+    if (reclaiming.size > 0) Atomics.wait(NAP, 0, 0, 5);
+  }
+  for (const [slot, claim] of reclaiming) {
     const reclaimer = phaseReclaimer(claimPhase(claim));
-    if (reclaimer !== -1 && !attached.has(reclaimer)) {
-      problems.push(
-        `thread slot ${slot} (thread ${claimThread(claim)}) is being reclaimed by thread ${reclaimer}, which has no slot open: a reclaim stopped part-way; reclaim thread ${reclaimer} to finish it`,
-      );
-    }
+    problems.push(
+      `thread slot ${slot} (thread ${claimThread(claim)}) has been in a reclaim by thread ${reclaimer} for ${AUDIT_LOCK_TIMEOUT_MS} ms: a reclaim stopped part-way? reclaim thread ${reclaimer} to finish it`,
+    );
   }
 }

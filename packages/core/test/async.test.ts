@@ -53,6 +53,38 @@ describe('acquireAsync', () => {
     expect(typeof (await waiting)).toBe('number');
   });
 
+  it('keeps 65,536 calls pending on one class in one thread, and refuses one more with a coded RangeError', async () => {
+    const pool = tinyPool();
+    const held = exhaust(pool);
+    const internals = pool as unknown as { words: Int32Array; layout: Parameters<typeof reservedWord>[0] };
+    const line = reservedWord(internals.layout, pool.stats().classes.length - 1);
+    const waiter = SlabPool.attach(pool.handle);
+    const pending = Array.from({ length: 65_536 }, () => waiter.acquireAsync(MiB).catch((error: unknown) => error));
+    const refused = waiter.acquireAsync(MiB);
+    await expect(refused).rejects.toThrow(RangeError);
+    await expect(refused).rejects.toMatchObject({
+      code: 'ERR_TOO_MANY_WAITERS',
+      message: expect.stringMatching(
+        /pending acquireAsync calls for one size class in one thread must be at most 65536.*received 65537/,
+      ),
+    });
+    // One thread waiting, however many calls: the shared count is of threads.
+    expect(internals.words[line + S_WAITERS]).toBe(1);
+    // A release serves exactly one of them; closing the waiter's pool object settles the rest.
+    pool.release(held.pop() as number);
+    await new Promise((r) => setTimeout(r, 50));
+    waiter.close();
+    const results = await Promise.all(pending);
+    const served = results.filter((r): r is number => typeof r === 'number');
+    expect(served).toHaveLength(1);
+    expect(results.filter((r) => (r as { code?: string }).code === 'ERR_POOL_CLOSED')).toHaveLength(65_535);
+    expect([internals.words[line + S_WAITERS], internals.words[H_WAITING_CLASSES]]).toEqual([0, 0]);
+    for (const id of [...held, ...served]) pool.release(id);
+    pool.flush();
+    expect(pool.audit()).toEqual([]);
+    expect(pool.stats().classes.at(-1)).toMatchObject({ leased: 0, cached: 0 });
+  }, 60_000);
+
   it('rejects with AcquireTimeoutError after timeoutMs, and leaves no waiter behind', async () => {
     const pool = tinyPool();
     const held = exhaust(pool);

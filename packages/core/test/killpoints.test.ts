@@ -209,3 +209,34 @@ describe('a thread stopped at any kill point', () => {
     }, 120_000);
   }
 });
+
+describe('a reclaim stopped part-way', () => {
+  it('is reported by audit, finished by reclaiming its reclaimer, and delays no other reclaim', async () => {
+    const pool = new SlabPool(OPTIONS);
+    const setup = await setUp('reclaim', pool);
+    const victim = setup.victim as number;
+    // Stopped right after confirming the victim's slot: the slot names the stopped reclaimer.
+    const recordPool = new SlabPool(OPTIONS);
+    const record = await runOp(recordPool, 'reclaim', -1, await setUp('reclaim', recordPool));
+    const stopAt = (record.passed ?? []).indexOf('reclaim.confirmed');
+    expect(stopAt).toBeGreaterThanOrEqual(0);
+    const run = await runOp(pool, 'reclaim', stopAt, setup);
+    expect(pool.audit()).toContainEqual(
+      expect.stringMatching(new RegExp(`thread ${victim}\\) has been in a reclaim by thread ${run.tid}`)),
+    );
+    expect(pool.stats().threads).toBe(3); // this thread, the victim's slot, the stopped reclaimer
+    // An unrelated worker's exit is reclaimed at once by watch.
+    const other = new Worker(fixture('victim-worker.ts'), { workerData: { handle: pool.handle } });
+    await new Promise((resolve) => other.once('message', resolve));
+    const reclaimed = new Promise<number>((resolve) => pool.watch(other, () => resolve(performance.now())));
+    const exited = new Promise<number>((resolve) => other.once('exit', () => resolve(performance.now())));
+    await other.terminate();
+    const [exitAt, reclaimedAt] = await Promise.all([exited, reclaimed]);
+    expect(reclaimedAt - exitAt).toBeLessThan(100);
+    // Reclaiming the stopped reclaimer finishes its reclaim of the victim.
+    const report = pool.reclaim(run.tid);
+    expect(report.slots).toBe(2); // its own, and the victim's it had confirmed
+    expect(report.leased).toBe(4); // the victim's leases
+    expectWhole(pool, 'after reclaiming the stopped reclaimer');
+  });
+});
