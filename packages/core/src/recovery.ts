@@ -180,6 +180,7 @@ export function collectSlabs(
         continue;
       onSlab(c, (generation << ctx.indexBits) | slab, false);
       cached++;
+      if (STEPS) step('reclaim.collected-one');
     } else if (kind === SLAB_LEASED && ((state >>> OWNER_SHIFT) & OWNER_MASK) === deadSlot) {
       const next = (generation + 1) & ctx.generationMask;
       // One exchange on the word that holds both holder and generation: an `adopt` by a live thread,
@@ -188,6 +189,7 @@ export function collectSlabs(
       if (Atomics.compareExchange(words, meta + META_STATE, state, ctx.cachedBits | (next << GEN_SHIFT)) !== state) continue;
       onSlab(c, (next << ctx.indexBits) | slab, true);
       leased++;
+      if (STEPS) step('reclaim.collected-one');
     }
   }
   return { cached, leased };
@@ -262,5 +264,6 @@ export function disownLeases(words: Int32Array, layout: ArenaLayout, slot: numbe
     if ((state & STATE_MASK) !== SLAB_LEASED || ((state >>> OWNER_SHIFT) & OWNER_MASK) !== slot) continue;
     // If a release or an adopt changes the word first, the slab is no longer this slot's anyway.
     Atomics.compareExchange(words, meta, state, (state & NOT_OWNER) | (OWNER_NONE << OWNER_SHIFT));
+    if (STEPS) step('close.disowned-one');
   }
 }

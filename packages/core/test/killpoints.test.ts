@@ -170,8 +170,11 @@ const OPS: Array<{ op: KillOp; expect: string[] }> = [
       'wait.retract.counted',
     ],
   },
-  { op: 'close', expect: ['spill.moved', 'close.waits', 'close.closing', 'close.liveness-ended'] },
-  { op: 'reclaim', expect: ['reclaim.claimed', 'reclaim.confirmed', 'reclaim.locks', 'reclaim.collected', 'reclaim.emptied'] },
+  { op: 'close', expect: ['spill.moved', 'close.disowned-one', 'close.waits', 'close.closing', 'close.liveness-ended'] },
+  {
+    op: 'reclaim',
+    expect: ['reclaim.claimed', 'reclaim.confirmed', 'reclaim.locks', 'reclaim.collected-one', 'reclaim.emptied'],
+  },
   { op: 'watch', expect: ['reclaim.claimed', 'reclaim.collected', 'reclaim.emptied'] },
 ];
 
