@@ -29,12 +29,14 @@ import {
   FLAG_DEBUG,
   FLAG_ZERO_ON_ACQUIRE,
   FLAG_ZERO_ON_RELEASE,
+  GEN_FIELD,
+  GEN_MASK,
   GEN_SHIFT,
   H_ARENA_LOCK,
   H_ASYNC_WAITERS,
   H_PAGES_CARVED,
   H_SLAB_COUNT,
-  ID_MASK,
+  ID_GENERATION_UNIT,
   LAYOUT_VERSION,
   LIVENESS_BASE,
   LIVENESS_WAITERS,
@@ -48,10 +50,14 @@ import {
   S_COUNT,
   S_WAITERS,
   T_CLAIM,
+  generationOfId,
+  isIdShaped,
   metaWord,
   ownerOf,
   pageClassWord,
   reservedWord,
+  slabId,
+  slabOfId,
   threadCounterF64,
   threadWaitsByte,
   threadWord,
@@ -192,9 +198,9 @@ export class SlabPool extends PoolCore {
     this.leaks = new LeakTracker(
       leakDetection,
       (id) =>
-        (id & this.indexMask) < Atomics.load(this.words, H_SLAB_COUNT) &&
-        (Atomics.load(this.words, metaWord(this.metaTop, id & this.indexMask)) & NOT_OWNER) ===
-          (SLAB_LEASED | ((id >>> this.indexBits) << GEN_SHIFT)),
+        slabOfId(id) < Atomics.load(this.words, H_SLAB_COUNT) &&
+        (Atomics.load(this.words, metaWord(this.metaTop, slabOfId(id))) & NOT_OWNER) ===
+          (SLAB_LEASED | (generationOfId(id) << GEN_SHIFT)),
     );
     // Leak detection belongs to this pool object, not to the arena the base class read the
     // configuration from.
@@ -328,7 +334,7 @@ export class SlabPool extends PoolCore {
         stranded.length = 0;
         gave = true;
       }
-      if (length > 0 && this.reserveIfWaited(line, this.cacheIds, c * this.cacheStride, length)) {
+      if (length > 0 && this.reserveIfWaited(line, this.cacheSlabs, c * this.cacheStride, length)) {
         this.cacheLength[c] = 0;
         gave = true;
       }
@@ -368,6 +374,10 @@ export class SlabPool extends PoolCore {
   /**
    * Takes a slab with a capacity of at least `size` bytes and returns its id.
    * @param size bytes needed: an integer from 0 to `maxSlabSize`.
+   * @returns the slab's id, `generation * 2^32 + slab index`: a non-negative safe integer, usually
+   *   above 2^31 (keep ids in a `Float64Array` or a plain array, never an `Int32Array`; in V8 an id
+   *   above 2^31 that leaves optimized code is a heap number). The generation has 21 bits, so once
+   *   released, this id is refused for at least the next 2^21 - 1 reuses of its slab.
    * @throws {TypeError} `size` is not a number.
    * @throws {RangeError} `size` is not an integer from 0 to `maxSlabSize`.
    * @throws {PoolExhaustedError} no slab of that class is free and the arena has no room left.
@@ -416,7 +426,8 @@ export class SlabPool extends PoolCore {
   }
 
   /**
-   * Pops an id of class `c` from the cache (refilling it if empty) and leases it; -1 if none.
+   * Pops a slab of class `c` from the cache (refilling it if empty), leases it and returns its id;
+   * -1 if none.
    * Pools with zeroing or debug on get `take` and `release` shadowed by hooked versions in the
    * constructor, so the plain path tests no flag: a flag test here and in `release` measured 5 ns
    * of 30, and splitting the bodies into shared helpers blew V8's inlining budget (also ~5 ns).
@@ -432,17 +443,23 @@ export class SlabPool extends PoolCore {
     // derives acquires from those, keeping a shared-memory increment off the fastest path.
     length--;
     this.cacheLength[c] = length;
-    const id = this.cacheIds[c * this.cacheStride + length];
-    const meta = this.metaTop - META_WORDS * ((id & this.indexMask) + 1);
-    // A plain store suffices: nobody else writes the state word of a slab in our cache, and the id
-    // reaches another thread only through a synchronizing hand-off (postMessage, an atomic), which
-    // orders this store before that thread's release. One word: cached by us -> leased by us.
-    this.words[meta] = this.leasedBits | ((id >>> this.indexBits) << GEN_SHIFT);
-    return id;
+    const slab = this.cacheSlabs[c * this.cacheStride + length];
+    const meta = this.metaTop - META_WORDS * (slab + 1);
+    // A plain load and store suffice: nobody else writes the state word of a slab in our cache
+    // (so it holds the generation our release or refill left), and the id reaches another thread
+    // only through a synchronizing hand-off (postMessage, an atomic), which orders this store
+    // before that thread's release. One word: cached by us -> leased by us, same generation.
+    const cached = this.words[meta];
+    this.words[meta] = this.leasedBits | (cached & GEN_FIELD);
+    return (cached >>> GEN_SHIFT) * ID_GENERATION_UNIT + slab;
   }
 
   /**
    * Returns a slab to the pool. Any thread may release any slab.
+   * @param id an id from `acquire`, `tryAcquire`, `acquireAsync` or `get`: a safe integer (up to
+   *   2^53 - 1; most ids are above 2^31, so store them in a `Float64Array` or a plain array, not
+   *   an `Int32Array`). Once released, the id stays refused for at least the next 2^21 - 1 reuses
+   *   of its slab.
    * @throws {SlabStateError} `id` is not currently acquired from this pool (a second or stale
    *   release, an id never handed out, from another pool, or not an id); the pool is unchanged.
    * @example
@@ -453,15 +470,17 @@ export class SlabPool extends PoolCore {
    * ```
    */
   release(id: number): void {
-    // `id & ID_MASK` equals `id` only for integers from 0 to 2^31 - 1: one comparison rejects
-    // fractions, negatives and NaN (typeof first: bigints and symbols throw on `&`). Slabs past the
-    // count have no metadata to touch.
-    if (typeof id !== 'number' || (id & ID_MASK) !== id || (id & this.indexMask) >= this.knownSlabs) this.checkIdSlow(id);
-    const slab = id & this.indexMask;
-    const generation = id >>> this.indexBits;
+    // typeof first: bigints and symbols throw on `>>>`. The id's two parts, decoded with
+    // truncating operators, add up to `id` again only for integers from 0 to 2^53 - 1: one
+    // comparison rejects fractions, negatives, NaN and larger numbers. Slabs past the count have
+    // no metadata to touch.
+    if (typeof id !== 'number') this.checkIdSlow(id);
+    const slab = id >>> 0;
+    const generation = (id / ID_GENERATION_UNIT) & GEN_MASK;
+    if (generation * ID_GENERATION_UNIT + slab !== id || slab >= this.knownSlabs) this.checkIdSlow(id);
     const meta = this.metaTop - META_WORDS * (slab + 1);
     const leased = this.leasedBits | (generation << GEN_SHIFT);
-    const next = (generation + 1) & this.generationMask;
+    const next = (generation + 1) & GEN_MASK;
     // The one read-modify-write that makes a release count: the word moves from "leased at this
     // generation" to "cached by this thread at the next generation" only if it still says leased
     // at this generation. Of two threads releasing the same id, exactly one succeeds; a stale or
@@ -470,17 +489,16 @@ export class SlabPool extends PoolCore {
     const seen = Atomics.compareExchange(this.words, meta, leased, this.cachedBits | (next << GEN_SHIFT));
     if (seen !== leased && !this.releaseForHolder(meta, seen, generation, next)) throw this.badIdError(id);
     const c = this.words[meta + META_OFFSET_CLASS] & CLASS_MASK;
-    const nextId = (next << this.indexBits) | slab;
     this.counters[C_RELEASES]++;
     // Async waiters anywhere in the process get released slabs first, so they cannot starve.
-    if (this.words[H_ASYNC_WAITERS] !== 0 && this.offerToWaiters(c, nextId)) return;
+    if (this.words[H_ASYNC_WAITERS] !== 0 && this.offerToWaiters(c, slab)) return;
     // spill() falls back to any free shard when a dead thread holds the home shard's lock; only if
     // it cannot lock any shard does it throw, leaving this slab marked cached by this thread but
     // out of its cache until the thread is reclaimed. Undoing the release here (a try/catch, or
     // checking room before the compare-exchange) cost 3-5 ns of 25.
     if (this.cacheLength[c] >= this.cacheCapacity[c]) this.spill(c);
     const length = this.cacheLength[c];
-    this.cacheIds[c * this.cacheStride + length] = nextId;
+    this.cacheSlabs[c * this.cacheStride + length] = slab;
     this.cacheLength[c] = length + 1;
   }
 
@@ -489,15 +507,16 @@ export class SlabPool extends PoolCore {
    * zeroes or poisons the slab after the exchange makes it ours and before anyone else can take it.
    */
   private releaseHooked(id: number): void {
-    if (typeof id !== 'number' || (id & ID_MASK) !== id || (id & this.indexMask) >= this.knownSlabs) this.checkIdSlow(id);
-    const slab = id & this.indexMask;
-    const generation = id >>> this.indexBits;
+    if (typeof id !== 'number') this.checkIdSlow(id);
+    const slab = id >>> 0;
+    const generation = (id / ID_GENERATION_UNIT) & GEN_MASK;
+    if (generation * ID_GENERATION_UNIT + slab !== id || slab >= this.knownSlabs) this.checkIdSlow(id);
     const meta = this.metaTop - META_WORDS * (slab + 1);
     const leased = this.leasedBits | (generation << GEN_SHIFT);
-    const next = (generation + 1) & this.generationMask;
+    const next = (generation + 1) & GEN_MASK;
     const seen = Atomics.compareExchange(this.words, meta, leased, this.cachedBits | (next << GEN_SHIFT));
     if (seen !== leased && !this.releaseForHolder(meta, seen, generation, next)) throw this.badIdError(id);
-    this.finishRelease(slab, meta, next);
+    this.finishRelease(slab, meta);
   }
 
   /**
@@ -517,15 +536,14 @@ export class SlabPool extends PoolCore {
   }
 
   /** What a release does once its exchange made the slab this thread's (all but the hottest path). */
-  private finishRelease(slab: number, meta: number, next: number): void {
+  private finishRelease(slab: number, meta: number): void {
     const c = this.words[meta + META_OFFSET_CLASS] & CLASS_MASK;
-    const nextId = (next << this.indexBits) | slab;
     this.counters[C_RELEASES]++;
     this.afterRelease(slab, c);
-    if (this.words[H_ASYNC_WAITERS] !== 0 && this.offerToWaiters(c, nextId)) return;
+    if (this.words[H_ASYNC_WAITERS] !== 0 && this.offerToWaiters(c, slab)) return;
     if (this.cacheLength[c] >= this.cacheCapacity[c]) this.spill(c);
     const length = this.cacheLength[c];
-    this.cacheIds[c * this.cacheStride + length] = nextId;
+    this.cacheSlabs[c * this.cacheStride + length] = slab;
     this.cacheLength[c] = length + 1;
   }
 
@@ -574,7 +592,7 @@ export class SlabPool extends PoolCore {
    */
   get(size: number): Lease {
     const id = this.acquire(size);
-    const slab = id & this.indexMask;
+    const slab = slabOfId(id);
     const entry = slab & VIEW_CACHE_MASK;
     const view = this.viewSlabs[entry] === slab ? this.views[entry] : this.makeView(slab);
     // A subarray per lease cost 19 ns of 47 (get + dispose of 64 KiB, mitata, 6 fresh processes
@@ -630,8 +648,8 @@ export class SlabPool extends PoolCore {
    */
   adopt(id: number): void {
     let seen = this.leasedWord(id); // validates id before anything computes with it
-    const meta = metaWord(this.metaTop, id & this.indexMask);
-    const generation = id >>> this.indexBits;
+    const meta = metaWord(this.metaTop, slabOfId(id));
+    const generation = generationOfId(id);
     const mine = this.leasedBits | (generation << GEN_SHIFT);
     // Holder and generation share the state word, so the exchange succeeds only while the slab is
     // leased under this very id: a release, reclaim or take-back in between changes the word, and
@@ -657,7 +675,7 @@ export class SlabPool extends PoolCore {
    *   the id), its holder's pool object closed (the lease then names nobody; `release` still
    *   works), or the id is no longer acquired (released, reclaimed, or stale).
    * @throws {SlabStateError} `id` is not an id of this pool at all (not an integer from 0 to
-   *   2^31 - 1, or past the slabs carved), or this pool object was closed; nothing changes.
+   *   2^53 - 1, or past the slabs carved), or this pool object was closed; nothing changes.
    * @example
    * ```ts
    * const id = pool.acquire(4096);
@@ -666,15 +684,16 @@ export class SlabPool extends PoolCore {
    * ```
    */
   releaseIfHeld(id: number): boolean {
-    if (typeof id !== 'number' || (id & ID_MASK) !== id || (id & this.indexMask) >= this.knownSlabs) this.checkIdSlow(id);
-    const slab = id & this.indexMask;
+    if (typeof id !== 'number') this.checkIdSlow(id);
+    const slab = id >>> 0;
+    const generation = (id / ID_GENERATION_UNIT) & GEN_MASK;
+    if (generation * ID_GENERATION_UNIT + slab !== id || slab >= this.knownSlabs) this.checkIdSlow(id);
     const meta = metaWord(this.metaTop, slab);
-    const generation = id >>> this.indexBits;
-    const next = (generation + 1) & this.generationMask;
+    const next = (generation + 1) & GEN_MASK;
     const leased = this.leasedBits | (generation << GEN_SHIFT);
     // Release's own exchange, without its fallback for slabs other threads hold.
     if (Atomics.compareExchange(this.words, meta, leased, this.cachedBits | (next << GEN_SHIFT)) !== leased) return false;
-    this.finishRelease(slab, meta, next);
+    this.finishRelease(slab, meta);
     return true;
   }
 
@@ -715,7 +734,7 @@ export class SlabPool extends PoolCore {
       this.fileStranded(c);
       const length = this.cacheLength[c];
       if (length === 0) continue;
-      this.pushToHome(c, c * this.cacheStride, length, this.cacheIds);
+      this.pushToHome(c, c * this.cacheStride, length, this.cacheSlabs);
       this.cacheLength[c] = 0;
     }
   }
@@ -821,22 +840,22 @@ export class SlabPool extends PoolCore {
         // Collected per class and pushed in one batch each: one lock (and, if a dead thread holds
         // the home shard's, one lockTimeoutMs wait before the fallback) per class, not per slab.
         const byClass = new Map<number, number[]>();
-        const returned = collectSlabs(ctx, slot, (c, id) => {
+        const returned = collectSlabs(ctx, slot, (c, slab) => {
           // Zero or poison every slab coming back, cached ones too: a thread terminated between a
           // release's exchange and its zeroing left a slab marked cached that still holds its data.
-          if (this.flags !== 0) this.afterRelease(id & this.indexMask, c);
-          const ids = byClass.get(c);
-          if (ids === undefined) byClass.set(c, [id]);
-          else ids.push(id);
+          if (this.flags !== 0) this.afterRelease(slab, c);
+          const slabs = byClass.get(c);
+          if (slabs === undefined) byClass.set(c, [slab]);
+          else slabs.push(slab);
         });
-        for (const [c, ids] of byClass) {
+        for (const [c, slabs] of byClass) {
           try {
-            this.pushToHome(c, 0, ids.length, Int32Array.from(ids));
+            this.pushToHome(c, 0, slabs.length, Int32Array.from(slabs));
           } catch (error) {
             // Every shard of the class locked by a dead thread: collectSlabs made them this thread's
             // (cached by it), so keep them with this thread's stranded slabs rather than in no list.
             if (!(error instanceof LockTimeoutError)) throw error;
-            this.strand(c, ids);
+            this.strand(c, slabs);
           }
         }
         // A thread that died while draining a reserved list nobody waits on any more left slabs
@@ -1087,7 +1106,7 @@ export class SlabPool extends PoolCore {
    */
   private checkIdSlow(id: number): void {
     if (!this.closed) this.knownSlabs = Atomics.load(this.words, H_SLAB_COUNT);
-    if (this.closed || typeof id !== 'number' || (id & ID_MASK) !== id || (id & this.indexMask) >= this.knownSlabs) {
+    if (this.closed || !isIdShaped(id) || slabOfId(id) >= this.knownSlabs) {
       throw this.badIdError(id);
     }
   }
@@ -1097,22 +1116,25 @@ export class SlabPool extends PoolCore {
    * says leased at the id's generation (whoever the holder); throws SlabStateError otherwise.
    */
   private leasedWord(id: number): number {
-    if (typeof id !== 'number' || (id & ID_MASK) !== id || (id & this.indexMask) >= this.knownSlabs) this.checkIdSlow(id);
-    const state = Atomics.load(this.words, metaWord(this.metaTop, id & this.indexMask));
-    if ((state & NOT_OWNER) !== (SLAB_LEASED | ((id >>> this.indexBits) << GEN_SHIFT))) throw this.badIdError(id);
+    if (typeof id !== 'number') this.checkIdSlow(id);
+    const slab = id >>> 0;
+    const generation = (id / ID_GENERATION_UNIT) & GEN_MASK;
+    if (generation * ID_GENERATION_UNIT + slab !== id || slab >= this.knownSlabs) this.checkIdSlow(id);
+    const state = Atomics.load(this.words, metaWord(this.metaTop, slab));
+    if ((state & NOT_OWNER) !== (SLAB_LEASED | (generation << GEN_SHIFT))) throw this.badIdError(id);
     return state;
   }
 
   private checkLeased(id: number): number {
-    if (typeof id !== 'number' || (id & ID_MASK) !== id || (id & this.indexMask) >= this.knownSlabs) this.checkIdSlow(id);
-    const slab = id & this.indexMask;
+    if (typeof id !== 'number') this.checkIdSlow(id);
+    const slab = id >>> 0;
+    const generation = (id / ID_GENERATION_UNIT) & GEN_MASK;
+    if (generation * ID_GENERATION_UNIT + slab !== id || slab >= this.knownSlabs) this.checkIdSlow(id);
+
     // A plain read: whoever handed us the id synchronized with its acquirer, so the leased state
     // is visible; a stale id finds another state or generation.
     // Leased at this generation, whoever the holder.
-    if (
-      (this.words[this.metaTop - META_WORDS * (slab + 1)] & NOT_OWNER) !==
-      (SLAB_LEASED | ((id >>> this.indexBits) << GEN_SHIFT))
-    ) {
+    if ((this.words[this.metaTop - META_WORDS * (slab + 1)] & NOT_OWNER) !== (SLAB_LEASED | (generation << GEN_SHIFT))) {
       throw this.badIdError(id);
     }
     return slab;
@@ -1129,7 +1151,7 @@ export class SlabPool extends PoolCore {
 
   /** Debug check and zeroing for a slab just leased from the cache (only when a flag is set). */
   private afterAcquire(id: number, c: number, position: number): number {
-    const slab = id & this.indexMask;
+    const slab = slabOfId(id);
     const word = this.words[metaWord(this.metaTop, slab) + META_OFFSET_CLASS];
     const offset = (word & ~CLASS_MASK) >>> 0;
     const capacity = 1 << (this.minShift + c);
@@ -1138,11 +1160,10 @@ export class SlabPool extends PoolCore {
       if (bad !== -1) {
         // Put it back as it was, poisoned again, so the pool loses nothing, then report.
         fillSlab(this.buffer, offset, capacity, true);
-        this.words[metaWord(this.metaTop, slab)] = this.cachedBits | ((id >>> this.indexBits) << GEN_SHIFT);
-        this.cacheIds[c * this.cacheStride + position] = id;
+        this.words[metaWord(this.metaTop, slab)] = this.cachedBits | (generationOfId(id) << GEN_SHIFT);
+        this.cacheSlabs[c * this.cacheStride + position] = slab;
         this.cacheLength[c] = position + 1;
-        const releasedGeneration = ((id >>> this.indexBits) - 1) & this.generationMask;
-        throw new SlabCorruptionError((releasedGeneration << this.indexBits) | slab, bad, capacity);
+        throw new SlabCorruptionError(slabId(slab, (generationOfId(id) - 1) & GEN_MASK), bad, capacity);
       }
     }
     if (this.flags & FLAG_ZERO_ON_ACQUIRE) fillSlab(this.buffer, offset, capacity, false);
@@ -1161,14 +1182,14 @@ export class SlabPool extends PoolCore {
     const line = reservedWord(this.layout, c);
     const count = this.words[line + S_COUNT];
     if (count === 0) return;
-    const ids = new Int32Array(count);
-    const got = popToCache(this.words, this.metaTop, line, count, this.slot, this.indexBits, ids, 0);
+    const slabs = new Int32Array(count);
+    const got = popToCache(this.words, this.metaTop, line, count, this.slot, slabs, 0);
     try {
-      this.pushToHome(c, 0, got, ids);
+      this.pushToHome(c, 0, got, slabs);
     } catch (error) {
       // No shard could be locked (dead threads hold them all): put the slabs back in the reserved
       // list, whose lock the caller holds, and drain it again later if nobody waits by then.
-      this.pushToReserved(line, ids, 0, got);
+      this.pushToReserved(line, slabs, 0, got);
       process.emitWarning(
         `zeropool: returning reserved slabs to the shards failed: ${(error as Error).message}`,
         'ZeropoolWarning',
@@ -1199,8 +1220,6 @@ export class SlabPool extends PoolCore {
       layout: this.layout,
       lockOwner: this.lockOwner,
       cachedBits: this.cachedBits,
-      generationMask: this.generationMask,
-      indexBits: this.indexBits,
     };
   }
 
@@ -1213,11 +1232,14 @@ export class SlabPool extends PoolCore {
       waitsRetracted: () => this.waitsRetracted,
       take: (c: number) => this.take(c),
       takeReserved: (c: number) => {
-        const id = this.takeReserved(c);
-        if (id < 0) return id;
+        const slab = this.takeReserved(c);
+        if (slab < 0) return slab;
         // Lease it exactly as take() does from the cache.
-        this.words[metaWord(this.metaTop, id & this.indexMask)] = this.leasedBits | ((id >>> this.indexBits) << GEN_SHIFT);
+        const meta = metaWord(this.metaTop, slab);
+        const cached = this.words[meta];
+        this.words[meta] = this.leasedBits | (cached & GEN_FIELD);
         this.counters[C_SLOW_ACQUIRES]++;
+        const id = slabId(slab, cached >>> GEN_SHIFT);
         return this.flags !== 0 ? this.afterReserved(id) : id;
       },
       lockLine: (line: number) => this.lockWord(line),
@@ -1246,13 +1268,13 @@ export class SlabPool extends PoolCore {
    * a broken poison pattern is reported as a warning rather than thrown.
    */
   private afterReserved(id: number): number {
-    const slab = id & this.indexMask;
+    const slab = slabOfId(id);
     const word = this.words[metaWord(this.metaTop, slab) + META_OFFSET_CLASS];
     const offset = (word & ~CLASS_MASK) >>> 0;
     const capacity = 1 << (this.minShift + (word & CLASS_MASK));
     if (this.flags & FLAG_DEBUG) {
       const bad = findUnpoisoned(this.buffer, offset, capacity);
-      const releasedId = ((((id >>> this.indexBits) - 1) & this.generationMask) << this.indexBits) | slab;
+      const releasedId = slabId(slab, (generationOfId(id) - 1) & GEN_MASK);
       if (bad !== -1) process.emitWarning(new SlabCorruptionError(releasedId, bad, capacity).message, 'ZeropoolWarning');
     }
     if (this.flags & FLAG_ZERO_ON_ACQUIRE) fillSlab(this.buffer, offset, capacity, false);
