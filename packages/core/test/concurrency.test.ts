@@ -205,7 +205,7 @@ describe('many threads', () => {
           while (Atomics.load(words, 1) !== rounds && Date.now() < until + 5000);
           for (let i = 0; i < batch; i++) {
             if (mine[i]) takenBack++;
-            if (mine[i] === (words[8 + batch + i] === 1)) twice.push(ids[i]);
+            if (mine[i] === (words[8 + 2 * batch + i] === 1)) twice.push(ids[i]);
           }
         }
         Atomics.store(words, 2, 1);
