@@ -201,10 +201,18 @@ export const GEN_BITS = 21;
 export const GEN_MASK = 0x1fffff;
 /** The generation field of a state word in place: `GEN_MASK << GEN_SHIFT`, as a literal. */
 export const GEN_FIELD = -2048;
+/**
+ * Added to a state word (then `| 0`), turns "leased by owner o at generation g" into "cached by o
+ * at g + 1", wrapping to generation 0 past `GEN_MASK`: `SLAB_CACHED - SLAB_LEASED + (1 << GEN_SHIFT)`,
+ * as a literal.
+ */
+export const RELEASE_STEP = 2047;
 
 // Slab ids: `generation * ID_GENERATION_UNIT + slabIndex`.
 /** 2^32: an id's slab index is its low 32 bits (`id >>> 0`), the generation the bits above. */
 export const ID_GENERATION_UNIT = 4294967296;
+/** 2^21: a state word's generation field in place, `(word & GEN_FIELD) >>> 0`, times this is `generation * 2^32`. */
+export const ID_FROM_GEN_FIELD = 2097152;
 /** The largest value of the id format (generation `GEN_MASK`, slab index 2^32 - 1): 2^53 - 1. */
 export const MAX_ID = Number.MAX_SAFE_INTEGER;
 /** Pool tags are first generations. */

@@ -36,6 +36,7 @@ import {
   H_ASYNC_WAITERS,
   H_PAGES_CARVED,
   H_SLAB_COUNT,
+  ID_FROM_GEN_FIELD,
   ID_GENERATION_UNIT,
   LAYOUT_VERSION,
   LIVENESS_BASE,
@@ -45,6 +46,7 @@ import {
   NOT_OWNER,
   OWNER_NONE,
   PROBES_BASE,
+  RELEASE_STEP,
   SIGNALS_BYTES,
   SLAB_LEASED,
   S_COUNT,
@@ -185,12 +187,21 @@ export class SlabPool extends PoolCore {
     this.handle = Object.freeze({ kind: 'zeropool', layoutVersion: LAYOUT_VERSION, buffer: this.buffer, signals });
     if (this.flags !== 0) {
       // Own properties shadow the plain methods only on pools with zeroing or debug on.
-      const self = this as unknown as { take: (c: number) => number; release: (id: number) => void };
+      // `acquire` and `tryAcquire` skip their cache-hit fast path, which has no hook, and go
+      // through `take`.
+      const self = this as unknown as {
+        take: (c: number) => number;
+        acquire: (size: number) => number;
+        tryAcquire: (size: number) => number;
+        release: (id: number) => void;
+      };
       const plainTake = SlabPool.prototype.take;
       self.take = (c) => {
         const id = plainTake.call(this, c);
         return id === -1 ? -1 : this.afterAcquire(id, c, this.cacheLength[c]);
       };
+      self.acquire = (size) => this.acquireSlow(size, true);
+      self.tryAcquire = (size) => this.acquireSlow(size, false);
       self.release = (id) => this.releaseHooked(id);
     }
     // Whether a recorded lease's id is still leased (by anyone): also after close(), which leaves
@@ -392,9 +403,11 @@ export class SlabPool extends PoolCore {
    * ```
    */
   acquire(size: number): number {
-    const id = this.tryAcquire(size);
-    if (id === -1) throw this.exhaustedError(size);
-    return id;
+    // A cache hit in takeCached, everything else behind one call: small enough for V8 to inline
+    // into the caller, where an id above 2^31 stays a double in a register (returned from a call
+    // that was not inlined, it is boxed as a heap number).
+    const id = this.takeCached(size);
+    return id !== -1 ? id : this.acquireSlow(size, true);
   }
 
   /**
@@ -416,20 +429,56 @@ export class SlabPool extends PoolCore {
    * ```
    */
   tryAcquire(size: number): number {
+    const id = this.takeCached(size);
+    return id !== -1 ? id : this.acquireSlow(size, false);
+  }
+
+  /**
+   * The fast path of `acquire` and `tryAcquire`: for a valid size whose class's cache stack is not
+   * empty, pops a slab, leases it and returns its id; -1 for anything else, which the caller's
+   * slow path handles. Pools with zeroing or debug on never reach it (their constructor shadows
+   * `acquire` and `tryAcquire`). Its bytecode counts against V8's inlining budget of every loop
+   * that calls `acquire`, so it holds nothing that a cache hit does not need.
+   */
+  private takeCached(size: number): number {
     // `size >>> 0 === size` holds only for integers from 0 to 2^32 - 1: it rejects NaN, fractions
     // and negatives in one comparison. The typeof test first keeps bigints and symbols, which
     // throw on `>>>`, from reaching it.
+    if (typeof size !== 'number' || size >>> 0 !== size || size > this.maxSlabSize) return -1;
+    const c = size <= 1 << this.minShift ? 0 : 32 - Math.clz32(size - 1) - this.minShift;
+    const length = this.cacheLength[c] - 1;
+    if (length < 0) return -1;
+    // A hit counts nothing: every acquire ends up leased, released or reclaimed, so stats()
+    // derives acquires from those, keeping a shared-memory increment off the fastest path.
+    this.cacheLength[c] = length;
+    const slab = this.cacheSlabs[c * this.cacheStride + length];
+    const meta = this.metaTop - META_WORDS * (slab + 1);
+    // A plain load and store suffice, as in take. The id is the generation field in place
+    // (`generation << GEN_SHIFT`) times 2^21: V8 computes that in doubles, where
+    // `(cached >>> GEN_SHIFT) * 2^32 + slab` went through a 64-bit integer and back (measured slower).
+    const cached = this.words[meta];
+    this.words[meta] = this.leasedBits | (cached & GEN_FIELD);
+    return ((cached & GEN_FIELD) >>> 0) * ID_FROM_GEN_FIELD + slab;
+  }
+
+  /**
+   * Everything of `acquire` (`throwing`) and `tryAcquire` but the cache hit: checks the size,
+   * refills the cache, counts and reports exhaustion.
+   */
+  private acquireSlow(size: number, throwing: boolean): number {
     if (typeof size !== 'number' || size >>> 0 !== size || size > this.maxSlabSize) throw this.sizeError(size);
-    const id = this.take(size <= 1 << this.minShift ? 0 : 32 - Math.clz32(size - 1) - this.minShift);
-    if (id === -1) this.counters[C_EXHAUSTED]++;
-    return id;
+    const id = this.take(this.classOf(size));
+    if (id !== -1) return id;
+    this.counters[C_EXHAUSTED]++;
+    if (throwing) throw this.exhaustedError(size);
+    return -1;
   }
 
   /**
    * Pops a slab of class `c` from the cache (refilling it if empty), leases it and returns its id;
    * -1 if none.
-   * Pools with zeroing or debug on get `take` and `release` shadowed by hooked versions in the
-   * constructor, so the plain path tests no flag: a flag test here and in `release` measured 5 ns
+   * Pools with zeroing or debug on get `take`, `acquire`, `tryAcquire` and `release` shadowed by
+   * hooked versions in the constructor, so the plain path tests no flag: a flag test here and in `release` measured 5 ns
    * of 30, and splitting the bodies into shared helpers blew V8's inlining budget (also ~5 ns).
    */
   private take(c: number): number {
@@ -470,10 +519,45 @@ export class SlabPool extends PoolCore {
    * ```
    */
   release(id: number): void {
-    // typeof first: bigints and symbols throw on `>>>`. The id's two parts, decoded with
-    // truncating operators, add up to `id` again only for integers from 0 to 2^53 - 1: one
-    // comparison rejects fractions, negatives, NaN and larger numbers. Slabs past the count have
+    // The fast path, small enough for V8 to inline into the caller: a valid id of a slab this
+    // thread leased, released into a cache stack with room while nobody waits. Anything else goes
+    // to releaseSlow (an exchange that failed changed nothing) or, once the exchange succeeded, to
+    // releaseShared. typeof first: bigints and symbols throw on `>>>`. With the two parts decoded
+    // by truncating operators, `id` minus its slab index is exactly its generation times 2^32 only
+    // for integers from 0 to 2^53 - 1: one comparison rejects fractions, negatives, NaN and larger
+    // numbers (the same test as releaseSlow's, in doubles throughout). Slabs past the count have
     // no metadata to touch.
+    if (typeof id === 'number') {
+      const slab = id >>> 0;
+      const generation = (id / ID_GENERATION_UNIT) & GEN_MASK;
+      const meta = this.metaTop - META_WORDS * (slab + 1);
+      const leased = this.leasedBits | (generation << GEN_SHIFT);
+      // The one read-modify-write that makes a release count (see releaseSlow). Adding
+      // RELEASE_STEP turns "leased by us at generation g" into "cached by us at g + 1", wrapping
+      // to generation 0 past GEN_MASK.
+      if (
+        (id - slab) / ID_GENERATION_UNIT === generation &&
+        slab < this.knownSlabs &&
+        Atomics.compareExchange(this.words, meta, leased, (leased + RELEASE_STEP) | 0) === leased
+      ) {
+        const c = this.words[meta + META_OFFSET_CLASS] & CLASS_MASK;
+        const length = this.cacheLength[c];
+        this.counters[C_RELEASES]++;
+        if (length < this.cacheCapacity[c] && this.words[H_ASYNC_WAITERS] === 0) {
+          this.cacheSlabs[c * this.cacheStride + length] = slab;
+          this.cacheLength[c] = length + 1;
+        } else this.releaseShared(slab, c);
+        return;
+      }
+    }
+    this.releaseSlow(id);
+  }
+
+  /**
+   * Every release the fast path in `release` did not finish, from the start: checks the id, and
+   * releases a slab whichever thread holds it.
+   */
+  private releaseSlow(id: number): void {
     if (typeof id !== 'number') this.checkIdSlow(id);
     const slab = id >>> 0;
     const generation = (id / ID_GENERATION_UNIT) & GEN_MASK;
@@ -490,6 +574,14 @@ export class SlabPool extends PoolCore {
     if (seen !== leased && !this.releaseForHolder(meta, seen, generation, next)) throw this.badIdError(id);
     const c = this.words[meta + META_OFFSET_CLASS] & CLASS_MASK;
     this.counters[C_RELEASES]++;
+    this.releaseShared(slab, c);
+  }
+
+  /**
+   * The end of a release whose exchange made `slab` cached by this thread, when waiters may exist
+   * or the cache stack may be full.
+   */
+  private releaseShared(slab: number, c: number): void {
     // Async waiters anywhere in the process get released slabs first, so they cannot starve.
     if (this.words[H_ASYNC_WAITERS] !== 0 && this.offerToWaiters(c, slab)) return;
     // spill() falls back to any free shard when a dead thread holds the home shard's lock; only if
@@ -559,6 +651,26 @@ export class SlabPool extends PoolCore {
    * ```
    */
   bytes(id: number): Uint8Array {
+    // The fast path, small enough for V8 to inline: checkLeased's checks written out, and a view
+    // from the cache. Anything else, including every id it refuses, goes to bytesSlow.
+    if (typeof id === 'number') {
+      const slab = id >>> 0;
+      const generation = (id / ID_GENERATION_UNIT) & GEN_MASK;
+      const entry = slab & VIEW_CACHE_MASK;
+      if (
+        (id - slab) / ID_GENERATION_UNIT === generation &&
+        slab < this.knownSlabs &&
+        (this.words[this.metaTop - META_WORDS * (slab + 1)] & NOT_OWNER) === (SLAB_LEASED | (generation << GEN_SHIFT)) &&
+        this.viewSlabs[entry] === slab
+      ) {
+        return this.views[entry];
+      }
+    }
+    return this.bytesSlow(id);
+  }
+
+  /** `bytes` for an id its fast path did not take: checks it (throwing SlabStateError) and makes the view if needed. */
+  private bytesSlow(id: number): Uint8Array {
     const slab = this.checkLeased(id);
     const entry = slab & VIEW_CACHE_MASK;
     return this.viewSlabs[entry] === slab ? this.views[entry] : this.makeView(slab);

@@ -77,6 +77,9 @@ const badIds: Array<[string, unknown, RegExp]> = [
   ['a negative multiple of 2^32', -(2 ** 32), /an integer from 0 to 2\^53 - 1/],
   ['a fraction', (held % 2 ** 32) + 0.5, /an integer from 0 to 2\^53 - 1/],
   ['a fraction above 2^32', 2 ** 40 + 0.5, /an integer from 0 to 2\^53 - 1/],
+  // Decoded with truncating operators, these name the held slab (and the first its generation).
+  ['the held id plus a half', (held < 2 ** 52 ? held : held - 2 ** 52) + 0.5, /an integer from 0 to 2\^53 - 1/],
+  ['a negative whose low 32 bits name the held slab', (held % 2 ** 32) - 2 ** 32, /an integer from 0 to 2\^53 - 1/],
   ['2^53', 2 ** 53, /an integer from 0 to 2\^53 - 1/],
   ['2^53 + 2 (its low 32 bits name slab 2)', 2 ** 53 + 2, /an integer from 0 to 2\^53 - 1/],
   ['2^64', 2 ** 64, /an integer from 0 to 2\^53 - 1/],

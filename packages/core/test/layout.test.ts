@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { defaultsFor } from '../src/config.js';
 import {
+  GEN_FIELD,
   GEN_MASK,
   GEN_SHIFT,
+  ID_FROM_GEN_FIELD,
   LINE_BYTES,
   MAX_ARENA_BYTES,
   MAX_ID,
@@ -12,6 +14,7 @@ import {
   META_BYTES,
   MIN_SLAB_SIZE_LIMIT,
   OWNER_NONE,
+  RELEASE_STEP,
   SLAB_CACHED,
   SLAB_FREE,
   SLAB_LEASED,
@@ -124,6 +127,22 @@ describe('slab state words', () => {
       expect(ownerOf(word)).toBe(owner);
       expect(generationOf(word)).toBe(generation);
       expect(word >>> GEN_SHIFT).toBe(generation);
+    }
+  });
+
+  it('turns leased at generation g into cached at g + 1 by adding RELEASE_STEP, wrapping past GEN_MASK', () => {
+    for (const owner of [0, 5, OWNER_NONE]) {
+      for (const generation of [0, 1, 0xfffff, 0x100000, GEN_MASK]) {
+        const leased = packState(SLAB_LEASED, owner, generation);
+        expect((leased + RELEASE_STEP) | 0).toBe(packState(SLAB_CACHED, owner, (generation + 1) & GEN_MASK));
+      }
+    }
+  });
+
+  it('makes the id of a slab from its state word: the generation field in place times ID_FROM_GEN_FIELD', () => {
+    for (const generation of [0, 1, 0x100000, GEN_MASK]) {
+      const word = packState(SLAB_CACHED, 7, generation);
+      expect(((word & GEN_FIELD) >>> 0) * ID_FROM_GEN_FIELD + 12345).toBe(slabId(12345, generation));
     }
   });
 });
