@@ -91,7 +91,8 @@ const mem = new MemPool({ size: 64 * MiB });
 const heap = new Uint8Array(mem.buf);
 let sink = 0;
 let mallocFailures = 0;
-const poolWindow = new Int32Array(WINDOW).fill(-1);
+// Ids are safe integers up to 2^53 - 1: a Float64Array holds them exactly, an Int32Array would not.
+const poolWindow = new Float64Array(WINDOW).fill(-1);
 const mallocWindow = new Int32Array(WINDOW).fill(0);
 const bufferWindow = new Array(WINDOW).fill(null);
 let a = 0;

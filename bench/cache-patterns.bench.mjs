@@ -171,7 +171,7 @@ function cacheSizes() {
     (cacheSize) => new SlabPool({ arenaBytes: 16 * MiB, ...(cacheSize ? { cacheSize } : {}) }),
   );
   const cases = pools.map((pool, k) => {
-    const ids = new Int32Array(BURST);
+    const ids = new Float64Array(BURST);
     const capacity = effectiveCapacity(pool, size);
     const name = `burst of ${BURST}, cacheSize=${pool.config.cacheSize}${k === pools.length - 1 ? ' (default)' : ''}${capacity !== pool.config.cacheSize ? ` (effective ${capacity})` : ''}`;
     return {
@@ -207,7 +207,7 @@ function exhaustion() {
   };
   const nearly = fill(FREE);
   const full = fill(0);
-  const ids = new Int32Array(FREE);
+  const ids = new Float64Array(FREE);
   let failed = 0;
   let succeeded = 0;
   return {

@@ -38,8 +38,8 @@ const workerUrl = new URL('./workers/larson-worker.mjs', import.meta.url);
 async function measure(count) {
   const pool = new SlabPool({ arenaBytes: 128 * MiB });
   const slots = count * REGION_SLOTS;
-  const tableBuffer = new SharedArrayBuffer(slots * 4);
-  const ids = new Int32Array(tableBuffer);
+  const tableBuffer = new SharedArrayBuffer(slots * 8);
+  const ids = new BigInt64Array(tableBuffer);
   // larson starts from a full table: the main thread fills it.
   const initial = logUniformSizes(7, slots, 64, 8 * 1024);
   for (let i = 0; i < slots; i++) {
@@ -48,7 +48,7 @@ async function measure(count) {
     view[0] = i;
     view[1] = i ^ 0xff;
     view[view.length - 1] = i;
-    ids[i] = id;
+    ids[i] = BigInt(id);
   }
   const random = mulberry32(99 + count);
   const rounds = [];
@@ -83,8 +83,8 @@ async function measure(count) {
     rounds.push({ stepsPerSecond: ((count * settings.steps) / wallMs) * 1e3, roundMs, startupMs: team.startupMs });
   }
   for (let i = 0; i < slots; i++) {
-    const id = Atomics.exchange(ids, i, -1);
-    if (id !== -1) pool.release(id);
+    const id = Atomics.exchange(ids, i, -1n);
+    if (id !== -1n) pool.release(Number(id));
   }
   pool.flush();
   const stats = pool.stats();

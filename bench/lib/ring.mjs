@@ -1,8 +1,9 @@
-// A single-producer, single-consumer queue of int32 values (slab ids) in a SharedArrayBuffer: how
+// A single-producer, single-consumer queue of slab ids (safe integers) in a SharedArrayBuffer: how
 // the multi-thread benchmarks hand ids from one worker to another without a message per id.
 //
 // Layout (int32 words): HEAD (next slot the consumer reads) and TAIL (next slot the producer
-// writes) on separate 64-byte lines, a SLEEPING flag on a third, then `capacity` slots. Positions
+// writes) on separate 64-byte lines, a SLEEPING flag on a third, then `capacity` float64 slots (an
+// id may be up to 2^53 - 1; the slots are plain writes, ordered by the TAIL and HEAD atomics). Positions
 // only grow (int32 arithmetic wraps; differences stay right below 2^31 items in flight).
 //
 // Both sides publish in batches: the producer's `push` writes a slot, and its TAIL store (which
@@ -25,13 +26,14 @@ const DEFAULT_SPIN_MS = 0.2;
 
 export function ringBuffer(capacity) {
   if (capacity & (capacity - 1)) throw new RangeError('ring capacity must be a power of two');
-  return new SharedArrayBuffer((SLOTS + capacity) * 4);
+  return new SharedArrayBuffer(SLOTS * 4 + capacity * 8);
 }
 
 export class RingProducer {
   constructor(buffer) {
-    this.words = new Int32Array(buffer);
-    this.capacity = this.words.length - SLOTS;
+    this.words = new Int32Array(buffer, 0, SLOTS);
+    this.slots = new Float64Array(buffer, SLOTS * 4);
+    this.capacity = this.slots.length;
     this.mask = this.capacity - 1;
     this.tail = Atomics.load(this.words, TAIL);
     this.published = this.tail;
@@ -48,7 +50,7 @@ export class RingProducer {
 
   /** Appends `value`; the caller checked `canPush()`. */
   push(value) {
-    this.words[SLOTS + (this.tail & this.mask)] = value;
+    this.slots[this.tail & this.mask] = value;
     this.tail = (this.tail + 1) | 0;
     if (((this.tail - this.published) | 0) >= PUBLISH_EVERY) this.flush();
   }
@@ -78,8 +80,9 @@ export class RingProducer {
 export class RingConsumer {
   constructor(buffer, { spinMs = DEFAULT_SPIN_MS } = {}) {
     this.spinMs = spinMs;
-    this.words = new Int32Array(buffer);
-    this.capacity = this.words.length - SLOTS;
+    this.words = new Int32Array(buffer, 0, SLOTS);
+    this.slots = new Float64Array(buffer, SLOTS * 4);
+    this.capacity = this.slots.length;
     this.mask = this.capacity - 1;
     this.head = Atomics.load(this.words, HEAD);
     this.published = this.head;
@@ -93,7 +96,7 @@ export class RingConsumer {
       this.tail = Atomics.load(this.words, TAIL);
       if (this.head === this.tail) return -1;
     }
-    const value = this.words[SLOTS + (this.head & this.mask)];
+    const value = this.slots[this.head & this.mask];
     this.head = (this.head + 1) | 0;
     if (((this.head - this.published) | 0) >= PUBLISH_EVERY) this.commit();
     return value;

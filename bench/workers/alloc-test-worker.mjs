@@ -10,7 +10,8 @@ import { clock, serveTeam } from '../lib/team.mjs';
 const WINDOW = 256;
 const { seed, sequenceLength } = workerData;
 const SIZES = skewedSizes(seed, sequenceLength);
-const window = new Int32Array(WINDOW).fill(-1);
+// Ids are safe integers up to 2^53 - 1: a Float64Array holds them exactly, an Int32Array would not.
+const window = new Float64Array(WINDOW).fill(-1);
 let pool;
 let sink = 0;
 

@@ -15,9 +15,10 @@ import { logUniformSizes } from '../lib/sizes.mjs';
 import { clock, serveTeam } from '../lib/team.mjs';
 
 const { region, regionSlots, seed } = workerData;
-const table = new Int32Array(workerData.table);
+// Ids are safe integers up to 2^53 - 1, exchanged atomically: one BigInt64Array element each.
+const table = new BigInt64Array(workerData.table);
 const SIZES = logUniformSizes(seed, 4096, 64, 8 * 1024);
-const EMPTY = -1;
+const EMPTY = -1n;
 let pool;
 let badStamps = 0;
 let released = 0;
@@ -44,12 +45,12 @@ function run(steps) {
     const slot = random() < 0.875 ? base + Math.floor(random() * regionSlots) : Math.floor(random() * slots);
     // Takes the slot's id: from here on this worker owns it and must release it.
     const old = Atomics.exchange(table, slot, EMPTY);
-    if (old !== EMPTY) releaseChecked(old);
+    if (old !== EMPTY) releaseChecked(Number(old));
     const id = pool.acquire(SIZES[step & 4095]);
     stamp(pool.bytes(id), step);
     // Publishes the new id (and its stamp, written before) to whichever thread takes it next.
-    const raced = Atomics.exchange(table, slot, id);
-    if (raced !== EMPTY) releaseChecked(raced);
+    const raced = Atomics.exchange(table, slot, BigInt(id));
+    if (raced !== EMPTY) releaseChecked(Number(raced));
   }
   return { start, end: clock(), ops: steps, extra: [released, badStamps] };
 }

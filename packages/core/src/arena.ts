@@ -15,7 +15,7 @@ import {
   H_CLASS_COUNT,
   H_DATA_START,
   H_FLAGS,
-  H_INDEX_BITS,
+  H_GENERATION_BITS,
   H_MAGIC,
   H_MAX_SHIFT,
   H_MAX_THREADS,
@@ -47,10 +47,10 @@ import type { PoolHandle, ResolvedConfig } from './types.js';
  * another unless their generations happen to meet. Pools created in one process get tags from a
  * random start, `TAG_STRIDE` apart: with consecutive tags, slab k of the second pool started at the
  * generation slab k of the first reaches after one release, so the second pool's ids were the
- * first's live ids after a single reuse. The stride (2^20 divided by the golden ratio) keeps tags
+ * first's live ids after a single reuse. The stride (2^21 divided by the golden ratio) keeps tags
  * of pools created one after another far apart in the low bits too, where the generation lives.
  */
-const TAG_STRIDE = 0x9e377;
+const TAG_STRIDE = 0x13c6ef;
 let nextTag = Math.floor(Math.random() * (TAG_MASK + 1));
 
 /** Writes the header and empty shard lists into a fresh (zeroed) arena. */
@@ -70,7 +70,7 @@ export function writeHeader(buffer: SharedArrayBuffer, config: ResolvedConfig): 
   words[H_DATA_START] = layout.dataStart;
   words[H_POOL_TAG] = nextTag;
   nextTag = (nextTag + TAG_STRIDE) & TAG_MASK;
-  words[H_INDEX_BITS] = layout.indexBits;
+  words[H_GENERATION_BITS] = layout.generationBits;
   words[H_PARALLELISM] = config.parallelism;
   words[H_FLAGS] =
     (config.zeroOnRelease ? FLAG_ZERO_ON_RELEASE : 0) |
@@ -163,7 +163,7 @@ export function attachLayout(buffer: SharedArrayBuffer): { layout: ArenaLayout; 
     layout.dataStart !== words[H_DATA_START] ||
     layout.threadBase !== words[H_THREAD_BASE] ||
     layout.classCount !== words[H_CLASS_COUNT] ||
-    layout.indexBits !== words[H_INDEX_BITS]
+    layout.generationBits !== words[H_GENERATION_BITS]
   ) {
     throw invalidType('handle.buffer', 'an arena whose header does not match its own layout', 'an intact pool arena');
   }

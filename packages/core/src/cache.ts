@@ -1,20 +1,20 @@
 /**
- * The per-thread cache: for each size class, a private LIFO stack of slab ids (slab index and
- * generation, as `acquire` will return them). It lives in ordinary (unshared) memory, so a
- * hit touches no shared lock; the slab state word still records that the slab is cached by this
- * thread, which is what lets the rest of the process account for it.
+ * The per-thread cache: for each size class, a private LIFO stack of slab indexes. It lives in
+ * ordinary (unshared) memory, so a hit touches no shared lock; the slab state word records that
+ * the slab is cached by this thread, which is what lets the rest of the process account for it,
+ * and holds its generation, which `acquire` reads to build the id (ids do not fit an int32).
  */
 import { cacheCapacityFor } from './config.js';
 import type { ResolvedConfig } from './types.js';
 
 export class ThreadCache {
-  /** Distance between two classes' stacks in `ids`. */
+  /** Distance between two classes' stacks in `slabs`. */
   readonly stride: number;
-  /** Slab ids, `stride` entries per class; entries below `length[c]` are live. */
-  readonly ids: Int32Array;
-  /** How many ids each class's stack holds. */
+  /** Slab indexes, `stride` entries per class; entries below `length[c]` are live. */
+  readonly slabs: Int32Array;
+  /** How many slabs each class's stack holds. */
   readonly length: Int32Array;
-  /** How many ids each class's stack may hold: `cacheSize`, fewer for large slabs. */
+  /** How many slabs each class's stack may hold: `cacheSize`, fewer for large slabs. */
   readonly capacity: Int32Array;
 
   constructor(config: Pick<ResolvedConfig, 'cacheSize' | 'cacheBytes' | 'minSlabSize'>, classCount: number) {
@@ -25,11 +25,11 @@ export class ThreadCache {
       stride = Math.max(stride, this.capacity[c]);
     }
     this.stride = stride;
-    this.ids = new Int32Array(stride * classCount);
+    this.slabs = new Int32Array(stride * classCount);
     this.length = new Int32Array(classCount);
   }
 
-  /** How many ids a refill asks for: half a cache, so the next few releases do not spill at once. */
+  /** How many slabs a refill asks for: half a cache, so the next few releases do not spill at once. */
   refillCount(classIndex: number): number {
     return Math.max(1, this.capacity[classIndex] >> 1);
   }
@@ -41,7 +41,7 @@ export class ThreadCache {
   dropBottom(classIndex: number, count: number): void {
     const base = classIndex * this.stride;
     const remaining = this.length[classIndex] - count;
-    this.ids.copyWithin(base, base + count, base + count + remaining);
+    this.slabs.copyWithin(base, base + count, base + count + remaining);
     this.length[classIndex] = remaining;
   }
 

@@ -3,7 +3,7 @@
  * every thread keeps about the arena, and the slow tiers of the pool (refill, steal, spill, carve).
  *
  * Tiers, fastest first (the .NET `SharedArrayPool` shape):
- * 1. The thread cache: a private stack of ids per size class. `acquire` pops, `release` pushes; the
+ * 1. The thread cache: a private stack of slab indexes per size class. `acquire` pops, `release` pushes; the
  *    only shared-memory writes are the slab's own metadata words.
  * 2. The home shard (`threadId & (shards - 1)`): a refill takes half a cache from it under its
  *    lock, a spill gives half a cache back. Thread ids are handed out in sequence, so the mask
@@ -24,6 +24,7 @@ import {
   C_SPILLS,
   C_STEALS,
   FLAG_DEBUG,
+  GEN_MASK,
   H_ARENA_LOCK,
   H_FLAGS,
   H_PAGES_CARVED,
@@ -73,16 +74,13 @@ export class PoolCore {
   protected readonly counters: Float64Array;
   protected readonly cache: ThreadCache;
   // The cache's arrays, held directly: the hot path then loads one field instead of two.
-  protected readonly cacheIds: Int32Array;
+  protected readonly cacheSlabs: Int32Array;
   protected readonly cacheLength: Int32Array;
   protected readonly cacheCapacity: Int32Array;
   protected readonly cacheStride: number;
   protected readonly metaTop: number;
   protected readonly minShift: number;
   protected readonly maxSlabSize: number;
-  protected readonly indexBits: number;
-  protected readonly indexMask: number;
-  protected readonly generationMask: number;
   /** Generation of freshly carved slabs: the pool's tag, so ids of other pools rarely match. */
   protected readonly firstGeneration: number;
   protected readonly slot: number;
@@ -106,7 +104,7 @@ export class PoolCore {
   protected readonly stranded: (number[] | undefined)[] = [];
   private warnedStranded = false;
   private strandedRetry: ReturnType<typeof setTimeout> | undefined;
-  /** One-id scratch stack for moving single slabs with the batch functions. */
+  /** One-slab scratch stack for moving single slabs with the batch functions. */
   private readonly scratch = new Int32Array(1);
 
   protected constructor(buffer: SharedArrayBuffer) {
@@ -120,10 +118,7 @@ export class PoolCore {
     this.metaTop = layout.metaTop;
     this.minShift = layout.minShift;
     this.maxSlabSize = config.maxSlabSize;
-    this.indexBits = layout.indexBits;
-    this.indexMask = (1 << layout.indexBits) - 1;
-    this.generationMask = (1 << (31 - layout.indexBits)) - 1;
-    this.firstGeneration = tag & this.generationMask;
+    this.firstGeneration = tag & GEN_MASK;
     this.flags = this.words[H_FLAGS];
     this.slot = claimFreeSlot(this.claims, layout, threadId);
     // Not reset: the slot's counters carry on from its earlier threads, so totals stay sums.
@@ -133,7 +128,7 @@ export class PoolCore {
     this.cachedBits = packState(SLAB_CACHED, this.slot, 0);
     this.leasedBits = packState(SLAB_LEASED, this.slot, 0);
     this.cache = new ThreadCache(config, layout.classCount);
-    this.cacheIds = this.cache.ids;
+    this.cacheSlabs = this.cache.slabs;
     this.cacheLength = this.cache.length;
     this.cacheCapacity = this.cache.capacity;
     this.cacheStride = this.cache.stride;
@@ -160,7 +155,7 @@ export class PoolCore {
     if (stranded !== undefined && stranded.length > 0) {
       // Already cached by this thread: they only move back into the cache stack.
       const got = Math.min(want, stranded.length);
-      for (let i = 0; i < got; i++) this.cacheIds[c * this.cacheStride + i] = stranded.pop() as number;
+      for (let i = 0; i < got; i++) this.cacheSlabs[c * this.cacheStride + i] = stranded.pop() as number;
       this.cacheLength[c] = got;
       return got;
     }
@@ -197,7 +192,7 @@ export class PoolCore {
     this.lockWord(line);
     if (STEPS) step('refill.locked');
     const base = c * this.cacheStride;
-    const got = popToCache(this.words, this.metaTop, line, want, this.slot, this.indexBits, this.cacheIds, base);
+    const got = popToCache(this.words, this.metaTop, line, want, this.slot, this.cacheSlabs, base);
     if (STEPS) step('refill.moved');
     unlock(this.words, line);
     if (got > 0) {
@@ -221,24 +216,24 @@ export class PoolCore {
     this.cache.dropBottom(c, count);
   }
 
-  /** spill's push of the bottom `count` ids of class `c`'s cache stack, or their stranding. */
+  /** spill's push of the bottom `count` slabs of class `c`'s cache stack, or their stranding. */
   private pushOrStrand(c: number, count: number): void {
     const base = c * this.cacheStride;
     const stranded = this.stranded[c];
     if (stranded !== undefined && stranded.length > 0) {
       // The last spill found every lock held: add this batch to the stranded slabs and file them
       // all if a lock is free now (one try per shard, not lockTimeoutMs per spill).
-      for (let i = 0; i < count; i++) stranded.push(this.cacheIds[base + i]);
+      for (let i = 0; i < count; i++) stranded.push(this.cacheSlabs[base + i]);
       if (this.fileStrandedQuickly(c)) this.counters[C_SPILLS]++;
       else this.retryStranded();
       return;
     }
     try {
-      this.pushToHome(c, base, count, this.cacheIds);
+      this.pushToHome(c, base, count, this.cacheSlabs);
       this.counters[C_SPILLS]++;
     } catch (error) {
       if (!(error instanceof LockTimeoutError)) throw error;
-      this.strand(c, Array.from(this.cacheIds.subarray(base, base + count)));
+      this.strand(c, Array.from(this.cacheSlabs.subarray(base, base + count)));
       if (!this.warnedStranded) {
         this.warnedStranded = true;
         process.emitWarning(
@@ -249,14 +244,14 @@ export class PoolCore {
     }
   }
 
-  /** Adds cached-by-this-thread ids of class `c` to its stranded list (see spill). */
-  protected strand(c: number, ids: readonly number[]): void {
+  /** Adds cached-by-this-thread slabs of class `c` to its stranded list (see spill). */
+  protected strand(c: number, slabs: readonly number[]): void {
     let stranded = this.stranded[c];
     if (stranded === undefined) {
       stranded = [];
       this.stranded[c] = stranded;
     }
-    for (const id of ids) stranded.push(id);
+    for (const slab of slabs) stranded.push(slab);
     this.retryStranded();
   }
 
@@ -298,7 +293,7 @@ export class PoolCore {
     const shard = this.lockAnyShardNow(c);
     if (shard === -1) return false;
     const line = shardWord(this.layout, c, shard);
-    pushFromCache(this.words, this.metaTop, line, shard, this.indexBits, Int32Array.from(stranded), 0, stranded.length);
+    pushFromCache(this.words, this.metaTop, line, shard, Int32Array.from(stranded), 0, stranded.length);
     stranded.length = 0;
     unlock(this.words, line);
     if (this.words[H_WAITING_CLASSES] !== 0) this.wakeWaiters(c);
@@ -317,13 +312,13 @@ export class PoolCore {
   }
 
   /**
-   * Pushes `count` cached ids from `ids[from]` onward onto this thread's home shard of class `c`,
+   * Pushes `count` cached slabs from `slabs[from]` onward onto this thread's home shard of class `c`,
    * or, if a dead thread holds that lock (LockTimeoutError after lockTimeoutMs), onto another
    * shard whose lock it can take within a few milliseconds. Callers such as a release that spills
    * have already made the slabs this thread's: failing here would leave them in no list until this
    * thread is reclaimed. Throws only when no shard could be locked; then nothing was pushed.
    */
-  protected pushToHome(c: number, from: number, count: number, ids: Int32Array): void {
+  protected pushToHome(c: number, from: number, count: number, slabs: Int32Array): void {
     let shard = this.home;
     let line = shardWord(this.layout, c, shard);
     try {
@@ -335,7 +330,7 @@ export class PoolCore {
       line = shardWord(this.layout, c, shard);
     }
     if (STEPS) step('spill.locked');
-    pushFromCache(this.words, this.metaTop, line, shard, this.indexBits, ids, from, count);
+    pushFromCache(this.words, this.metaTop, line, shard, slabs, from, count);
     if (STEPS) step('spill.moved');
     unlock(this.words, line);
     if (STEPS) step('spill.unlocked');
@@ -355,11 +350,11 @@ export class PoolCore {
   }
 
   /**
-   * If some thread waits in `acquireAsync` for class `c`, puts the slab (cached by this thread,
-   * generation in `id`) in the class's reserved list, which only waiters take from, and wakes
-   * them. Returns false, leaving the slab alone, when nobody waits.
+   * If some thread waits in `acquireAsync` for class `c`, puts the slab (cached by this thread)
+   * in the class's reserved list, which only waiters take from, and wakes them. Returns false,
+   * leaving the slab alone, when nobody waits.
    */
-  protected offerToWaiters(c: number, id: number): boolean {
+  protected offerToWaiters(c: number, slab: number): boolean {
     const line = reservedWord(this.layout, c);
     try {
       this.lockWord(line);
@@ -369,7 +364,7 @@ export class PoolCore {
       throw error;
     }
     if (STEPS) step('offer.locked');
-    this.scratch[0] = id;
+    this.scratch[0] = slab;
     const reserved = this.reserveIfWaited(line, this.scratch, 0, 1);
     unlock(this.words, line);
     if (STEPS) step('offer.unlocked');
@@ -379,19 +374,19 @@ export class PoolCore {
 
   /**
    * With a class's reserved lock held (`line`): if anyone waits on the class, moves `count` cached
-   * ids from `ids[from]` onward into its reserved list and returns true; otherwise leaves them.
+   * slabs from `slabs[from]` onward into its reserved list and returns true; otherwise leaves them.
    * Checked under the lock: the last waiter to leave drains the list under the same lock, so a slab
    * can never be left behind in a reserved list nobody waits on.
    */
-  protected reserveIfWaited(line: number, ids: Int32Array, from: number, count: number): boolean {
+  protected reserveIfWaited(line: number, slabs: Int32Array, from: number, count: number): boolean {
     if (this.words[line + S_WAITERS] === 0) return false;
-    this.pushToReserved(line, ids, from, count);
+    this.pushToReserved(line, slabs, from, count);
     return true;
   }
 
-  /** Pushes `count` cached ids from `ids[from]` onward onto the reserved list `line` (lock held). */
-  protected pushToReserved(line: number, ids: Int32Array, from: number, count: number): void {
-    pushFromCache(this.words, this.metaTop, line, this.layout.shards, this.indexBits, ids, from, count);
+  /** Pushes `count` cached slabs from `slabs[from]` onward onto the reserved list `line` (lock held). */
+  protected pushToReserved(line: number, slabs: Int32Array, from: number, count: number): void {
+    pushFromCache(this.words, this.metaTop, line, this.layout.shards, slabs, from, count);
   }
 
   /** Bumps class `c`'s wake-up sequence and wakes every `acquireAsync` waiting on it. */
@@ -404,7 +399,7 @@ export class PoolCore {
   }
 
   /**
-   * Takes one slab from class `c`'s reserved list and leases it to this thread; -1 if empty,
+   * Takes one slab from class `c`'s reserved list, cached by this thread, and returns its index; -1 if empty,
    * RESERVED_BUSY if the list's lock is not free within 2 ms (a waiter must not block its event
    * loop for lockTimeoutMs on a lock a dead thread holds; it looks again shortly).
    */
@@ -412,7 +407,7 @@ export class PoolCore {
     const line = reservedWord(this.layout, c);
     if (!lockWithin(this.words, line, this.lockOwner, 2)) return RESERVED_BUSY;
     if (STEPS) step('reserved.locked');
-    const got = popToCache(this.words, this.metaTop, line, 1, this.slot, this.indexBits, this.scratch, 0);
+    const got = popToCache(this.words, this.metaTop, line, 1, this.slot, this.scratch, 0);
     unlock(this.words, line);
     return got === 0 ? -1 : this.scratch[0];
   }

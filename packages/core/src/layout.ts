@@ -48,22 +48,29 @@
  *   reach 2^32 - 4096, so the word is negative from 2 GiB up: read the offset with `>>> 0`
  *   (`slabOffset`).
  *
- * The slab state word: `generation << 12 | owner << 2 | state`.
+ * The slab state word: `generation << 11 | owner << 2 | state`.
  * - `state`: `SLAB_FREE` (owner = shard), `SLAB_CACHED` (owner = thread slot), `SLAB_LEASED`
  *   (owner = the holder's thread slot, set by `acquire` and moved by `adopt`, so crash recovery
  *   knows whose it is; `OWNER_NONE` once the holder's pool object closed). Holder and generation
  *   share one word, so every change of hands (release, adopt, take-back, reclaim) is a single
  *   compare-exchange that also checks the generation. The holder's own release knows the whole
  *   expected value from the id and its slot: one compare-exchange with no load before it.
- * - `generation`: advanced on every release, modulo 2^generationBits, so an id kept after its
- *   release no longer matches the slab.
+ * - `owner`: 9 bits, so thread slots stop at 510 (511 is `OWNER_NONE`) and shards at 256 (a free
+ *   slab's owner is its shard, and index `shards` is the class's reserved list).
+ * - `generation`: the top 21 bits, advanced on every release modulo 2^21, so an id kept after its
+ *   release no longer matches the slab for the next 2^21 - 1 reuses of it.
  *
- * A slab id is `generation << indexBits | slabIndex`, a non-negative int32. `indexBits` is the
- * fewest bits that can number every slab the arena could ever hold, but at least 11, and the
- * generation gets the remaining `31 - indexBits` bits (at most 20, what the state word keeps). Keeping ids below 2^31 keeps them small integers in V8 (Smis):
- * an id above that is a heap-allocated double every time it leaves a function, which measured
- * 16 bytes of garbage per acquire. Freshly carved slabs start at a generation derived from a
- * per-pool tag, so an id from another pool rarely matches.
+ * A slab id is `generation * 2^32 + slabIndex`: a safe integer below 2^53, the same format for
+ * every arena size (slab indexes stay below `MAX_SLABS`, far below 2^32). Decoding uses only
+ * truncating operators, which V8 compiles to a few instructions: `id >>> 0` is the slab index and
+ * `(id / 2^32) & GEN_MASK` the generation (`%` on a double is a library call, measured 2x slower).
+ * Ids of generation 0 are below 2^32; most ids are above 2^31, so V8 stores one as a heap number
+ * (16 bytes) wherever it leaves optimized code as a value (see bench/id-format.bench.mjs). The
+ * 31-bit ids this replaced left the generation `31 - indexBits` bits, as few as 5 for the largest
+ * arena of 64-byte slabs, so a slab's LIFO reuse made a stale id live again within microseconds.
+ * Thread caches hold slab indexes, not ids: `acquire` reads the generation from the state word it
+ * rewrites anyway. Freshly carved slabs start at a generation derived from a per-pool tag, so an id
+ * from another pool rarely matches.
  */
 
 /** "ZPL1" in ASCII, little-endian. */
@@ -77,8 +84,9 @@ export const MAX_ARENA_BYTES = 2 ** 32 - PAGE_ALIGN_BYTES;
 export const MIN_SLAB_SIZE_LIMIT = 64;
 export const MAX_SLAB_SIZE_LIMIT = 2 ** 30;
 /** The owner field of a free slab names its shard; index `shards` is the class's reserved list. */
-export const MAX_SHARDS = 512;
-export const MAX_THREADS = 1023;
+export const MAX_SHARDS = 256;
+/** Thread slots 0 to 510: the state word's 9-bit owner field, with 511 meaning none (`OWNER_NONE`). */
+export const MAX_THREADS = 511;
 export const MAX_SLABS = 2 ** 26;
 /** What a take from a reserved list returns when the list's lock was not free in time (-1: empty). */
 export const RESERVED_BUSY = -2;
@@ -110,7 +118,8 @@ export const H_ARENA_LOCK = 16;
 export const H_PAGES_CARVED = 17;
 /** Slabs created so far. Published with Atomics.store after their metadata is written. */
 export const H_SLAB_COUNT = 18;
-export const H_INDEX_BITS = 19;
+/** `GEN_BITS`, so an arena of another id format is refused on attach. */
+export const H_GENERATION_BITS = 19;
 export const H_PARALLELISM = 20;
 /** Option bits (`FLAG_*`), written once at creation. */
 export const H_FLAGS = 21;
@@ -201,21 +210,32 @@ export const SLAB_FREE = 1;
 export const SLAB_CACHED = 2;
 export const SLAB_LEASED = 3;
 export const OWNER_SHIFT = 2;
-export const OWNER_MASK = 1023;
+export const OWNER_MASK = 511;
 /** Owner field of a leased slab whose holder's pool object closed (slots stop at MAX_THREADS - 1). */
-export const OWNER_NONE = 1023;
+export const OWNER_NONE = 511;
 /** Clears the owner field: `~(OWNER_MASK << OWNER_SHIFT)`, as a literal the build can inline. */
-export const NOT_OWNER = -4093;
-export const GEN_SHIFT = 12;
-export const GEN_MASK = 0xfffff;
-/** 31 - 20: the fewest index bits, so an id's generation fits the state word's 20 bits. */
-export const MIN_INDEX_BITS = 11;
+export const NOT_OWNER = -2045;
+export const GEN_SHIFT = 11;
+export const GEN_BITS = 21;
+export const GEN_MASK = 0x1fffff;
+/** The generation field of a state word in place: `GEN_MASK << GEN_SHIFT`, as a literal. */
+export const GEN_FIELD = -2048;
+/**
+ * Added to a state word (then `| 0`), turns "leased by owner o at generation g" into "cached by o
+ * at g + 1", wrapping to generation 0 past `GEN_MASK`: `SLAB_CACHED - SLAB_LEASED + (1 << GEN_SHIFT)`,
+ * as a literal.
+ */
+export const RELEASE_STEP = 2047;
 
-// Slab ids.
-/** Ids are non-negative int32s: `id & ID_MASK` equals `id` exactly for valid-looking ids. */
-export const ID_MASK = 0x7fffffff;
-export const ID_BITS = 31;
-export const TAG_MASK = 0xfffff;
+// Slab ids: `generation * ID_GENERATION_UNIT + slabIndex`.
+/** 2^32: an id's slab index is its low 32 bits (`id >>> 0`), the generation the bits above. */
+export const ID_GENERATION_UNIT = 4294967296;
+/** 2^21: a state word's generation field in place, `(word & GEN_FIELD) >>> 0`, times this is `generation * 2^32`. */
+export const ID_FROM_GEN_FIELD = 2097152;
+/** The largest value of the id format (generation `GEN_MASK`, slab index 2^32 - 1): 2^53 - 1. */
+export const MAX_ID = Number.MAX_SAFE_INTEGER;
+/** Pool tags are first generations. */
+export const TAG_MASK = GEN_MASK;
 
 // Lock words: 0 when free, else (thread slot + 1) << 2 with a waiters bit.
 export const LOCK_WAITERS = 1;
@@ -241,8 +261,10 @@ export interface ArenaLayout {
    * size over 4, computed once here because `arenaBytes >> 2` is negative from 2 GiB up.
    */
   readonly metaTop: number;
-  /** Bits of a slab id that hold the slab index; the other `31 - indexBits` hold the generation. */
-  readonly indexBits: number;
+  /** Bits of generation an id and a state word carry (`GEN_BITS`), whatever the arena's size. */
+  readonly generationBits: number;
+  /** The most slabs the arena could ever hold: all of it carved into the smallest class. */
+  readonly maxSlabs: number;
 }
 
 export interface LayoutInput {
@@ -281,11 +303,9 @@ export function computeLayout(input: LayoutInput): ArenaLayout {
   );
   // The most slabs the arena could ever hold: all of it carved into the smallest class.
   const maxSlabs = Math.max(1, Math.floor((input.arenaBytes - dataStart) / (input.minSlabSize + META_BYTES)));
-  // At least 11, so an id's generation (31 - indexBits bits) never exceeds the 20 bits the state
-  // word keeps: with more, two ids 2^20 generations apart would both match the same lease.
-  const indexBits = Math.max(MIN_INDEX_BITS, 32 - Math.clz32(maxSlabs));
   return {
-    indexBits,
+    generationBits: GEN_BITS,
+    maxSlabs,
     arenaBytes: input.arenaBytes,
     minShift,
     maxShift,
@@ -352,6 +372,19 @@ export const packState = (state: number, owner: number, generation: number): num
 export const stateOf = (word: number): number => word & STATE_MASK;
 export const ownerOf = (word: number): number => (word >>> OWNER_SHIFT) & OWNER_MASK;
 export const generationOf = (word: number): number => word >>> GEN_SHIFT;
+
+/** The id of slab `slab` at generation `generation` (both in range). */
+export const slabId = (slab: number, generation: number): number => generation * ID_GENERATION_UNIT + slab;
+/** The slab index of a well-formed id. */
+export const slabOfId = (id: number): number => id >>> 0;
+/** The generation of a well-formed id. */
+export const generationOfId = (id: number): number => (id / ID_GENERATION_UNIT) & GEN_MASK;
+/**
+ * Whether `id` has the id format: an integer from 0 to `MAX_ID`. Rejects fractions, negatives,
+ * NaN, infinities and numbers past 2^53 - 1 (whose decoded parts rebuild another number).
+ */
+export const isIdShaped = (id: unknown): id is number =>
+  typeof id === 'number' && slabId(slabOfId(id), generationOfId(id)) === id;
 
 /** Lock word value meaning "held by thread slot `slot`". */
 export const lockOwnerValue = (slot: number): number => (slot + 1) << LOCK_OWNER_SHIFT;

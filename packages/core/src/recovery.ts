@@ -13,6 +13,7 @@
 import {
   type ArenaLayout,
   CLASS_MASK,
+  GEN_MASK,
   GEN_SHIFT,
   H_ARENA_LOCK,
   H_PAGES_CARVED,
@@ -68,8 +69,6 @@ export interface RecoveryContext {
   readonly lockOwner: number;
   /** `packState(SLAB_CACHED, recovering slot, 0)`. */
   readonly cachedBits: number;
-  readonly generationMask: number;
-  readonly indexBits: number;
 }
 
 /**
@@ -154,13 +153,13 @@ export function rebuildShard(words: Int32Array, layout: ArenaLayout, line: numbe
 /**
  * Moves every slab the state words attribute to `deadSlot` (cached by it, or leased with it
  * recorded as holder) into the recovering thread's hands: each becomes cached by the recovering
- * slot, and `onSlab(classIndex, id)` receives it to push to a shard. Leased slabs move to the next
+ * slot, and `onSlab(classIndex, slab)` receives its index to push to a shard. Leased slabs move to the next
  * generation, so ids the dead thread handed out without an `adopt` are stale from now on.
  */
 export function collectSlabs(
   ctx: RecoveryContext,
   deadSlot: number,
-  onSlab: (classIndex: number, id: number, wasLeased: boolean) => void,
+  onSlab: (classIndex: number, slab: number, wasLeased: boolean) => void,
 ): { cached: number; leased: number } {
   const { words, layout } = ctx;
   const metaTop = layout.metaTop;
@@ -178,16 +177,16 @@ export function collectSlabs(
       // the slab is someone else's now and stays theirs.
       if (Atomics.compareExchange(words, meta + META_STATE, state, ctx.cachedBits | (generation << GEN_SHIFT)) !== state)
         continue;
-      onSlab(c, (generation << ctx.indexBits) | slab, false);
+      onSlab(c, slab, false);
       cached++;
       if (STEPS) step('reclaim.collected-one');
     } else if (kind === SLAB_LEASED && ((state >>> OWNER_SHIFT) & OWNER_MASK) === deadSlot) {
-      const next = (generation + 1) & ctx.generationMask;
+      const next = (generation + 1) & GEN_MASK;
       // One exchange on the word that holds both holder and generation: an `adopt` by a live thread,
       // or a release by a thread that was handed the id without adopting it, races on the same
       // word, and if it wins, the slab is that thread's and we leave it.
       if (Atomics.compareExchange(words, meta + META_STATE, state, ctx.cachedBits | (next << GEN_SHIFT)) !== state) continue;
-      onSlab(c, (next << ctx.indexBits) | slab, true);
+      onSlab(c, slab, true);
       leased++;
       if (STEPS) step('reclaim.collected-one');
     }

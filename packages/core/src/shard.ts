@@ -38,8 +38,8 @@ import {
 import { STEPS, step } from './steps.js';
 
 /**
- * Moves up to `want` slabs from the shard at `line` into a cache stack of ids, marking each cached
- * by `ownerSlot`. Returns how many moved.
+ * Moves up to `want` slabs from the shard at `line` into a cache stack of slab indexes, marking
+ * each cached by `ownerSlot` at the generation it has. Returns how many moved.
  */
 export function popToCache(
   words: Int32Array,
@@ -47,8 +47,7 @@ export function popToCache(
   line: number,
   want: number,
   ownerSlot: number,
-  indexBits: number,
-  ids: Int32Array,
+  slabs: Int32Array,
   at: number,
 ): number {
   let head = words[line + S_HEAD];
@@ -57,7 +56,7 @@ export function popToCache(
     const meta = metaWord(metaTop, head);
     const generation = generationOf(words[meta + META_STATE]);
     words[meta + META_STATE] = packState(SLAB_CACHED, ownerSlot, generation);
-    ids[at + moved] = (generation << indexBits) | head;
+    slabs[at + moved] = head;
     moved++;
     head = words[meta + META_LINK];
     if (STEPS) step('shard.pop-one');
@@ -68,25 +67,27 @@ export function popToCache(
   return moved;
 }
 
-/** Pushes the `count` cached ids starting at `from` in a cache stack onto the shard at `line`. */
+/**
+ * Pushes the `count` cached slabs whose indexes start at `from` in a cache stack onto the shard at
+ * `line`, each marked free at the generation its state word has (only their caching thread, the
+ * caller, writes the state word of a cached slab).
+ */
 export function pushFromCache(
   words: Int32Array,
   metaTop: number,
   line: number,
   shard: number,
-  indexBits: number,
-  ids: Int32Array,
+  slabs: Int32Array,
   from: number,
   count: number,
 ): void {
-  const indexMask = (1 << indexBits) - 1;
   let head = words[line + S_HEAD];
   for (let i = from; i < from + count; i++) {
-    const slab = ids[i] & indexMask;
+    const slab = slabs[i];
     const meta = metaWord(metaTop, slab);
     words[meta + META_LINK] = head;
     if (STEPS) step('shard.link-one');
-    words[meta + META_STATE] = packState(SLAB_FREE, shard, ids[i] >>> indexBits);
+    words[meta + META_STATE] = packState(SLAB_FREE, shard, generationOf(words[meta + META_STATE]));
     head = slab;
     if (STEPS) step('shard.push-one');
   }

@@ -22,12 +22,12 @@ export interface SlabPoolOptions {
    */
   maxSlabSize?: number;
   /**
-   * Free lists per size class, each behind its own lock word: a power of two from 1 to 512.
+   * Free lists per size class, each behind its own lock word: a power of two from 1 to 256.
    * @default twice the parallelism rounded up to a power of two, from 4 to 128
    */
   shards?: number;
   /**
-   * Slab ids a thread may keep in its private cache, per size class, from 1 to 65536. A class also
+   * Slabs a thread may keep in its private cache, per size class, from 1 to 65536. A class also
    * caches no more than `cacheBytes` of slabs (but always at least one).
    * @default 32 up to 8 CPUs, 16 up to 32 CPUs, 8 beyond
    */
@@ -39,8 +39,8 @@ export interface SlabPoolOptions {
    */
   cacheBytes?: number;
   /**
-   * Threads (pool objects) that may be attached at once, from 1 to 1023.
-   * @default 8 × parallelism, at least 256 and at most 1023 (256 up to 32 CPUs)
+   * Threads (pool objects) that may be attached at once, from 1 to 511.
+   * @default 8 × parallelism, at least 256 and at most 511 (256 up to 32 CPUs)
    */
   maxThreads?: number;
   /**
@@ -135,13 +135,13 @@ export interface ResolvedConfig {
    * page size. Larger requests are refused.
    */
   readonly maxSlabSize: number;
-  /** Free lists (each behind its own lock) per size class, a power of two from 1 to 512. */
+  /** Free lists (each behind its own lock) per size class, a power of two from 1 to 256. */
   readonly shards: number;
-  /** Most slab ids a thread keeps in its private cache per size class. */
+  /** Most slabs a thread keeps in its private cache per size class. */
   readonly cacheSize: number;
   /** Most bytes of slabs a thread keeps in its private cache per size class (always at least one slab). */
   readonly cacheBytes: number;
-  /** Most pool objects (thread slots) attached at once, from 1 to 1023. */
+  /** Most pool objects (thread slots) attached at once, from 1 to 511. */
   readonly maxThreads: number;
 }
 

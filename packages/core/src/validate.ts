@@ -7,20 +7,22 @@ import {
   type ArenaLayout,
   GEN_SHIFT,
   H_SLAB_COUNT,
-  ID_MASK,
   META_STATE,
   SLAB_CACHED,
   SLAB_FREE,
   SLAB_LEASED,
   STATE_MASK,
+  generationOfId,
+  isIdShaped,
   metaWord,
+  slabOfId,
 } from './layout.js';
 
 export function describeBadId(id: unknown, words: Int32Array, layout: ArenaLayout): string {
   if (typeof id !== 'number') return `an id is a number, received ${typeof id} ${describe(id)}`;
-  if (!Number.isInteger(id) || id < 0 || id > ID_MASK) return 'an id is an integer from 0 to 2^31 - 1';
-  const slab = id & (2 ** layout.indexBits - 1);
-  const generation = id >>> layout.indexBits;
+  if (!isIdShaped(id)) return 'an id is an integer from 0 to 2^53 - 1';
+  const slab = slabOfId(id);
+  const generation = generationOfId(id);
   const slabCount = Atomics.load(words, H_SLAB_COUNT);
   if (slab >= slabCount) return `slab ${slab} does not exist (the pool has ${slabCount} slabs so far)`;
   const state = Atomics.load(words, metaWord(layout.metaTop, slab) + META_STATE);

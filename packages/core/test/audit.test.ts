@@ -21,6 +21,7 @@ import {
   reclaimPhase,
   reservedWord,
   shardWord,
+  slabOfId,
   threadWord,
 } from '../src/layout.js';
 import { internalsOf } from './internals.js';
@@ -59,7 +60,7 @@ describe('audit', () => {
   it('reports a free slab in no list', () => {
     const { pool: p, words, leased } = pool();
     const { layout } = internalsOf(p);
-    const slab = leased[0] & ((1 << layout.indexBits) - 1);
+    const slab = slabOfId(leased[0]);
     const meta = metaWord(layout.metaTop, slab);
     words[meta] = packState(SLAB_FREE, 0, generationOf(words[meta]));
     expect(p.audit()).toEqual([`slab ${slab} is free but in no shard list`]);
@@ -95,7 +96,7 @@ describe('audit', () => {
       'thread slot 3 (thread 41) has been in a reclaim by thread 77 for 1000 ms: a reclaim stopped part-way? reclaim thread 77 to finish it',
     ]);
     Atomics.store(claims, claimIndex(layout, 3), 0n);
-    const slab = leased[1] & ((1 << layout.indexBits) - 1);
+    const slab = slabOfId(leased[1]);
     const meta = metaWord(layout.metaTop, slab);
     words[meta] = packState(SLAB_CACHED, 6, generationOf(words[meta]));
     expect(p.audit()).toEqual([`slab ${slab} is cached by thread slot 6, which no thread has claimed`]);

@@ -10,6 +10,9 @@ const held = pool.acquire(100);
 const released = pool.acquire(100);
 pool.release(released);
 const foreign = other.acquire(100);
+// The held slab at a generation 2^20 away (computed without leaving the safe integers, where a
+// sum would round).
+const forged = held >= 2 ** 52 ? held - 2 ** 52 : held + 2 ** 52;
 
 const notNumbers: Array<[string, unknown]> = [
   ['a numeric string', '64'],
@@ -67,16 +70,24 @@ const badIds: Array<[string, unknown, RegExp]> = [
   ['an object', { id: held }, /an id is a number/],
   ['a bigint', 5n, /an id is a number, received bigint 5n/],
   ['a symbol', Symbol('id'), /an id is a number, received symbol Symbol\(id\)/],
-  ['NaN', NaN, /an integer from 0 to 2\^31 - 1/],
-  ['Infinity', Infinity, /an integer from 0 to 2\^31 - 1/],
-  ['-Infinity', -Infinity, /an integer from 0 to 2\^31 - 1/],
-  ['a negative', -1, /an integer from 0 to 2\^31 - 1/],
-  ['a fraction', held + 0.5, /an integer from 0 to 2\^31 - 1/],
-  ['2^31', 2 ** 31, /an integer from 0 to 2\^31 - 1/],
+  ['NaN', NaN, /an integer from 0 to 2\^53 - 1/],
+  ['Infinity', Infinity, /an integer from 0 to 2\^53 - 1/],
+  ['-Infinity', -Infinity, /an integer from 0 to 2\^53 - 1/],
+  ['a negative', -1, /an integer from 0 to 2\^53 - 1/],
+  ['a negative multiple of 2^32', -(2 ** 32), /an integer from 0 to 2\^53 - 1/],
+  ['a fraction', (held % 2 ** 32) + 0.5, /an integer from 0 to 2\^53 - 1/],
+  ['a fraction above 2^32', 2 ** 40 + 0.5, /an integer from 0 to 2\^53 - 1/],
+  // Decoded with truncating operators, these name the held slab (and the first its generation).
+  ['the held id plus a half', (held < 2 ** 52 ? held : held - 2 ** 52) + 0.5, /an integer from 0 to 2\^53 - 1/],
+  ['a negative whose low 32 bits name the held slab', (held % 2 ** 32) - 2 ** 32, /an integer from 0 to 2\^53 - 1/],
+  ['2^53', 2 ** 53, /an integer from 0 to 2\^53 - 1/],
+  ['2^53 + 2 (its low 32 bits name slab 2)', 2 ** 53 + 2, /an integer from 0 to 2\^53 - 1/],
+  ['2^64', 2 ** 64, /an integer from 0 to 2\^53 - 1/],
   ['a slab that does not exist', 2 ** 20 - 1, /does not exist/],
+  ['slab 2^31, which does not exist', 2 ** 31, /does not exist/],
   ['a released id', released, /it was released/],
   ['an id from another pool', foreign, /not acquired|stale|another pool/],
-  ['a forged id (right slab, wrong generation)', (held + 2 ** 30) % 2 ** 31, /stale|another pool/],
+  ['a forged id (right slab, wrong generation)', forged, /stale|another pool/],
 ];
 
 describe.each([
@@ -106,7 +117,7 @@ describe('releaseIfHeld(id)', () => {
   const notHeld: Array<[string, number]> = [
     ['a released id', released],
     ['an id from another pool', foreign],
-    ['a forged id (right slab, wrong generation)', (held + 2 ** 30) % 2 ** 31],
+    ['a forged id (right slab, wrong generation)', forged],
   ];
   const notIds = badIds.filter(([name]) => !notHeld.some(([other]) => other === name));
   it.each(notIds)('refuses %s with SlabStateError saying why', (_, value, reason) => {
@@ -331,7 +342,7 @@ describe('defaultsFor(parallelism) and detectParallelism(env)', () => {
 
 describe('new SlabPool(options)', () => {
   it('refuses bad options before allocating anything', () => {
-    expect(() => new SlabPool({ shards: 3 })).toThrow(/options\.shards must be a power of two from 1 to 512; received 3/);
+    expect(() => new SlabPool({ shards: 3 })).toThrow(/options\.shards must be a power of two from 1 to 256; received 3/);
     expect(() => new SlabPool({ arenaBytes: '64mb' as never })).toThrow(TypeError);
     expect(() => new SlabPool(null as never)).toThrow(/options must be an object or undefined; received null/);
     expect(() => new SlabPool({ prefault: 'yes' as never })).toThrow(TypeError);

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { SlabPool, SlabStateError } from '../src/index.js';
 import { openGateWhenReady } from './gate.js';
 import { prng, runWorker, testSeed } from './helpers.js';
+import { sharedIds } from './ids.js';
 
 const STRESS_MS = Number(process.env.ZEROPOOL_STRESS_MS ?? 5000);
 
@@ -122,7 +123,7 @@ describe('many threads', () => {
     const seed = testSeed();
     try {
       const pool = new SlabPool({ arenaBytes: 4 << 20, parallelism: 2, shards: 2, cacheSize: 1 });
-      const flag = new SharedArrayBuffer((16 + 256) * 4);
+      const flag = new SharedArrayBuffer(64 + (256 + 1) * 8);
       const common = { handle: pool.handle, flag, seed, handoffs: 40_000, ms: 3000 };
       const producer = runWorker<{ sent: number }>('spill-stale-worker.ts', { ...common, role: 'producer' });
       const consumer = runWorker<{ received: number; lost: number }>('spill-stale-worker.ts', { ...common, role: 'consumer' });
@@ -164,8 +165,9 @@ describe('many threads', () => {
       try {
         const random = prng(seed);
         const pool = new SlabPool({ arenaBytes: 64 << 20, parallelism: 2 });
-        const control = new SharedArrayBuffer((8 + 2 * batch) * 4);
+        const control = new SharedArrayBuffer((8 + 3 * batch) * 4);
         const words = new Int32Array(control);
+        const published = sharedIds(control, 32, batch);
         const adopter = runWorker<{ rounds: number; adopted: number }>('takeback-worker.ts', {
           handle: pool.handle,
           control,
@@ -184,7 +186,7 @@ describe('many threads', () => {
           for (let i = 0; i < batch; i++) {
             sizes[i] = 1 + Math.floor(random() * 8192);
             ids[i] = pool.acquire(sizes[i]);
-            Atomics.store(words, 8 + i, ids[i]);
+            published.store(i, ids[i]);
           }
           Atomics.store(words, 0, ++rounds);
           // The worker sees the round a little later; a seeded head start for it of 0 to ~1 µs
@@ -203,7 +205,7 @@ describe('many threads', () => {
           while (Atomics.load(words, 1) !== rounds && Date.now() < until + 5000);
           for (let i = 0; i < batch; i++) {
             if (mine[i]) takenBack++;
-            if (mine[i] === (words[8 + batch + i] === 1)) twice.push(ids[i]);
+            if (mine[i] === (words[8 + 2 * batch + i] === 1)) twice.push(ids[i]);
           }
         }
         Atomics.store(words, 2, 1);
@@ -235,8 +237,9 @@ describe('many threads', () => {
 
   it('never has holderOf name a thread that does not hold the id while another thread releases it', async () => {
     const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2 });
-    const control = new SharedArrayBuffer((8 + 2) * 4);
+    const control = new SharedArrayBuffer((8 + 3) * 4);
     const words = new Int32Array(control);
+    const published = sharedIds(control, 32, 1);
     const releaser = runWorker<{ rounds: number }>('takeback-worker.ts', {
       handle: pool.handle,
       control,
@@ -249,7 +252,7 @@ describe('many threads', () => {
     const wrong = new Map<number, number>();
     while (rounds < 200_000 && Date.now() < until) {
       const id = pool.acquire(64);
-      Atomics.store(words, 8, id);
+      published.store(0, id);
       Atomics.store(words, 0, ++rounds);
       // Ask until the release lands: the answer is this thread, or SlabStateError once released.
       for (;;) {

@@ -19,7 +19,8 @@ describe('defaultsFor', () => {
     expect(defaultsFor(64).cacheSize).toBe(8);
     expect(defaultsFor(128).shards).toBe(128);
     expect(defaultsFor(128).arenaBytes).toBe(2 ** 30);
-    expect(defaultsFor(128).maxThreads).toBe(1023);
+    expect(defaultsFor(64).maxThreads).toBe(511);
+    expect(defaultsFor(128).maxThreads).toBe(511);
   });
 
   it('gives a power-of-two shard count for every parallelism from 1 to 256', () => {
@@ -105,8 +106,8 @@ describe('resolveConfig', () => {
       /options\.maxSlabSize must be an integer from 4096 to 1073741824, a power of two; received 1024/,
       RangeError,
     ],
-    ['shards not a power of two', { shards: 3 }, /options\.shards must be a power of two from 1 to 512; received 3/, RangeError],
-    ['shards zero', { shards: 0 }, /options\.shards must be an integer from 1 to 512, a power of two; received 0/, RangeError],
+    ['shards not a power of two', { shards: 3 }, /options\.shards must be a power of two from 1 to 256; received 3/, RangeError],
+    ['shards zero', { shards: 0 }, /options\.shards must be an integer from 1 to 256, a power of two; received 0/, RangeError],
     [
       'cacheSize fractional',
       { cacheSize: 2.5 },
@@ -115,9 +116,9 @@ describe('resolveConfig', () => {
     ],
     ['cacheBytes zero', { cacheBytes: 0 }, /options\.cacheBytes must be an integer from 1 to 2147483647; received 0/, RangeError],
     [
-      'maxThreads over 1023',
+      'maxThreads over 511',
       { maxThreads: 5000 },
-      /options\.maxThreads must be an integer from 1 to 1023; received 5000/,
+      /options\.maxThreads must be an integer from 1 to 511; received 5000/,
       RangeError,
     ],
     [

@@ -2,6 +2,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { SlabCorruptionError, SlabPool } from '../src/index.js';
+import { GEN_MASK } from '../src/layout.js';
 
 /** V8's gc(), exposed at run time (the test runner does not pass --expose-gc). */
 function exposedGc(): () => void {
@@ -207,7 +208,7 @@ describe('leak detection', () => {
   it("keeps a live lease's record when an older lease of the same id (generation wrapped) is collected", async () => {
     const gc = exposedGc();
     const pool = new SlabPool({ ...options, leakDetection: 'full' });
-    const generations = (pool as unknown as { generationMask: number }).generationMask + 1;
+    const generations = GEN_MASK + 1;
     const { warnings, stop } = collectWarnings();
     let live: ReturnType<SlabPool['get']> | undefined;
     try {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import { Worker, threadId } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { PoolExhaustedError, SlabPool, SlabStateError } from '../src/index.js';
 import { fixture } from './helpers.js';
@@ -39,13 +39,17 @@ describe('acquire', () => {
     for (let i = 1; i < ranges.length; i++) expect(ranges[i][0]).toBeGreaterThanOrEqual(ranges[i - 1][1]);
   });
 
-  it('returns small integers (below 2^31) so ids stay unboxed in V8', () => {
+  it('returns safe integers, generation * 2^32 + slab index', () => {
     const pool = small();
+    const slabs = new Set<number>();
     for (let i = 0; i < 1000; i++) {
-      const id = pool.acquire(64);
-      expect(Number.isInteger(id) && id >= 0 && id < 2 ** 31).toBe(true);
-      pool.release(id);
+      const id = pool.acquire(64 << (i % 5));
+      expect(Number.isSafeInteger(id) && id >= 0).toBe(true);
+      slabs.add(id % 2 ** 32);
+      if (i % 2 === 0) pool.release(id);
     }
+    // Slab indexes count up from 0 as pages are carved, so the low 32 bits are small.
+    expect(Math.max(...slabs)).toBeLessThan(pool.stats().classes.reduce((n, c) => n + c.slabs, 0));
   });
 
   it('carves any mix of sizes until the arena is full, then throws PoolExhaustedError naming the class and the fill', () => {
@@ -118,6 +122,33 @@ describe('release', () => {
     expect(() => pool.release(stale)).toThrow(/stale/);
     expect(pool.bytes(fresh).byteLength).toBe(128);
     pool.release(fresh);
+  });
+
+  it('keeps refusing a stale id through 2^20 reuses of its slab, and its live holder keeps the lease', () => {
+    const pool = small();
+    const stale = pool.acquire(100);
+    const slab = stale % 2 ** 32;
+    pool.release(stale);
+    // The thread's LIFO cache hands the same slab back every time: the fastest a slab can be reused.
+    let live = -1;
+    let otherSlabs = 0;
+    for (let reuse = 1; reuse <= 2 ** 20; reuse++) {
+      live = pool.acquire(100);
+      if (live % 2 ** 32 !== slab) otherSlabs++;
+      if (reuse < 2 ** 20) pool.release(live);
+    }
+    expect(otherSlabs).toBe(0);
+    expect(live).not.toBe(stale);
+    pool.bytes(live).fill(7);
+    const before = pool.stats();
+    expect(() => pool.release(stale)).toThrow(SlabStateError);
+    expect(() => pool.release(stale)).toThrow(/stale/);
+    expect(pool.releaseIfHeld(stale)).toBe(false);
+    expect(() => pool.adopt(stale)).toThrow(SlabStateError);
+    expect(pool.stats()).toEqual(before);
+    expect(pool.holderOf(live)).toBe(threadId);
+    expect(pool.bytes(live).every((b) => b === 7)).toBe(true);
+    pool.release(live);
   });
 
   it('rejects an id that was never handed out', () => {
