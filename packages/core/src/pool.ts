@@ -704,6 +704,8 @@ export class SlabPool extends PoolCore {
    *   instead, and the promise resolves.
    * @throws {LockTimeoutError} (as a rejection) the class's reserved lock is held by a thread that
    *   died (not reclaimed yet) when the call starts, so it cannot register, after `lockTimeoutMs`.
+   * @throws {RangeError} (as a rejection) this pool object already has 65,536 calls pending on the
+   *   size class (`code: 'ERR_TOO_MANY_WAITERS'`); let some settle, or give them a `timeoutMs`.
    * @throws {Error} (as a rejection) this pool object is or gets closed (`code: 'ERR_POOL_CLOSED'`).
    * @example
    * ```ts
@@ -834,8 +836,10 @@ export class SlabPool extends PoolCore {
    * @throws {ReclaimLiveThreadError} `threadId` is the calling thread, a worker this pool object
    *   watches that has not exited, or a thread whose attached pool object answers a liveness check
    *   (each pool object keeps waits pending that only a running thread can have), or one checked
-   *   so often while busy that it cannot be told from an exited one (reclaim it from its `'exit'`
-   *   event with `watch`, which needs no check). Nothing changes.
+   *   so often while busy that it cannot be told from an exited one, or one that has been closing
+   *   a pool object for 200 ms (a thread stopped inside `close()` has ended its liveness waits:
+   *   reclaim it from its `'exit'` event with `watch`, which needs no check). Nothing changes.
+   *   A reclaim that thread was running when it stopped is finished by this one.
    * @throws {TypeError} `threadId` is not a number.
    * @throws {RangeError} `threadId` is not a non-negative safe integer.
    * @throws {Error} this pool object was closed (`code: 'ERR_POOL_CLOSED'`).
