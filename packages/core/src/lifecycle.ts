@@ -1,0 +1,375 @@
+/**
+ * Thread lifecycles, end to end: the liveness waits by which a running thread answers checks,
+ * reclaiming a thread that exited (explicitly after a check, or by `watch` on its 'exit'),
+ * finishing the reclaims a stopped reclaimer left, and giving up a slot on close. Every step
+ * changes a claim word (slots.ts) by compare-exchange or can be repeated, so a thread stopped
+ * anywhere in here leaves work the next reclaim finishes. Nothing here is on the hot path.
+ */
+import { threadId as currentThreadId } from 'node:worker_threads';
+import { LockTimeoutError, ReclaimLiveThreadError, invalidType } from './errors.js';
+import {
+  type ArenaLayout,
+  C_RECLAIMED,
+  LIVENESS_BASE,
+  LIVENESS_WAITERS,
+  PHASE_CHECKING,
+  PHASE_CLOSING,
+  PHASE_OPEN,
+  PROBES_BASE,
+  claimIndex,
+  claimPhase,
+  claimThread,
+  claimValue,
+  reclaimPhase,
+} from './layout.js';
+import { type ReclaimReport, type RecoveryContext, collectSlabs, retractWaits, takeOverLocks } from './recovery.js';
+import { livenessRefusal, readClaim, slotsOf, swapClaim } from './slots.js';
+import { STEPS, step } from './steps.js';
+import type { WatchedWorker } from './types.js';
+
+/** A word nobody writes, to sleep 1 ms on with Atomics.wait. */
+const NAP = new Int32Array(new SharedArrayBuffer(4));
+
+/** What a pool object lends its lifecycle: its shared views and the slow tiers recovery uses. */
+export interface LifecycleHost {
+  readonly words: Int32Array;
+  readonly claims: BigInt64Array;
+  readonly signals: Int32Array;
+  readonly layout: ArenaLayout;
+  readonly slot: number;
+  readonly counters: Float64Array;
+  /** Option bits (`FLAG_*`): nonzero when released slabs are zeroed or poisoned. */
+  readonly flags: number;
+  recoveryContext(): RecoveryContext;
+  lockWord(index: number): void;
+  drainReserved(c: number): void;
+  drainIfUnwaited(c: number): void;
+  pushToHome(c: number, from: number, count: number, slabs: Int32Array): void;
+  strand(c: number, slabs: readonly number[]): void;
+  afterRelease(slab: number, c: number): void;
+  fileStrandedQuickly(c: number): boolean;
+}
+
+type Report = { threadId: number; slots: number; locks: number; cached: number; leased: number };
+
+/** The lifecycle side of one pool object. */
+export class Lifecycle {
+  /** Workers this object watches: reclaim refuses them while they run. */
+  private readonly watched = new Map<number, { alive: boolean; watchers: number }>();
+  /** Threads whose reclaim runs in this call stack (a reclaim may reclaim a dead reclaimer first). */
+  private readonly reclaiming = new Set<number>();
+  /** Set once the slot's liveness waits are ended (close): they are not re-armed after. */
+  private livenessEnded = false;
+
+  constructor(private readonly host: LifecycleHost) {}
+
+  /** Arms the slot's liveness waits: from now on a check that wakes none of them means this thread has exited. */
+  armLiveness(): void {
+    const ref = new WeakRef(this);
+    for (let i = 0; i < LIVENESS_WAITERS; i++) Lifecycle.awaitLivenessProbe(ref, this.host.signals, this.host.slot);
+    Atomics.store(this.host.signals, PROBES_BASE + this.host.slot, 0);
+  }
+
+  /**
+   * Keeps one wait pending on this slot's liveness word (see `LIVENESS_BASE`): `reclaim` in any
+   * thread wakes one to learn that this thread still runs. Re-armed here, then counted out of the
+   * slot's unanswered checks, while this object is open and its slot is still this thread's.
+   */
+  private static awaitLivenessProbe(ref: WeakRef<Lifecycle>, signals: Int32Array, slot: number): void {
+    const waited = Atomics.waitAsync(signals, LIVENESS_BASE + slot, 0);
+    if (!waited.async) return;
+    void waited.value.then(() => {
+      const lifecycle = ref.deref();
+      // Not `closed`: a close() that threw before giving up the slot leaves it claimed, and the
+      // thread must keep answering for it.
+      if (lifecycle === undefined || lifecycle.livenessEnded || !lifecycle.holdsSlot()) return;
+      Lifecycle.awaitLivenessProbe(ref, signals, slot);
+      const probes = PROBES_BASE + slot;
+      for (;;) {
+        const count = Atomics.load(signals, probes);
+        if (count <= 0 || Atomics.compareExchange(signals, probes, count, count - 1) === count) break;
+      }
+    });
+  }
+
+  /** Whether this object's thread slot still names this thread (whatever its phase). */
+  private holdsSlot(): boolean {
+    return claimThread(readClaim(this.host.claims, this.host.layout, this.host.slot)) === currentThreadId;
+  }
+
+  /** Whether `threadId` is a worker this object watches that has not exited. */
+  watchesRunning(threadId: number): boolean {
+    return this.watched.get(threadId)?.alive === true;
+  }
+
+  /** SlabPool.watch: reclaims `worker` on its 'exit'; returns the function that stops watching. */
+  watch(worker: WatchedWorker, onReclaim?: (report: ReclaimReport) => void): () => void {
+    if (
+      worker === null ||
+      typeof worker !== 'object' ||
+      typeof worker.once !== 'function' ||
+      typeof worker.threadId !== 'number'
+    ) {
+      throw invalidType('worker', worker, 'a Worker from node:worker_threads');
+    }
+    if (onReclaim !== undefined && typeof onReclaim !== 'function') {
+      throw invalidType('onReclaim', onReclaim, 'a function or undefined');
+    }
+    const threadId = worker.threadId;
+    if (threadId < 0) throw invalidType('worker', `a Worker that has already exited`, 'a running Worker');
+    // One entry per worker, shared by every watch of it: cancelling one watch keeps the others'
+    // protection (reclaim refuses the worker while it runs), and the first 'exit' reclaims.
+    let entry = this.watched.get(threadId);
+    if (entry === undefined) {
+      entry = { alive: true, watchers: 0 };
+      this.watched.set(threadId, entry);
+    }
+    const shared = entry;
+    shared.watchers++;
+    let active = true;
+    const onExit = (): void => {
+      active = false;
+      shared.alive = false;
+      if (this.watched.get(threadId) === shared) this.watched.delete(threadId);
+      let report: ReclaimReport;
+      try {
+        // A second watch of the same worker finds its slots already reclaimed: an empty report.
+        // The 'exit' event is proof the thread ended: no liveness check (a thread busy through
+        // several refused checks before it died would fail one).
+        report = this.reclaimThread(threadId, false);
+      } catch (error) {
+        process.emitWarning(`zeropool: reclaiming thread ${threadId} failed: ${(error as Error).message}`, 'ZeropoolWarning');
+        return;
+      }
+      if (onReclaim === undefined) return;
+      try {
+        onReclaim(report);
+      } catch (error) {
+        // The reclaim itself went through; say whose code failed.
+        process.emitWarning(
+          `zeropool: thread ${threadId} was reclaimed, but its onReclaim callback threw: ${error instanceof Error ? error.message : String(error)}`,
+          'ZeropoolWarning',
+        );
+      }
+    };
+    worker.once('exit', onExit);
+    return () => {
+      if (!active) return;
+      active = false;
+      worker.off?.('exit', onExit);
+      shared.watchers--;
+      if (shared.watchers === 0 && this.watched.get(threadId) === shared) this.watched.delete(threadId);
+    };
+  }
+
+  /**
+   * reclaim's work. With `check`, slots are taken only once a liveness check shows the thread has
+   * exited; without (watch saw its 'exit' event), at once. Then each slot is emptied and freed, and
+   * reclaims the thread was running itself when it stopped are finished or given back.
+   */
+  reclaimThread(threadId: number, check: boolean): ReclaimReport {
+    const report = { threadId, slots: 0, locks: 0, cached: 0, leased: 0 };
+    if (this.reclaiming.has(threadId)) return report;
+    this.reclaiming.add(threadId);
+    try {
+      for (const slot of this.claimSlotsOf(threadId, check)) this.emptySlot(slot, threadId, report);
+      this.finishReclaimsBy(threadId, report);
+    } finally {
+      this.reclaiming.delete(threadId);
+    }
+    // The locks just taken over may be the ones that kept this thread's stranded slabs out.
+    for (let c = 0; c < this.host.layout.classCount; c++) this.host.fileStrandedQuickly(c);
+    return report;
+  }
+
+  /**
+   * Moves every slot of `threadId` to "reclaimed by this thread, confirmed" and returns them. Claim
+   * first, then check: a slot the thread claims after this (attaching again) is not taken, and
+   * while the check runs nobody else closes, frees or reclaims the slots. A closing slot has ended
+   * its liveness waits, so only a reclaim that saw the thread exit takes it; a check waits for the
+   * close to finish. A slot another reclaim holds is left to it while that reclaimer runs; one
+   * whose reclaimer has exited is finished by reclaiming the reclaimer.
+   * @throws {ReclaimLiveThreadError} the check showed the thread running, or a slot stayed
+   *   closing for 200 ms; the slots are given back.
+   */
+  private claimSlotsOf(threadId: number, check: boolean): number[] {
+    const confirmedPhase = reclaimPhase(currentThreadId, true);
+    const confirmed: number[] = [];
+    const checking: number[] = [];
+    const deadline = Date.now() + 200;
+    let closing = false;
+    for (;;) {
+      let heldElsewhere = false;
+      closing = false;
+      for (const held of slotsOf(this.host.claims, this.host.layout, threadId)) {
+        // Confirmed for this thread by an earlier call that stopped on an error: finish it now.
+        if (held.phase === confirmedPhase) {
+          if (!confirmed.includes(held.slot)) confirmed.push(held.slot);
+          continue;
+        }
+        if (held.phase === PHASE_CLOSING && check) {
+          closing = true;
+          heldElsewhere = true;
+        } else if (held.phase === PHASE_OPEN || held.phase === PHASE_CLOSING || held.reclaimer === currentThreadId) {
+          const now = !check;
+          if (
+            !swapClaim(
+              this.host.claims,
+              this.host.layout,
+              held.slot,
+              held.claim,
+              claimValue(threadId, reclaimPhase(currentThreadId, now)),
+            )
+          ) {
+            heldElsewhere = true; // it changed in between: look again
+            continue;
+          }
+          if (STEPS) step('reclaim.claimed');
+          (now ? confirmed : checking).push(held.slot);
+        } else if (held.reclaimer !== -1) {
+          heldElsewhere = true;
+          // A reclaimer that exited part-way: its own reclaim finishes this slot or gives it back.
+          if (!this.watched.get(held.reclaimer)?.alive) this.reclaimIfExited(held.reclaimer);
+        }
+      }
+      if (!heldElsewhere || Date.now() >= deadline) break;
+      Atomics.wait(NAP, 0, 0, 1);
+    }
+    if (checking.length === 0 && !closing) return confirmed;
+    const refusal = closing
+      ? "it has been closing a pool object for 200 ms, or stopped while closing one: reclaim it from its 'exit' event (watch does)"
+      : livenessRefusal(this.host.signals, checking);
+    if (refusal !== undefined) {
+      for (const slot of checking) {
+        const ours = claimValue(threadId, reclaimPhase(currentThreadId, false));
+        swapClaim(this.host.claims, this.host.layout, slot, ours, claimValue(threadId, PHASE_OPEN));
+      }
+      throw new ReclaimLiveThreadError(threadId, refusal);
+    }
+    for (const slot of checking) {
+      const ours = claimValue(threadId, reclaimPhase(currentThreadId, false));
+      // Fails only if the slot's own thread, closing, took it back after waiting out a check that
+      // seemed stuck: then it is not ours to empty.
+      if (swapClaim(this.host.claims, this.host.layout, slot, ours, claimValue(threadId, confirmedPhase))) confirmed.push(slot);
+    }
+    if (STEPS) step('reclaim.confirmed');
+    return confirmed;
+  }
+
+  /** Reclaims `threadId` if a liveness check shows it has exited; does nothing if it runs. */
+  private reclaimIfExited(threadId: number): void {
+    if (threadId === currentThreadId) return;
+    try {
+      this.reclaimThread(threadId, true);
+    } catch (error) {
+      if (!(error instanceof ReclaimLiveThreadError)) throw error;
+    }
+  }
+
+  /**
+   * Empties slot `slot` of the exited thread `threadId`, which this thread holds confirmed: takes
+   * over its locks (rebuilding what they guard), withdraws its waits, returns the slabs it cached
+   * or leased, and frees the slot. Each step can be repeated, so a reclaim stopped anywhere in here
+   * is finished by the reclaim of this thread; what this thread collected meanwhile is its own
+   * cached slabs, which that reclaim returns too.
+   */
+  private emptySlot(slot: number, threadId: number, report: Report): void {
+    const ctx = this.host.recoveryContext();
+    report.slots++;
+    report.locks += takeOverLocks(ctx, slot);
+    if (STEPS) step('reclaim.locks');
+    retractWaits(
+      ctx,
+      slot,
+      (line) => this.host.lockWord(line),
+      (c) => this.host.drainReserved(c),
+    );
+    if (STEPS) step('reclaim.waits');
+    // Collected per class and pushed in one batch each: one lock (and, if a dead thread holds the
+    // home shard's, one lockTimeoutMs wait before the fallback) per class, not per slab.
+    const byClass = new Map<number, number[]>();
+    const returned = collectSlabs(ctx, slot, (c, slab) => {
+      // Zero or poison every slab coming back, cached ones too: a thread terminated between a
+      // release's exchange and its zeroing left a slab marked cached that still holds its data.
+      if (this.host.flags !== 0) this.host.afterRelease(slab, c);
+      const slabs = byClass.get(c);
+      if (slabs === undefined) byClass.set(c, [slab]);
+      else slabs.push(slab);
+    });
+    if (STEPS) step('reclaim.collected');
+    for (const [c, slabs] of byClass) {
+      try {
+        this.host.pushToHome(c, 0, slabs.length, Int32Array.from(slabs));
+      } catch (error) {
+        // Every shard of the class locked by a dead thread: collectSlabs made them this thread's
+        // (cached by it), so keep them with this thread's stranded slabs rather than in no list.
+        if (!(error instanceof LockTimeoutError)) throw error;
+        this.host.strand(c, slabs);
+      }
+    }
+    // A thread that died while draining a reserved list nobody waits on any more left slabs there
+    // that the rebuild relisted: hand them to the shards.
+    for (let c = 0; c < this.host.layout.classCount; c++) this.host.drainIfUnwaited(c);
+    report.cached += returned.cached;
+    report.leased += returned.leased;
+    this.host.counters[C_RECLAIMED] += returned.leased;
+    // The slot's next thread starts with its waits unarmed (see PROBES_BASE).
+    Atomics.store(this.host.signals, PROBES_BASE + slot, LIVENESS_WAITERS);
+    if (STEPS) step('reclaim.emptied');
+    swapClaim(this.host.claims, this.host.layout, slot, claimValue(threadId, reclaimPhase(currentThreadId, true)), 0n);
+  }
+
+  /**
+   * Finishes the reclaims the exited thread `reclaimer` was running when it stopped: a slot it had
+   * confirmed is emptied here, one it was still checking goes back to its thread.
+   */
+  private finishReclaimsBy(reclaimer: number, report: Report): void {
+    for (const held of slotsOf(this.host.claims, this.host.layout, reclaimer, true)) {
+      if ((held.phase & 3) === PHASE_CHECKING) {
+        swapClaim(this.host.claims, this.host.layout, held.slot, held.claim, claimValue(held.threadId, PHASE_OPEN));
+      } else if (
+        swapClaim(
+          this.host.claims,
+          this.host.layout,
+          held.slot,
+          held.claim,
+          claimValue(held.threadId, reclaimPhase(currentThreadId, true)),
+        )
+      ) {
+        this.emptySlot(held.slot, held.threadId, report);
+      }
+    }
+  }
+
+  /**
+   * close()'s last step, once the slot holds nothing. Gives up the slot in three steps: open ->
+   * closing (no check can start on it after this, so ending the waits cannot make a check think
+   * this running thread exited), liveness waits ended, then free. A thread stopped while closing
+   * is reclaimed by watch (its 'exit' proves it). A reclaim checking this thread holds the slot
+   * for microseconds; one stopped inside its check holds it until its own thread is reclaimed, so
+   * after 100 ms it is taken back from it.
+   */
+  giveUpSlot(): void {
+    const open = claimValue(currentThreadId, PHASE_OPEN);
+    const closing = claimValue(currentThreadId, PHASE_CLOSING);
+    const deadline = Date.now() + 100;
+    for (;;) {
+      const seen = Atomics.compareExchange(this.host.claims, claimIndex(this.host.layout, this.host.slot), open, closing);
+      if (seen === open) break;
+      // Not ours, or a reclaim confirmed it (it cannot while this thread runs): leave it to them.
+      if (claimThread(seen) !== currentThreadId || (claimPhase(seen) & 3) !== PHASE_CHECKING) return;
+      if (Date.now() >= deadline) {
+        if (swapClaim(this.host.claims, this.host.layout, this.host.slot, seen, closing)) break;
+        continue;
+      }
+      Atomics.wait(NAP, 0, 0, 1);
+    }
+    if (STEPS) step('close.closing');
+    this.livenessEnded = true;
+    Atomics.store(this.host.signals, PROBES_BASE + this.host.slot, LIVENESS_WAITERS);
+    Atomics.notify(this.host.signals, LIVENESS_BASE + this.host.slot);
+    if (STEPS) step('close.liveness-ended');
+    // Frees the slot for another thread, unless a reclaim took the closing slot over (it frees it).
+    swapClaim(this.host.claims, this.host.layout, this.host.slot, closing, 0n);
+  }
+}
