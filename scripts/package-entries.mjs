@@ -1,5 +1,5 @@
 // The public entry points of the workspace packages, read from each package.json `exports`:
-// `"./worker": { "import": "./dist/worker.js" }` is `@zeropool/piscina/worker`, built from
+// `"./worker": { "default": "./dist/worker.js" }` is `@zeropool/piscina/worker`, built from
 // src/worker.ts (scripts/build-package.mjs maps src/<name>.ts to dist/<name>.js). The API reference
 // (scripts/typedoc-plugin.mjs) and its check (scripts/check-docs.mjs) both ask here.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -17,7 +17,7 @@ export function packageEntries(packageDir) {
   const pkg = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8'));
   const entries = [];
   for (const [subpath, target] of Object.entries(pkg.exports ?? { '.': pkg.main })) {
-    const built = typeof target === 'string' ? target : target?.import;
+    const built = typeof target === 'string' ? target : (target?.default ?? target?.import);
     const match = typeof built === 'string' ? /^\.\/dist\/(.+)\.js$/.exec(built) : null;
     if (!match) continue; // ./package.json, or anything not built from src/
     const specifier = subpath === '.' ? pkg.name : `${pkg.name}${subpath.slice(1)}`;

@@ -91,7 +91,7 @@ export function defaultsFor(
  * detectParallelism({}); // os.availableParallelism()
  * ```
  */
-export function detectParallelism(env: NodeJS.ProcessEnv = process.env): number {
+export function detectParallelism(env: Readonly<Record<string, string | undefined>> = process.env): number {
   const raw = env[PARALLELISM_ENV];
   if (raw === undefined || raw === '') return availableParallelism();
   // Decimal digits only: Number() would also take '0x10', '1e2' and ' 8 '.
@@ -121,7 +121,7 @@ function checkBoolean(name: string, value: unknown): boolean {
   return value;
 }
 
-function envFlag(env: NodeJS.ProcessEnv, name: string): boolean {
+function envFlag(env: Readonly<Record<string, string | undefined>>, name: string): boolean {
   const raw = env[name];
   if (raw === undefined || raw === '' || raw === '0' || raw === 'false') return false;
   if (raw === '1' || raw === 'true') return true;
@@ -156,7 +156,10 @@ export function resolvePrefault(option: unknown): boolean {
 }
 
 /** The leak detection level: the option, else `ZEROPOOL_LEAK_DETECTION`, else `'off'`. */
-export function resolveLeakDetection(option: unknown, env: NodeJS.ProcessEnv = process.env): LeakDetection {
+export function resolveLeakDetection(
+  option: unknown,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): LeakDetection {
   if (option !== undefined) return checkLeakLevel('options.leakDetection', option);
   return checkLeakLevel(`environment variable ${LEAK_DETECTION_ENV}`, env[LEAK_DETECTION_ENV] || 'off');
 }
@@ -181,7 +184,10 @@ export function resolveLeakDetection(option: unknown, env: NodeJS.ProcessEnv = p
  * config.shards; // 8
  * ```
  */
-export function resolveConfig(options: SlabPoolOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
+export function resolveConfig(
+  options: SlabPoolOptions = {},
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): ResolvedConfig {
   if (options === null || typeof options !== 'object') throw invalidType('options', options, 'an object or undefined');
   const parallelism =
     options.parallelism === undefined

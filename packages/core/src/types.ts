@@ -1,6 +1,21 @@
 /**
  * Public types only: options, the handle, statistics and the lease.
+ *
+ * The declarations built from this file go to users whose TypeScript settings we do not know: no
+ * `@types/node` (TypeScript 6 and later default `types` to `[]`), no DOM lib, a `lib` older than
+ * ESNext. So they name no global type that only those declare (`NodeJS.*`, `Disposable`,
+ * `AbortSignal`); what they need is declared here.
  */
+
+declare global {
+  interface SymbolConstructor {
+    /**
+     * `Symbol.dispose`, which Node has from 20.4 on, declared as `lib.esnext.disposable.d.ts` and
+     * `@types/node` declare it, so that {@link Lease} can name it under any `lib`.
+     */
+    readonly dispose: unique symbol;
+  }
+}
 
 /** Options for {@link SlabPool}. Every member is optional; defaults come from {@link resolveConfig}. */
 export interface SlabPoolOptions {
@@ -228,7 +243,7 @@ export interface PoolStats {
 /**
  * A slab leased by {@link SlabPool.get}. Release it with `release()` or let `using` dispose it.
  */
-export interface Lease extends Disposable {
+export interface Lease {
   /** The slab id; valid until released. */
   readonly id: number;
   /** Exactly the requested number of bytes at the start of the slab. */
@@ -250,10 +265,12 @@ export interface Lease extends Disposable {
 /** Options for {@link SlabPool.acquireAsync}. */
 export interface AcquireAsyncOptions {
   /**
-   * Aborts the wait: the promise rejects with `signal.reason`.
+   * Aborts the wait: the promise rejects with `signal.reason`. Its type is the global `AbortSignal`
+   * of the program's own types (the DOM lib, the default one, or `@types/node`), written so that it
+   * needs neither: it is `never` where no `AbortSignal` is declared, as no other object is taken.
    * @default undefined (no abort)
    */
-  signal?: AbortSignal;
+  signal?: typeof globalThis extends { AbortSignal: { prototype: infer Signal } } ? Signal : never;
   /**
    * Rejects with `AcquireTimeoutError` after this many milliseconds without a slab.
    * @default Infinity (wait until a slab comes free or the signal aborts)

@@ -77,20 +77,27 @@ describe('the packed @zeropool/core', () => {
     expect(manifest.name).toBe('@zeropool/core');
     expect(manifest.type).toBe('module');
     expect(manifest.sideEffects).toBe(false);
-    expect(manifest.engines).toEqual({ node: '>=20' });
+    // Node versions that load an ES module with require(), so CommonJS programs can use the package.
+    expect(manifest.engines).toEqual({ node: '^20.19.0 || >=22.12.0' });
+    expect(manifest.repository).toEqual({
+      type: 'git',
+      url: 'git+https://github.com/zeropool/zeropool-node.git',
+      directory: 'packages/core',
+    });
+    expect(manifest.homepage).toMatch(/^https:\/\//);
+    expect(manifest.bugs.url).toMatch(/^https:\/\//);
+    expect(manifest.keywords.length).toBeGreaterThan(0);
+    expect(manifest.description.length).toBeGreaterThan(0);
     expect(manifest.files).toContain('dist');
     expect(manifest.types).toBe('./dist/index.d.ts');
     // `types` first: TypeScript takes the first condition that matches.
     expect(Object.keys(manifest.exports['.'])[0]).toBe('types');
     expect(manifest.exports['.'].types).toBe('./dist/index.d.ts');
-    expect(manifest.exports['.'].import ?? manifest.exports['.'].default).toBe('./dist/index.js');
+    // One build for import and require alike (no `import` condition that would leave require out).
+    expect(manifest.exports['.']).toEqual({ types: './dist/index.d.ts', default: './dist/index.js' });
     // Nothing a user would receive points back into the workspace.
     expect(JSON.stringify(manifest)).not.toMatch(/workspace:/);
-    for (const target of [
-      manifest.types,
-      manifest.exports['.'].types,
-      manifest.exports['.'].import ?? manifest.exports['.'].default,
-    ]) {
+    for (const target of [manifest.types, manifest.exports['.'].types, manifest.exports['.'].default]) {
       expect(existsSync(join(installed, target)), target).toBe(true);
     }
   });

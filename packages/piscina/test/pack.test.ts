@@ -58,6 +58,10 @@ describe('the packed @zeropool/piscina with @zeropool/core', () => {
     expect(manifest.dependencies['@zeropool/core']).toMatch(/^\d+\.\d+\.\d+$/);
     expect(manifest.peerDependencies.piscina).toBe('^5.0.0');
     expect(Object.keys(manifest.exports)).toEqual(['.', './worker', './package.json']);
+    expect(manifest.exports['./worker']).toEqual({ types: './dist/worker.d.ts', default: './dist/worker.js' });
+    expect(manifest.engines).toEqual({ node: '^20.19.0 || >=22.12.0' });
+    expect(manifest.repository.directory).toBe('packages/piscina');
+    expect(manifest.keywords).toContain('piscina');
   });
 
   it('runs the piscina-hash example against the installed packages, every digest matching', () => {
