@@ -20,7 +20,7 @@ const root = here('../');
 const START = '<!-- bench-tables:start -->';
 const END = '<!-- bench-tables:end -->';
 
-/** The newest suite results file in bench/results (issue 2's *-core.json records are not suite files). */
+/** The newest suite results file in bench/results (*-core.json records of the core program are not suite files). */
 export function newestResults(dir = here('./results/')) {
   const files = readdirSync(dir)
     .filter((f) => /^\d{4}-\d{2}-\d{2}-.+\.json$/.test(f) && !/-core(-\d+)?\.json$/.test(f))

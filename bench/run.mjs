@@ -31,7 +31,7 @@ const root = here('../');
  * otherwise idle). The whole suite must stay under 10 minutes.
  */
 const PARTS = [
-  { name: 'core', file: 'core.bench.mjs', title: "issue 2's core benchmark (64 KiB)", budgetSec: 65 },
+  { name: 'core', file: 'core.bench.mjs', title: 'the core benchmark (64 KiB, one thread, fresh-process rounds)', budgetSec: 65 },
   { name: 'single-thread', file: 'single-thread.bench.mjs', title: 'single thread, per size', budgetSec: 80 },
   { name: 'cache-patterns', file: 'cache-patterns.bench.mjs', title: "the Rust crate's cache patterns", budgetSec: 45 },
   { name: 'xmalloc', file: 'xmalloc.bench.mjs', title: 'xmalloc-test', budgetSec: 15 },

@@ -29,7 +29,7 @@ export function mustReach(results) {
   const core = parts.core;
   if (core?.speedup) {
     out.push({
-      goal: "the same two ratios in bench/core.bench.mjs (issue 2's program, fresh-process rounds)",
+      goal: 'the same two ratios in bench/core.bench.mjs (fresh-process rounds)',
       measured: `${fmt(core.speedup.overAllocUnsafe, 1)}x allocUnsafe, ${fmt(core.speedup.overSharedArrayBuffer, 0)}x SharedArrayBuffer`,
       unit: '',
       met: core.speedup.overAllocUnsafe >= 50 && core.speedup.overSharedArrayBuffer >= 1000,
@@ -110,7 +110,7 @@ export function mustReach(results) {
     // on which this goal is judged; older ones have only the rounds of all five ways.
     const floorRounds = all.every((s) => s.floor !== undefined);
     judge(
-      'issue 3: slab-id task within 1.15x of the empty piscina task, 4 KiB to 4 MiB, one and many in flight',
+      'slab-id task within 1.15x of the empty piscina task, 4 KiB to 4 MiB, one and many in flight',
       all,
       (over, _, s) => over(floorRounds ? s.floor : s),
       (x) => x <= 1.15,
@@ -126,14 +126,14 @@ export function mustReach(results) {
       ? `; the empty task itself was ${mib.map((s) => `${fmt(s.nsPerTask.copy / s.nsPerTask.empty)}x`).join(' and ')} faster than the copy (medians), the most any way could reach`
       : '';
     judge(
-      'issue 3: slab ids >= 4x faster than structured-clone copies at 1 MiB',
+      'slab ids >= 4x faster than structured-clone copies at 1 MiB',
       mib,
       (_, faster, s) => faster(s).copy,
       (x) => x >= 4,
       `piscina part${ceiling}`,
     );
     judge(
-      'issue 3: slab ids faster than Piscina.move at every size from 64 KiB up',
+      'slab ids faster than Piscina.move at every size from 64 KiB up',
       all.filter((s) => s.size >= 65536),
       (_, faster, s) => faster(s).move,
       (x) => x > 1,
@@ -142,7 +142,7 @@ export function mustReach(results) {
   }
   if (piscina?.crash) {
     out.push({
-      goal: 'issue 3: after workers are killed mid-task, stats() shows every slab back in the pool',
+      goal: 'after workers are killed mid-task, stats() shows every slab back in the pool',
       measured: `${piscina.crash.workersReclaimed} workers killed, ${piscina.crash.leased} slabs leased after`,
       unit: '',
       met: piscina.crash.workersReclaimed > 0 && piscina.crash.leased === 0,

@@ -9,7 +9,8 @@
 //   GENERATION the batch number; workers sleep while it equals the last one they ran
 //   DONE       workers that finished the current batch
 //   STOP       1: leave the loop, tear down (pool.close()) and exit
-//   PARAMS..   int32 parameters of the current batch, written before GENERATION is bumped
+//   PARAMS..   float64 parameters of the current batch (slab ids are safe integers, wider than
+//              an int32), written before GENERATION is bumped
 //   results    per worker, RESULT_SLOTS float64: start ms, end ms, ops, then free-form figures
 import { Worker } from 'node:worker_threads';
 
@@ -17,6 +18,7 @@ const READY = 0;
 const GENERATION = 16; // its own 64-byte line: every worker reads it, only the main thread writes it
 const DONE = 32;
 const STOP = 48;
+/** Int32 index of the parameters, which are float64s from there (bytes 256 to 384). */
 const PARAMS = 64;
 const PARAM_COUNT = 16;
 const RESULTS_BYTE = 512;
@@ -52,6 +54,7 @@ export async function startTeam({ url, count, data = () => ({}), transferList = 
   const control = controlBlock(count);
   const words = new Int32Array(control);
   const results = new Float64Array(control, RESULTS_BYTE);
+  const paramSlots = new Float64Array(control, PARAMS * 4, PARAM_COUNT);
   let reject;
   const failure = new Promise((_, r) => {
     reject = r;
@@ -79,7 +82,7 @@ export async function startTeam({ url, count, data = () => ({}), transferList = 
     startupMs,
     /** Runs one batch on every worker; resolves to each worker's `{ start, end, ops, extra }`. */
     async batch(params = []) {
-      for (let i = 0; i < PARAM_COUNT; i++) words[PARAMS + i] = params[i] ?? 0;
+      for (let i = 0; i < PARAM_COUNT; i++) paramSlots[i] = params[i] ?? 0;
       Atomics.store(words, DONE, 0);
       generation++;
       // Publishes the parameters (plain stores above) with the new generation, and wakes everyone.
@@ -133,6 +136,7 @@ export async function serveTeam({ workerData, setup = () => {}, batch, teardown 
   const { control, index, count } = workerData.team;
   const words = new Int32Array(control);
   const results = new Float64Array(control, RESULTS_BYTE + index * RESULT_SLOTS * 8, RESULT_SLOTS);
+  const paramSlots = new Float64Array(control, PARAMS * 4, PARAM_COUNT);
   await setup(workerData);
   Atomics.add(words, READY, 1);
   Atomics.notify(words, READY);
@@ -142,7 +146,7 @@ export async function serveTeam({ workerData, setup = () => {}, batch, teardown 
     Atomics.wait(words, GENERATION, generation);
     generation = Atomics.load(words, GENERATION);
     if (Atomics.load(words, STOP) === 1) break;
-    const params = Array.from(words.subarray(PARAMS, PARAMS + PARAM_COUNT));
+    const params = Array.from(paramSlots);
     const r = await batch(params, index, count);
     results[0] = r.start;
     results[1] = r.end;

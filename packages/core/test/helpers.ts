@@ -73,3 +73,24 @@ export function runWorker<T>(
   });
   return { worker, done };
 }
+
+/** A warning the code under test emitted, as `captureWarnings` recorded it. */
+export interface CapturedWarning {
+  name: string;
+  message: string;
+}
+
+/**
+ * Records the process's warnings instead of printing them, until `stop()`: a test that expects a
+ * warning asserts on it, and a passing run prints none.
+ */
+export function captureWarnings(): { warnings: CapturedWarning[]; stop: () => void } {
+  const warnings: CapturedWarning[] = [];
+  const original = process.emitWarning;
+  process.emitWarning = ((warning: string | Error, type?: string | { type?: string }) => {
+    if (typeof warning === 'string') {
+      warnings.push({ name: typeof type === 'string' ? type : (type?.type ?? 'Warning'), message: warning });
+    } else warnings.push({ name: warning.name, message: warning.message });
+  }) as typeof process.emitWarning;
+  return { warnings, stop: () => void (process.emitWarning = original) };
+}

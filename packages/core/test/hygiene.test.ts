@@ -3,19 +3,12 @@ import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { SlabCorruptionError, SlabPool } from '../src/index.js';
 import { GEN_MASK } from '../src/layout.js';
+import { captureWarnings } from './helpers.js';
 
 /** V8's gc(), exposed at run time (the test runner does not pass --expose-gc). */
 function exposedGc(): () => void {
   setFlagsFromString('--expose-gc');
   return runInNewContext('gc') as () => void;
-}
-
-/** Collects the process's warnings until `stop()` is called. */
-function collectWarnings(): { warnings: Error[]; stop: () => void } {
-  const warnings: Error[] = [];
-  const onWarning = (warning: Error) => warnings.push(warning);
-  process.on('warning', onWarning);
-  return { warnings, stop: () => process.off('warning', onWarning) };
 }
 
 const options = { arenaBytes: 8 << 20, parallelism: 2 };
@@ -79,7 +72,7 @@ describe('debug mode', () => {
     const held: number[] = [];
     for (let id = pool.tryAcquire(65536); id !== -1; id = pool.tryAcquire(65536)) held.push(id);
     expect(held.length).toBeGreaterThan(0);
-    const { warnings, stop } = collectWarnings();
+    const { warnings, stop } = captureWarnings();
     try {
       const waiting = pool.acquireAsync(65536, { timeoutMs: 5000 });
       const released = held.pop()!;
@@ -154,7 +147,7 @@ describe('leak detection', () => {
   it('warns with the acquiring stack when a recorded lease is garbage-collected unreleased', async () => {
     const gc = exposedGc();
     const pool = new SlabPool({ ...options, leakDetection: 'full' });
-    const { warnings, stop } = collectWarnings();
+    const { warnings, stop } = captureWarnings();
     try {
       (function leak() {
         pool.get(100);
@@ -179,7 +172,7 @@ describe('leak detection', () => {
     const gc = exposedGc();
     const pool = new SlabPool({ ...options, leakDetection: 'full' });
     const kept = pool.get(30);
-    const { warnings, stop } = collectWarnings();
+    const { warnings, stop } = captureWarnings();
     try {
       (function handOff() {
         const lease = pool.get(100);
@@ -209,7 +202,7 @@ describe('leak detection', () => {
     const gc = exposedGc();
     const pool = new SlabPool({ ...options, leakDetection: 'full' });
     const generations = GEN_MASK + 1;
-    const { warnings, stop } = collectWarnings();
+    const { warnings, stop } = captureWarnings();
     let live: ReturnType<SlabPool['get']> | undefined;
     try {
       const oldId = (function handOff() {

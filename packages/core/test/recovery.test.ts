@@ -2,7 +2,7 @@ import { Worker, threadId } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { LockTimeoutError, ReclaimLiveThreadError, SlabPool, SlabStateError } from '../src/index.js';
 import { H_ARENA_LOCK, H_PAGES_CARVED, H_SLAB_COUNT, S_COUNT, lockOwnerValue, pageClassWord, shardWord } from '../src/layout.js';
-import { fixture, prng, runWorker, testSeed } from './helpers.js';
+import { captureWarnings, fixture, prng, runWorker, testSeed } from './helpers.js';
 
 const SIZE = 4096;
 
@@ -154,9 +154,7 @@ describe('reclaim', () => {
     const c = Math.log2(SIZE) - 6;
     const lines = [0, 1].map((shard) => shardWord(internals.layout, c, shard));
     const before = pool.stats().classes[c];
-    const warnings: Error[] = [];
-    const onWarning = (warning: Error) => warnings.push(warning);
-    process.on('warning', onWarning);
+    const { warnings, stop } = captureWarnings();
     try {
       // Both shard locks held by thread slot 9, which nobody will ever release.
       for (const line of lines) Atomics.store(internals.words, line, lockOwnerValue(9));
@@ -175,7 +173,7 @@ describe('reclaim', () => {
         expect.stringMatching(/could not hand slabs back to any shard, so this thread keeps them.*held by thread slot 9/),
       ]);
     } finally {
-      process.off('warning', onWarning);
+      stop();
       for (const line of lines) Atomics.store(internals.words, line, 0);
     }
     // Once a lock is free, flush files everything.
@@ -192,9 +190,17 @@ describe('reclaim', () => {
     await worker.terminate();
     await exited;
     const started = Date.now();
-    for (const id of ids) pool.release(id);
+    const { warnings, stop } = captureWarnings();
+    try {
+      for (const id of ids) pool.release(id);
+    } finally {
+      stop();
+    }
     // One spill waited lockTimeoutMs; the later ones looked only briefly.
     expect(Date.now() - started).toBeLessThan(150 + 40 * 20);
+    expect(warnings.map((w) => w.message)).toEqual([
+      expect.stringMatching(/could not hand slabs back to any shard.*held by thread \d+ \(slot \d+\) for 150 ms/),
+    ]);
     expect(internals.stranded[c]?.length).toBeGreaterThan(0);
     const slabs = pool.stats().classes[c].slabs;
     expect(pool.reclaim(tid).locks).toBe(1);
@@ -209,8 +215,8 @@ describe('reclaim', () => {
     const c = Math.log2(SIZE) - 6;
     const strander = new Worker(fixture('strander-worker.ts'), { workerData: { handle: pool.handle, count: 40, size: SIZE } });
     const next = (type: string) =>
-      new Promise<{ stranded: number }>((resolve) => {
-        const on = (m: { type: string; stranded: number }) => {
+      new Promise<{ stranded: number; warnings: string[] }>((resolve) => {
+        const on = (m: { type: string; stranded: number; warnings: string[] }) => {
           if (m.type !== type) return;
           strander.off('message', on);
           resolve(m);
@@ -225,7 +231,9 @@ describe('reclaim', () => {
     await holder.exited;
     const released = next('released');
     strander.postMessage('release');
-    expect((await released).stranded).toBeGreaterThan(20);
+    const { stranded, warnings } = await released;
+    expect(stranded).toBeGreaterThan(20);
+    expect(warnings).toEqual([expect.stringMatching(/could not hand slabs back to any shard, so this thread keeps them/)]);
     pool.reclaim(holder.tid);
     // The strander is idle: its timer files them once the lock is free, no acquire or flush needed.
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -814,9 +822,7 @@ describe('watch', () => {
 
   it('reports an onReclaim callback that throws as that, not as a failed reclaim', async () => {
     const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2 });
-    const warnings: Error[] = [];
-    const onWarning = (warning: Error) => warnings.push(warning);
-    process.on('warning', onWarning);
+    const { warnings, stop } = captureWarnings();
     try {
       const { worker, exited } = await startHolder(pool, 'hang', {
         onCreate: (w) =>
@@ -832,7 +838,7 @@ describe('watch', () => {
       ]);
       expectAllFree(pool);
     } finally {
-      process.off('warning', onWarning);
+      stop();
     }
   });
 
