@@ -92,5 +92,8 @@ export function captureWarnings(): { warnings: CapturedWarning[]; stop: () => vo
       warnings.push({ name: typeof type === 'string' ? type : (type?.type ?? 'Warning'), message: warning });
     } else warnings.push({ name: warning.name, message: warning.message });
   }) as typeof process.emitWarning;
-  return { warnings, stop: () => void (process.emitWarning = original) };
+  const stop = (): void => {
+    process.emitWarning = original;
+  };
+  return { warnings, stop };
 }
