@@ -90,6 +90,28 @@ describe('many threads', () => {
     expect(pool.audit()).toEqual([]);
   });
 
+  it('lets exactly one release succeed when the holder releases its own lease while another thread releases the same id', async () => {
+    // The holder's release is the fast path (its expected value is its own lease); the other
+    // thread's takes the second exchange. Both at once from opposite ends, round after round.
+    const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2 });
+    const k = 64;
+    const rounds = 4000;
+    const shared = new SharedArrayBuffer(8 * (8 + k) + 8 * k);
+    const common = { handle: pool.handle, shared, rounds, k };
+    type Result = { won: number; doubled: number; lost: number };
+    const [holder, racer] = ['holder', 'racer'].map((role) => runWorker<Result>('holder-race-worker.ts', { ...common, role }));
+    const [held, raced] = await Promise.all([holder.done, racer.done]);
+    // The race ran: both sides won some.
+    expect(held.won).toBeGreaterThan(0);
+    expect(raced.won).toBeGreaterThan(0);
+    expect({ doubled: held.doubled, lost: held.lost }).toEqual({ doubled: 0, lost: 0 });
+    expect(held.won + raced.won).toBe(k * rounds);
+    pool.flush();
+    expect(pool.stats().releases).toBe(k * rounds);
+    expect(pool.stats().classes.reduce((n, c) => n + c.leased + c.cached, 0)).toBe(0);
+    expect(pool.audit()).toEqual([]);
+  });
+
   it('refuses every release of a stale id while its slab is re-leased on another thread at the same time', async () => {
     const seed = testSeed();
     try {
