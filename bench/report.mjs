@@ -1,11 +1,11 @@
-// Turns a results file of the benchmark suite (bench/run.mjs) into SVG charts and the README's
-// performance tables. Every figure it writes comes from that one file, and the README text says
+// Turns a results file of the benchmark suite (bench/run.mjs) into SVG charts and the performance
+// tables of bench/RESULTS.md. Every figure it writes comes from that one file, and the README text says
 // which file, when and on what machine.
 //
 //   node bench/report.mjs                       newest bench/results/<date>-<machine>.json
 //   node bench/report.mjs --results <file>      a given results file
 //   --out-dir <dir>    where the SVGs go (default bench/results/, next to the results file)
-//   --readme <path>    the README whose bench-tables markers are filled (default ./README.md);
+//   --readme <path>    the Markdown file whose bench-tables markers are filled (default bench/RESULTS.md);
 //                      only the text between the two markers is replaced
 //   --no-readme        charts only
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -603,7 +603,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const svgs = charts(results, outDir, stem);
   for (const svg of svgs) console.log(`chart: ${svg}`);
   if (!argv.includes('--no-readme')) {
-    const readmePath = value('--readme') ?? join(root, 'README.md');
+    const readmePath = value('--readme') ?? join(root, 'bench', 'RESULTS.md');
     const shownFile = relative(root, file).startsWith('..') ? basename(file) : relative(root, file).split('\\').join('/');
     const text = tables(results, shownFile, svgs, dirname(readmePath));
     writeFileSync(readmePath, replaceBenchTables(readFileSync(readmePath, 'utf8'), text));

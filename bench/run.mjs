@@ -1,6 +1,6 @@
 // The benchmark suite: runs every program in bench/ in its own process, one after another, times
 // each part, notes how busy the machine was with other work meanwhile, and writes one results
-// file with every figure. Full runs then turn it into the README's tables and SVG charts
+// file with every figure. Full runs then turn it into the tables of bench/RESULTS.md and SVG charts
 // (bench/report.mjs).
 //
 //   node --expose-gc bench/run.mjs            full run (pnpm bench): bench/results/<date>-<machine>.json
@@ -148,9 +148,9 @@ writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
 console.log(`\nresults: ${out}`);
 
 if (!argv.includes('--no-report') && failures.length === 0) {
-  // Quick runs exercise the report on a copy of the README in the temporary directory.
+  // Quick runs exercise the report on a copy of bench/RESULTS.md in the temporary directory.
   const reportArgs = quick ? ['--results', out, '--out-dir', work, '--readme', join(work, 'README.md')] : ['--results', out];
-  if (quick) copyFileSync(join(root, 'README.md'), join(work, 'README.md'));
+  if (quick) copyFileSync(join(root, 'bench', 'RESULTS.md'), join(work, 'README.md'));
   const report = spawnSync(process.execPath, [here('report.mjs'), ...reportArgs], { stdio: 'inherit' });
   if (report.status !== 0) failures.push('report');
 }
