@@ -52,6 +52,21 @@ export interface LifecycleHost {
 
 type Report = { threadId: number; slots: number; locks: number; cached: number; leased: number };
 
+/**
+ * How a reclaim knows the thread has exited: `checked` by a liveness check (reclaim); `exited`
+ * without one (its exit is known otherwise); `exit-event` by the worker's 'exit' event, confirmed
+ * by a liveness check that must not find it running, since some runtimes emit 'exit' before the
+ * thread has stopped (a check that cannot tell defers to the event).
+ */
+export type ExitProof = 'checked' | 'exited' | 'exit-event';
+
+/** A reclaim after a worker's 'exit' found one of its pool objects still answering: the thread runs. */
+class RunsAfterExit extends Error {}
+
+/** How long watch keeps looking for a worker whose 'exit' came while it still ran, and how often. */
+const AFTER_EXIT_GIVE_UP_MS = 30_000;
+const AFTER_EXIT_RETRY_MS = 5;
+
 /** The lifecycle side of one pool object. */
 export class Lifecycle {
   /** Workers this object watches: reclaim refuses them while they run. */
@@ -134,23 +149,16 @@ export class Lifecycle {
       let report: ReclaimReport;
       try {
         // A second watch of the same worker finds its slots already reclaimed: an empty report.
-        // The 'exit' event is proof the thread ended: no liveness check (a thread busy through
-        // several refused checks before it died would fail one).
-        report = this.reclaimThread(threadId, false);
+        report = this.reclaimThread(threadId, 'exit-event');
       } catch (error) {
+        if (error instanceof RunsAfterExit) {
+          this.reclaimWhenStopped(threadId, onReclaim, Date.now());
+          return;
+        }
         process.emitWarning(`zeropool: reclaiming thread ${threadId} failed: ${(error as Error).message}`, 'ZeropoolWarning');
         return;
       }
-      if (onReclaim === undefined) return;
-      try {
-        onReclaim(report);
-      } catch (error) {
-        // The reclaim itself went through; say whose code failed.
-        process.emitWarning(
-          `zeropool: thread ${threadId} was reclaimed, but its onReclaim callback threw: ${error instanceof Error ? error.message : String(error)}`,
-          'ZeropoolWarning',
-        );
-      }
+      this.deliver(report, onReclaim);
     };
     worker.once('exit', onExit);
     return () => {
@@ -163,16 +171,58 @@ export class Lifecycle {
   }
 
   /**
-   * reclaim's work. With `check`, slots are taken only once a liveness check shows the thread has
-   * exited; without (watch saw its 'exit' event), at once. Then each slot is emptied and freed, and
-   * reclaims the thread was running itself when it stopped are finished or given back.
+   * watch's reclaim of a worker whose 'exit' came while one of its pool objects still answered
+   * liveness checks: looks again every few milliseconds from the event loop until the thread has
+   * stopped, and gives up with a warning after `AFTER_EXIT_GIVE_UP_MS` (reclaim it then by hand).
    */
-  reclaimThread(threadId: number, check: boolean): ReclaimReport {
+  private reclaimWhenStopped(threadId: number, onReclaim: ((report: ReclaimReport) => void) | undefined, since: number): void {
+    const retry = setTimeout(() => {
+      let report: ReclaimReport;
+      try {
+        report = this.reclaimThread(threadId, 'exit-event');
+      } catch (error) {
+        if (!(error instanceof RunsAfterExit)) {
+          process.emitWarning(`zeropool: reclaiming thread ${threadId} failed: ${(error as Error).message}`, 'ZeropoolWarning');
+        } else if (Date.now() - since < AFTER_EXIT_GIVE_UP_MS) {
+          this.reclaimWhenStopped(threadId, onReclaim, since);
+        } else {
+          process.emitWarning(
+            `zeropool: worker thread ${threadId} emitted 'exit' but still answers liveness checks after ${AFTER_EXIT_GIVE_UP_MS} ms; not reclaimed: reclaim(${threadId}) it once it has stopped`,
+            'ZeropoolWarning',
+          );
+        }
+        return;
+      }
+      this.deliver(report, onReclaim);
+    }, AFTER_EXIT_RETRY_MS);
+    retry.unref();
+  }
+
+  /** Hands a watch's report to its callback; an error there is reported as the callback's. */
+  private deliver(report: ReclaimReport, onReclaim: ((report: ReclaimReport) => void) | undefined): void {
+    if (onReclaim === undefined) return;
+    try {
+      onReclaim(report);
+    } catch (error) {
+      // The reclaim itself went through; say whose code failed.
+      process.emitWarning(
+        `zeropool: thread ${report.threadId} was reclaimed, but its onReclaim callback threw: ${error instanceof Error ? error.message : String(error)}`,
+        'ZeropoolWarning',
+      );
+    }
+  }
+
+  /**
+   * reclaim's work: takes the thread's slots once `proof` shows it has exited (see ExitProof),
+   * empties and frees each, and finishes or gives back the reclaims the thread was running itself
+   * when it stopped.
+   */
+  reclaimThread(threadId: number, proof: ExitProof): ReclaimReport {
     const report = { threadId, slots: 0, locks: 0, cached: 0, leased: 0 };
     if (this.reclaiming.has(threadId)) return report;
     this.reclaiming.add(threadId);
     try {
-      for (const slot of this.claimSlotsOf(threadId, check)) this.emptySlot(slot, threadId, report);
+      for (const slot of this.claimSlotsOf(threadId, proof)) this.emptySlot(slot, threadId, report);
       this.finishReclaimsBy(threadId, report);
     } finally {
       this.reclaiming.delete(threadId);
@@ -192,7 +242,8 @@ export class Lifecycle {
    * @throws {ReclaimLiveThreadError} the check showed the thread running, or a slot stayed
    *   closing for 200 ms; the slots are given back.
    */
-  private claimSlotsOf(threadId: number, check: boolean): number[] {
+  private claimSlotsOf(threadId: number, proof: ExitProof): number[] {
+    const check = proof === 'checked';
     const confirmedPhase = reclaimPhase(currentThreadId, true);
     const confirmed: number[] = [];
     const checking: number[] = [];
@@ -211,7 +262,8 @@ export class Lifecycle {
           closing = true;
           heldElsewhere = true;
         } else if (held.phase === PHASE_OPEN || held.phase === PHASE_CLOSING || held.reclaimer === currentThreadId) {
-          const now = !check;
+          // A closing slot has ended its liveness waits: only a known exit can take it.
+          const now = proof === 'exited' || (proof === 'exit-event' && held.phase === PHASE_CLOSING);
           if (
             !swapClaim(
               this.host.claims,
@@ -236,15 +288,21 @@ export class Lifecycle {
       Atomics.wait(NAP, 0, 0, 1);
     }
     if (checking.length === 0 && !closing) return confirmed;
-    const refusal = closing
-      ? "it has been closing a pool object for 200 ms, or stopped while closing one: reclaim it from its 'exit' event (watch does)"
+    let refusal = closing
+      ? {
+          reason:
+            "it has been closing a pool object for 200 ms, or stopped while closing one: reclaim it from its 'exit' event (watch does)",
+          answered: false,
+        }
       : livenessRefusal(this.host.signals, checking);
+    // After an 'exit' event, a check that cannot tell defers to the event.
+    if (refusal !== undefined && proof === 'exit-event' && !refusal.answered) refusal = undefined;
     if (refusal !== undefined) {
       for (const slot of checking) {
         const ours = claimValue(threadId, reclaimPhase(currentThreadId, false));
         swapClaim(this.host.claims, this.host.layout, slot, ours, claimValue(threadId, PHASE_OPEN));
       }
-      throw new ReclaimLiveThreadError(threadId, refusal);
+      throw proof === 'exit-event' ? new RunsAfterExit() : new ReclaimLiveThreadError(threadId, refusal.reason);
     }
     for (const slot of checking) {
       const ours = claimValue(threadId, reclaimPhase(currentThreadId, false));
@@ -260,7 +318,7 @@ export class Lifecycle {
   private reclaimIfExited(threadId: number): void {
     if (threadId === currentThreadId) return;
     try {
-      this.reclaimThread(threadId, true);
+      this.reclaimThread(threadId, 'checked');
     } catch (error) {
       if (!(error instanceof ReclaimLiveThreadError)) throw error;
     }

@@ -834,12 +834,15 @@ export class SlabPool extends PoolCore {
       throw new ReclaimLiveThreadError(threadId, 'it is a watched worker that has not exited');
     }
     if (this.closed) throw closedError();
-    return this.lifecycle.reclaimThread(threadId, true);
+    return this.lifecycle.reclaimThread(threadId, 'checked');
   }
 
   /**
    * Calls {@link SlabPool.reclaim} for `worker` when it exits, however it exits. For plain
-   * `worker_threads` users; `@zeropool/piscina` does the same for piscina's workers.
+   * `worker_threads` users; `@zeropool/piscina` does the same for piscina's workers. The `'exit'`
+   * event alone is not trusted: if a pool object of that thread still answers a liveness check
+   * (some runtimes emit `'exit'` before the thread has stopped), the reclaim waits, looking again
+   * every few milliseconds, until it has stopped; a check that cannot tell defers to the event.
    * @param onReclaim receives what was returned; an error from reclaiming, or thrown by this
    *   callback, is emitted as a `ZeropoolWarning` saying which.
    * @returns a function that stops this watch (the worker stays protected from `reclaim` while

@@ -74,14 +74,18 @@ export function slotsOf(claims: BigInt64Array, layout: ArenaLayout, threadId: nu
 }
 
 /**
- * Why the slots in `slots` must not be reclaimed, or undefined if each one's thread has exited. The
+ * Why the slots in `slots` must not be reclaimed (`answered`: a pool object of the thread answered,
+ * so it runs; otherwise nothing could be told), or undefined if each one's thread has exited. The
  * caller holds them in a checking phase, so nobody else frees, closes or reclaims them meanwhile.
  * Per slot: count this check in (only below `LIVENESS_WAITERS`), wake one liveness wait; a wait
  * woken means the thread runs (the count stays until it re-arms), none woken means it has exited
  * (V8 dropped its waits). At `LIVENESS_WAITERS` the thread has been busy since that many checks,
  * or has exited since, or has not armed its waits yet (attaching): nothing can be told.
  */
-export function livenessRefusal(signals: Int32Array, slots: readonly number[]): string | undefined {
+export function livenessRefusal(
+  signals: Int32Array,
+  slots: readonly number[],
+): { reason: string; answered: boolean } | undefined {
   for (const slot of slots) {
     const probes = PROBES_BASE + slot;
     let count: number;
@@ -90,13 +94,13 @@ export function livenessRefusal(signals: Int32Array, slots: readonly number[]): 
       if (count >= LIVENESS_WAITERS || Atomics.compareExchange(signals, probes, count, count + 1) === count) break;
     }
     if (count >= LIVENESS_WAITERS) {
-      return (
+      const reason =
         `it answered ${LIVENESS_WAITERS} liveness checks and has not run its event loop since (or is attaching a pool), so it ` +
-        "may be busy or may have exited: reclaim it from its 'exit' event (watch does), or once its event loop ran"
-      );
+        "may be busy or may have exited: reclaim it from its 'exit' event (watch does), or once its event loop ran";
+      return { reason, answered: false };
     }
     if (Atomics.notify(signals, LIVENESS_BASE + slot, 1) > 0) {
-      return 'a pool object attached in that thread answered a liveness check';
+      return { reason: 'a pool object attached in that thread answered a liveness check', answered: true };
     }
     Atomics.sub(signals, probes, 1);
   }

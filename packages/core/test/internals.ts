@@ -13,7 +13,7 @@ export interface PoolInternals {
   home: number;
   lockWord(index: number): void;
   /** What watch does once it has seen the thread exit: reclaim without a liveness check. */
-  lifecycle: { reclaimThread(threadId: number, check: boolean): ReclaimReport };
+  lifecycle: { reclaimThread(threadId: number, proof: 'checked' | 'exited' | 'exit-event'): ReclaimReport };
 }
 
 export const internalsOf = (pool: SlabPool): PoolInternals => pool as unknown as PoolInternals;

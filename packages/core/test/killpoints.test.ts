@@ -128,7 +128,7 @@ function reclaimAll(pool: SlabPool, op: KillOp, dead: number[]): void {
       // A thread stopped while closing has ended its liveness waits: only its exit tells it has
       // exited, which is what watch acts on.
       if (!(error instanceof ReclaimLiveThreadError) || op !== 'close') throw error;
-      internals.lifecycle.reclaimThread(tid, false);
+      internals.lifecycle.reclaimThread(tid, 'exited');
     }
   }
 }

@@ -1,6 +1,7 @@
+import { EventEmitter } from 'node:events';
 import { Worker, threadId } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { LockTimeoutError, ReclaimLiveThreadError, SlabPool, SlabStateError } from '../src/index.js';
+import { LockTimeoutError, ReclaimLiveThreadError, type ReclaimReport, SlabPool, SlabStateError } from '../src/index.js';
 import { H_ARENA_LOCK, H_PAGES_CARVED, H_SLAB_COUNT, S_COUNT, lockOwnerValue, pageClassWord, shardWord } from '../src/layout.js';
 import { captureWarnings, fixture, prng, runWorker, testSeed } from './helpers.js';
 
@@ -817,6 +818,30 @@ describe('watch', () => {
     await new Promise((r) => setImmediate(r));
     expect(reports).toEqual([expect.objectContaining({ slots: 1, leased: 5 })]);
     expect(reclaimedAt - exitAt).toBeLessThan(190);
+    expectAllFree(pool);
+  });
+
+  it("does not take a worker's slabs on an 'exit' that comes while it still runs, and takes them once it has stopped", async () => {
+    // Some runtimes emit 'exit' before the thread has stopped. A stand-in for the Worker emits
+    // 'exit' for a worker whose event loop still runs: its pool object answers the liveness check.
+    const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2 });
+    const worker = new Worker(fixture('victim-worker.ts'), { workerData: { handle: pool.handle } });
+    const tid = worker.threadId;
+    await new Promise((resolve) => worker.once('message', resolve));
+    const early = new EventEmitter() as EventEmitter & { threadId: number };
+    early.threadId = tid;
+    const reports: ReclaimReport[] = [];
+    pool.watch(early, (report) => reports.push(report));
+    early.emit('exit', 0);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(reports).toEqual([]);
+    const held = pool.stats().classes[6]; // still the worker's: 4 leased, its cache stack
+    expect(held.leased).toBe(4);
+    expect(held.cached).toBeGreaterThanOrEqual(3);
+    await worker.terminate();
+    const deadline = Date.now() + 5000;
+    while (reports.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    expect(reports).toEqual([{ threadId: tid, slots: 1, locks: 0, cached: held.cached, leased: 4 }]);
     expectAllFree(pool);
   });
 
