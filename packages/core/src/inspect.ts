@@ -207,8 +207,15 @@ export function auditArena(words: Int32Array, layout: ArenaLayout, lockOwner: nu
   return problems;
 }
 
-const claimOf = (words: Int32Array, layout: ArenaLayout, slot: number): bigint =>
-  Atomics.load(new BigInt64Array(words.buffer, 0, layout.dataStart >> 3), claimIndex(layout, slot));
+const claimViews = new WeakMap<ArrayBufferLike, BigInt64Array>();
+const claimOf = (words: Int32Array, layout: ArenaLayout, slot: number): bigint => {
+  let claims = claimViews.get(words.buffer);
+  if (claims === undefined) {
+    claims = new BigInt64Array(words.buffer, 0, layout.dataStart >> 3);
+    claimViews.set(words.buffer, claims);
+  }
+  return Atomics.load(claims, claimIndex(layout, slot));
+};
 
 /** Class `c`'s count of waiting slots and its bit in `H_WAITING_CLASSES`, against the slots' waiting bits. */
 function auditWaiters(words: Int32Array, layout: ArenaLayout, c: number, problems: string[]): void {

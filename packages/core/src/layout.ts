@@ -184,7 +184,7 @@ export const MAX_CLASSES = 25;
  *   while the count was below `LIVENESS_WAITERS` proves the thread has exited; at
  *   `LIVENESS_WAITERS` (a thread busy since that many checks) nothing can be told, and `reclaim`
  *   refuses. A slot whose waits are not armed reads `LIVENESS_WAITERS`: the buffer starts so, a
- *   pool object stores 0 only once its waits are armed, and `close` and `reclaim` store it back
+ *   pool object stores 0 only once its waits are armed, and `close` and `reclaim` store `LIVENESS_UNARMED` back
  *   before they free the slot.
  * Separate from the arena because a pending wait keeps its buffer's memory alive until the waiting
  * thread's event loop runs the resolution: on the arena, closed pools' arenas stayed allocated.
@@ -192,6 +192,12 @@ export const MAX_CLASSES = 25;
 export const LIVENESS_BASE = MAX_THREADS + 1;
 export const PROBES_BASE = 2 * (MAX_THREADS + 1);
 export const LIVENESS_WAITERS = 4;
+/**
+ * The unanswered-check count of a slot whose liveness waits are not armed (free, attaching, or
+ * given up by close or reclaim): above `LIVENESS_WAITERS`, so checks cannot tell, and distinct
+ * from any count a check makes, so a check that finishes late leaves it alone.
+ */
+export const LIVENESS_UNARMED = LIVENESS_WAITERS + 1;
 export const SIGNALS_BYTES = 3 * (MAX_THREADS + 1) * 4;
 export const T_COUNTERS_BYTE = 64;
 

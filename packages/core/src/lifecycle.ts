@@ -11,6 +11,7 @@ import {
   type ArenaLayout,
   C_RECLAIMED,
   LIVENESS_BASE,
+  LIVENESS_UNARMED,
   LIVENESS_WAITERS,
   PHASE_CHECKING,
   PHASE_CLOSING,
@@ -40,6 +41,8 @@ export interface LifecycleHost {
   readonly counters: Float64Array;
   /** Option bits (`FLAG_*`): nonzero when released slabs are zeroed or poisoned. */
   readonly flags: number;
+  /** Whether the pool object was closed: it then reclaims nothing (its slot is not its own). */
+  isClosed(): boolean;
   recoveryContext(): RecoveryContext;
   lockWord(index: number): void;
   drainReserved(c: number): void;
@@ -60,9 +63,16 @@ type Report = { threadId: number; slots: number; locks: number; cached: number; 
  */
 export type ExitProof = 'checked' | 'exited' | 'exit-event';
 
-/** A reclaim after a worker's 'exit' found one of its pool objects still answering: the thread runs. */
+/**
+ * A reclaim after a worker's 'exit' found one of its pool objects still answering (the thread
+ * runs), or one of its slots held by another reclaim: watch looks again from the event loop.
+ */
 class RunsAfterExit extends Error {}
 
+/** How long a reclaim waits for another reclaim that holds one of the thread's slots. */
+const HELD_ELSEWHERE_MS = 200;
+/** How long another reclaim may hold a slot to check it before that check counts as stopped. */
+const STALE_CHECK_MS = 100;
 /** How long watch keeps looking for a worker whose 'exit' came while it still ran, and how often. */
 const AFTER_EXIT_GIVE_UP_MS = 30_000;
 const AFTER_EXIT_RETRY_MS = 5;
@@ -146,12 +156,14 @@ export class Lifecycle {
       active = false;
       shared.alive = false;
       if (this.watched.get(threadId) === shared) this.watched.delete(threadId);
+      // A closed pool object has given up its slot (another thread's now): watches end with it.
+      if (this.host.isClosed()) return;
       let report: ReclaimReport;
       try {
         // A second watch of the same worker finds its slots already reclaimed: an empty report.
         report = this.reclaimThread(threadId, 'exit-event');
       } catch (error) {
-        if (error instanceof RunsAfterExit) {
+        if (error instanceof RunsAfterExit || error instanceof LockTimeoutError) {
           this.reclaimWhenStopped(threadId, onReclaim, Date.now());
           return;
         }
@@ -172,16 +184,18 @@ export class Lifecycle {
 
   /**
    * watch's reclaim of a worker whose 'exit' came while one of its pool objects still answered
-   * liveness checks: looks again every few milliseconds from the event loop until the thread has
-   * stopped, and gives up with a warning after `AFTER_EXIT_GIVE_UP_MS` (reclaim it then by hand).
+   * liveness checks, while another reclaim held one of its slots, or while a lock a dead thread
+   * holds stopped it: looks again every few milliseconds from the event loop, and gives up with a
+   * warning after `AFTER_EXIT_GIVE_UP_MS` (reclaim it then by hand).
    */
   private reclaimWhenStopped(threadId: number, onReclaim: ((report: ReclaimReport) => void) | undefined, since: number): void {
     const retry = setTimeout(() => {
+      if (this.host.isClosed()) return;
       let report: ReclaimReport;
       try {
         report = this.reclaimThread(threadId, 'exit-event');
       } catch (error) {
-        if (!(error instanceof RunsAfterExit)) {
+        if (!(error instanceof RunsAfterExit) && !(error instanceof LockTimeoutError)) {
           process.emitWarning(`zeropool: reclaiming thread ${threadId} failed: ${(error as Error).message}`, 'ZeropoolWarning');
         } else if (Date.now() - since < AFTER_EXIT_GIVE_UP_MS) {
           this.reclaimWhenStopped(threadId, onReclaim, since);
@@ -222,8 +236,11 @@ export class Lifecycle {
     if (this.reclaiming.has(threadId)) return report;
     this.reclaiming.add(threadId);
     try {
-      for (const slot of this.claimSlotsOf(threadId, proof)) this.emptySlot(slot, threadId, report);
-      this.finishReclaimsBy(threadId, report);
+      const { slots, proven } = this.claimSlotsOf(threadId, proof);
+      for (const slot of slots) this.emptySlot(slot, threadId, report);
+      // The reclaims it was running are taken over only once its exit is proven: a thread that
+      // has no slot here proves nothing by that.
+      if (proven) this.finishReclaimsBy(threadId, report);
     } finally {
       this.reclaiming.delete(threadId);
     }
@@ -233,85 +250,99 @@ export class Lifecycle {
   }
 
   /**
-   * Moves every slot of `threadId` to "reclaimed by this thread, confirmed" and returns them. Claim
+   * Moves every slot of `threadId` to "reclaimed by this thread, confirmed" and returns them, with
+   * whether the thread's exit is proven (by `proof`, or by a check of at least one slot). Claim
    * first, then check: a slot the thread claims after this (attaching again) is not taken, and
    * while the check runs nobody else closes, frees or reclaims the slots. A closing slot has ended
-   * its liveness waits, so only a reclaim that saw the thread exit takes it; a check waits for the
-   * close to finish. A slot another reclaim holds is left to it while that reclaimer runs; one
-   * whose reclaimer has exited is finished by reclaiming the reclaimer.
-   * @throws {ReclaimLiveThreadError} the check showed the thread running, or a slot stayed
-   *   closing for 200 ms; the slots are given back.
+   * its liveness waits, so only a known exit takes it. A slot another reclaim checks is left to it
+   * for up to 100 ms (a check takes microseconds), then taken over: that checker stopped or
+   * stalled, and its confirming exchange will fail. A slot another reclaim has confirmed is left
+   * to it while it runs; one whose reclaimer has exited is finished by reclaiming the reclaimer.
+   * @throws {ReclaimLiveThreadError} the check showed the thread running, a slot stayed closing
+   *   (checked reclaims), or another reclaim still held a slot after 200 ms; slots this call
+   *   was checking are given back.
+   * @throws {RunsAfterExit} (`exit-event`) a pool object of the thread still answers, or another
+   *   reclaim holds one of its slots: watch looks again later.
    */
-  private claimSlotsOf(threadId: number, proof: ExitProof): number[] {
-    const check = proof === 'checked';
+  private claimSlotsOf(threadId: number, proof: ExitProof): { slots: number[]; proven: boolean } {
     const confirmedPhase = reclaimPhase(currentThreadId, true);
+    const checkingClaim = claimValue(threadId, reclaimPhase(currentThreadId, false));
     const confirmed: number[] = [];
     const checking: number[] = [];
-    const deadline = Date.now() + 200;
-    let closing = false;
-    for (;;) {
-      let heldElsewhere = false;
-      closing = false;
-      for (const held of slotsOf(this.host.claims, this.host.layout, threadId)) {
-        // Confirmed for this thread by an earlier call that stopped on an error: finish it now.
-        if (held.phase === confirmedPhase) {
-          if (!confirmed.includes(held.slot)) confirmed.push(held.slot);
-          continue;
-        }
-        if (held.phase === PHASE_CLOSING && check) {
-          closing = true;
-          heldElsewhere = true;
-        } else if (held.phase === PHASE_OPEN || held.phase === PHASE_CLOSING || held.reclaimer === currentThreadId) {
-          // A closing slot has ended its liveness waits: only a known exit can take it.
-          const now = proof === 'exited' || (proof === 'exit-event' && held.phase === PHASE_CLOSING);
-          if (
-            !swapClaim(
-              this.host.claims,
-              this.host.layout,
-              held.slot,
-              held.claim,
-              claimValue(threadId, reclaimPhase(currentThreadId, now)),
-            )
-          ) {
-            heldElsewhere = true; // it changed in between: look again
+    const firstSeen = new Map<bigint, number>();
+    const started = Date.now();
+    try {
+      for (;;) {
+        let heldElsewhere = false;
+        let confirmedElsewhere = false;
+        let closing = false;
+        for (const held of slotsOf(this.host.claims, this.host.layout, threadId)) {
+          // Confirmed for this thread by an earlier call that stopped on an error: finish it now.
+          if (held.phase === confirmedPhase) {
+            if (!confirmed.includes(held.slot)) confirmed.push(held.slot);
             continue;
           }
-          if (STEPS) step('reclaim.claimed');
-          (now ? confirmed : checking).push(held.slot);
-        } else if (held.reclaimer !== -1) {
-          heldElsewhere = true;
-          // A reclaimer that exited part-way: its own reclaim finishes this slot or gives it back.
-          if (!this.watched.get(held.reclaimer)?.alive) this.reclaimIfExited(held.reclaimer);
+          if (held.claim === checkingClaim) continue;
+          const checkedElsewhere = held.reclaimer !== -1 && (held.phase & 3) === PHASE_CHECKING;
+          const stale = checkedElsewhere && Date.now() - (firstSeen.get(held.claim) ?? Date.now()) >= STALE_CHECK_MS;
+          if (checkedElsewhere && !firstSeen.has(held.claim)) firstSeen.set(held.claim, Date.now());
+          if (held.phase === PHASE_CLOSING && proof === 'checked') {
+            closing = true;
+          } else if (held.phase === PHASE_OPEN || held.phase === PHASE_CLOSING || held.reclaimer === currentThreadId || stale) {
+            // A closing slot has ended its liveness waits: only a known exit takes it.
+            const now = proof === 'exited' || (proof === 'exit-event' && held.phase === PHASE_CLOSING);
+            const next = now ? claimValue(threadId, confirmedPhase) : checkingClaim;
+            if (!swapClaim(this.host.claims, this.host.layout, held.slot, held.claim, next)) {
+              heldElsewhere = true; // it changed in between: look again
+              continue;
+            }
+            if (STEPS) step('reclaim.claimed');
+            (now ? confirmed : checking).push(held.slot);
+          } else if (held.reclaimer !== -1) {
+            heldElsewhere = true;
+            if (!checkedElsewhere) confirmedElsewhere = true;
+            // A reclaimer that exited part-way: its own reclaim finishes this slot or gives it back.
+            if (!checkedElsewhere && !this.watched.get(held.reclaimer)?.alive) this.reclaimIfExited(held.reclaimer);
+          }
+        }
+        if (!heldElsewhere && !closing) break;
+        // Watch must not wait here for a reclaim another thread confirmed (that reclaimer's own
+        // 'exit' may be the next event of this very loop): it looks again from the event loop.
+        if (proof === 'exit-event' && confirmedElsewhere) throw new RunsAfterExit();
+        if (Date.now() - started >= HELD_ELSEWHERE_MS) {
+          throw new ReclaimLiveThreadError(
+            threadId,
+            closing
+              ? "it has been closing a pool object for 200 ms, or stopped while closing one: reclaim it from its 'exit' event (watch does)"
+              : 'another reclaim has held one of its thread slots for 200 ms; try again once that reclaim has finished',
+          );
+        }
+        Atomics.wait(NAP, 0, 0, 1);
+      }
+      const proven = proof !== 'checked' || checking.length > 0 || confirmed.length > 0;
+      if (checking.length === 0) return { slots: confirmed, proven };
+      let refusal = livenessRefusal(this.host.signals, checking);
+      // After an 'exit' event, a check that cannot tell defers to the event.
+      if (refusal !== undefined && proof === 'exit-event' && !refusal.answered) refusal = undefined;
+      if (refusal !== undefined) {
+        throw proof === 'exit-event' ? new RunsAfterExit() : new ReclaimLiveThreadError(threadId, refusal.reason);
+      }
+      for (const slot of checking.splice(0)) {
+        // Fails only if the slot's own thread, closing, took it back after waiting out a check
+        // that seemed stuck: then it is not ours to empty.
+        if (swapClaim(this.host.claims, this.host.layout, slot, checkingClaim, claimValue(threadId, confirmedPhase))) {
+          confirmed.push(slot);
         }
       }
-      if (!heldElsewhere || Date.now() >= deadline) break;
-      Atomics.wait(NAP, 0, 0, 1);
-    }
-    if (checking.length === 0 && !closing) return confirmed;
-    let refusal = closing
-      ? {
-          reason:
-            "it has been closing a pool object for 200 ms, or stopped while closing one: reclaim it from its 'exit' event (watch does)",
-          answered: false,
-        }
-      : livenessRefusal(this.host.signals, checking);
-    // After an 'exit' event, a check that cannot tell defers to the event.
-    if (refusal !== undefined && proof === 'exit-event' && !refusal.answered) refusal = undefined;
-    if (refusal !== undefined) {
+      if (STEPS) step('reclaim.confirmed');
+      return { slots: confirmed, proven };
+    } finally {
+      // Whatever stopped this call (a refusal, an error in a nested reclaim), the slots it was
+      // still checking go back to their thread.
       for (const slot of checking) {
-        const ours = claimValue(threadId, reclaimPhase(currentThreadId, false));
-        swapClaim(this.host.claims, this.host.layout, slot, ours, claimValue(threadId, PHASE_OPEN));
+        swapClaim(this.host.claims, this.host.layout, slot, checkingClaim, claimValue(threadId, PHASE_OPEN));
       }
-      throw proof === 'exit-event' ? new RunsAfterExit() : new ReclaimLiveThreadError(threadId, refusal.reason);
     }
-    for (const slot of checking) {
-      const ours = claimValue(threadId, reclaimPhase(currentThreadId, false));
-      // Fails only if the slot's own thread, closing, took it back after waiting out a check that
-      // seemed stuck: then it is not ours to empty.
-      if (swapClaim(this.host.claims, this.host.layout, slot, ours, claimValue(threadId, confirmedPhase))) confirmed.push(slot);
-    }
-    if (STEPS) step('reclaim.confirmed');
-    return confirmed;
   }
 
   /** Reclaims `threadId` if a liveness check shows it has exited; does nothing if it runs. */
@@ -320,7 +351,8 @@ export class Lifecycle {
     try {
       this.reclaimThread(threadId, 'checked');
     } catch (error) {
-      if (!(error instanceof ReclaimLiveThreadError)) throw error;
+      // Running, or undecided, or stopped by a lock a dead thread holds: the caller looks again.
+      if (!(error instanceof ReclaimLiveThreadError) && !(error instanceof LockTimeoutError)) throw error;
     }
   }
 
@@ -372,7 +404,7 @@ export class Lifecycle {
     report.leased += returned.leased;
     this.host.counters[C_RECLAIMED] += returned.leased;
     // The slot's next thread starts with its waits unarmed (see PROBES_BASE).
-    Atomics.store(this.host.signals, PROBES_BASE + slot, LIVENESS_WAITERS);
+    Atomics.store(this.host.signals, PROBES_BASE + slot, LIVENESS_UNARMED);
     if (STEPS) step('reclaim.emptied');
     swapClaim(this.host.claims, this.host.layout, slot, claimValue(threadId, reclaimPhase(currentThreadId, true)), 0n);
   }
@@ -424,7 +456,7 @@ export class Lifecycle {
     }
     if (STEPS) step('close.closing');
     this.livenessEnded = true;
-    Atomics.store(this.host.signals, PROBES_BASE + this.host.slot, LIVENESS_WAITERS);
+    Atomics.store(this.host.signals, PROBES_BASE + this.host.slot, LIVENESS_UNARMED);
     Atomics.notify(this.host.signals, LIVENESS_BASE + this.host.slot);
     if (STEPS) step('close.liveness-ended');
     // Frees the slot for another thread, unless a reclaim took the closing slot over (it frees it).

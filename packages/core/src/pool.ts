@@ -35,7 +35,7 @@ import {
   ID_GENERATION_UNIT,
   LAYOUT_VERSION,
   LIVENESS_BASE,
-  LIVENESS_WAITERS,
+  LIVENESS_UNARMED,
   META_OFFSET_CLASS,
   META_WORDS,
   NOT_OWNER,
@@ -164,7 +164,7 @@ export class SlabPool extends PoolCore {
     if (signals === undefined) {
       signals = new SharedArrayBuffer(SIGNALS_BYTES);
       // No slot has its liveness waits armed yet (see PROBES_BASE).
-      new Int32Array(signals).fill(LIVENESS_WAITERS, PROBES_BASE);
+      new Int32Array(signals).fill(LIVENESS_UNARMED, PROBES_BASE);
     }
     this.signals = new Int32Array(signals);
     // Requests addressed to this slot's previous thread are not this one's.
@@ -210,6 +210,7 @@ export class SlabPool extends PoolCore {
       slot: this.slot,
       counters: this.counters,
       flags: this.flags,
+      isClosed: () => this.closed,
       recoveryContext: () => this.recoveryContext(),
       lockWord: (index) => this.lockWord(index),
       drainReserved: (c) => this.drainReserved(c),

@@ -102,7 +102,13 @@ export function livenessRefusal(
     if (Atomics.notify(signals, LIVENESS_BASE + slot, 1) > 0) {
       return { reason: 'a pool object attached in that thread answered a liveness check', answered: true };
     }
-    Atomics.sub(signals, probes, 1);
+    // Counted out only while the count is one a check could have made: a slot that its closing
+    // thread took back from this check meanwhile reads LIVENESS_UNARMED, its next thread's armed
+    // count starts at 0, and neither may be moved by this late check.
+    for (;;) {
+      const now = Atomics.load(signals, probes);
+      if (now <= 0 || now > LIVENESS_WAITERS || Atomics.compareExchange(signals, probes, now, now - 1) === now) break;
+    }
   }
   return undefined;
 }

@@ -188,6 +188,11 @@ function retract(ctx: WaitContext, line: number, c: number): void {
   const { words } = ctx;
   try {
     if (STEPS) step('wait.retract.locked');
+    // A close() that threw part-way may have withdrawn this class already: then nothing is left.
+    if ((Atomics.load(words, ctx.waitingWord) & (1 << c)) === 0) {
+      ctx.pending[c] = 0;
+      return;
+    }
     Atomics.and(words, ctx.waitingWord, ~(1 << c));
     if (STEPS) step('wait.retract.slot-bit');
     ctx.pending[c] = 0;

@@ -2,8 +2,23 @@ import { EventEmitter } from 'node:events';
 import { Worker, threadId } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { LockTimeoutError, ReclaimLiveThreadError, type ReclaimReport, SlabPool, SlabStateError } from '../src/index.js';
-import { H_ARENA_LOCK, H_PAGES_CARVED, H_SLAB_COUNT, S_COUNT, lockOwnerValue, pageClassWord, shardWord } from '../src/layout.js';
+import {
+  H_ARENA_LOCK,
+  H_PAGES_CARVED,
+  H_SLAB_COUNT,
+  S_COUNT,
+  S_WAITERS,
+  claimIndex,
+  claimThread,
+  claimValue,
+  lockOwnerValue,
+  pageClassWord,
+  reclaimPhase,
+  reservedWord,
+  shardWord,
+} from '../src/layout.js';
 import { captureWarnings, fixture, prng, runWorker, testSeed } from './helpers.js';
+import { internalsOf } from './internals.js';
 
 const SIZE = 4096;
 
@@ -917,5 +932,99 @@ describe('watch', () => {
     // Its two leases stay leased (any thread may still release them) and name no holder.
     expect(pool.stats().classes.find((c) => c.slabSize === SIZE)?.leased).toBe(2);
     expect(pool.audit()).toEqual([]);
+  });
+});
+
+describe('reclaims and closes that meet each other', () => {
+  it('takes over a check another reclaim began and never finished, after 100 ms, on a watched exit', async () => {
+    const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2 });
+    const { claims, layout } = internalsOf(pool);
+    const reports: ReclaimReport[] = [];
+    const { worker, tid, exited } = await startHolder(pool, 'hang', {
+      onCreate: (w) => pool.watch(w, (report) => reports.push(report)),
+    });
+    // A reclaimer (thread 999, never attached) stopped while checking the worker's slot.
+    const slot = Array.from({ length: layout.maxThreads }, (_, s) => s).find(
+      (s) => claimThread(Atomics.load(claims, claimIndex(layout, s))) === tid,
+    );
+    expect(slot).toBeDefined();
+    Atomics.store(claims, claimIndex(layout, slot as number), claimValue(tid, reclaimPhase(999, false)));
+    const started = performance.now();
+    await worker.terminate();
+    await exited;
+    const deadline = Date.now() + 5000;
+    while (reports.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    expect(performance.now() - started).toBeGreaterThanOrEqual(100);
+    expect(reports).toEqual([expect.objectContaining({ threadId: tid, slots: 1, leased: 5 })]);
+    expectAllFree(pool);
+  });
+
+  it('does not finish the reclaims of a thread it cannot show has exited (one with no slot of its own)', () => {
+    const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2 });
+    const other = SlabPool.attach(pool.handle);
+    const { claims, layout } = internalsOf(pool);
+    const otherSlot = internalsOf(other).slot;
+    // Thread 777 (no slot here) is recorded as having confirmed a reclaim of the other object's slot.
+    const held = claimValue(threadId, reclaimPhase(777, true));
+    Atomics.store(claims, claimIndex(layout, otherSlot), held);
+    expect(pool.reclaim(777)).toEqual({ threadId: 777, slots: 0, locks: 0, cached: 0, leased: 0 });
+    expect(Atomics.load(claims, claimIndex(layout, otherSlot))).toBe(held);
+    Atomics.store(claims, claimIndex(layout, otherSlot), claimValue(threadId, 0));
+    other.close();
+    expect(pool.audit()).toEqual([]);
+  });
+
+  it("lets a pool object's watches end when it is closed: a closed object reclaims nothing", async () => {
+    const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2 });
+    const watcher = SlabPool.attach(pool.handle);
+    const reports: ReclaimReport[] = [];
+    const { warnings, stop } = captureWarnings();
+    try {
+      const { worker, tid, exited } = await startHolder(pool, 'hang', {
+        onCreate: (w) => watcher.watch(w, (report) => reports.push(report)),
+      });
+      watcher.close();
+      await worker.terminate();
+      await exited;
+      await new Promise((r) => setTimeout(r, 50));
+      expect(reports).toEqual([]);
+      expect(warnings).toEqual([]);
+      // Its slabs are still the dead worker's, for a pool object that is open to reclaim.
+      expect(pool.reclaim(tid)).toMatchObject({ slots: 1, leased: 5 });
+      expectAllFree(pool);
+    } finally {
+      stop();
+    }
+  });
+
+  it('keeps the other waiters of a class when a close() that threw part-way wakes its own waiters', async () => {
+    const MiB = 1 << 20;
+    const pool = new SlabPool({ arenaBytes: 4 * MiB, maxSlabSize: 64 * 1024, parallelism: 2, shards: 2, lockTimeoutMs: 100 });
+    const a = SlabPool.attach(pool.handle, { lockTimeoutMs: 100 });
+    const b = SlabPool.attach(pool.handle);
+    const { words, layout } = internalsOf(pool);
+    // A page for each of the two classes, then every slab of both taken.
+    const held: number[] = [pool.acquire(128), pool.acquire(64)];
+    for (const size of [64, 128]) for (let id = pool.tryAcquire(size); id !== -1; id = pool.tryAcquire(size)) held.push(id);
+    const aWaits = [a.acquireAsync(64).catch((e: unknown) => e), a.acquireAsync(128).catch((e: unknown) => e)];
+    const bWait = b.acquireAsync(64, { timeoutMs: 5000 });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(words[reservedWord(layout, 0) + S_WAITERS]).toBe(2);
+    // A dead thread holds class 1's reserved lock: a's close() withdraws class 0, then throws.
+    Atomics.store(words, reservedWord(layout, 1), lockOwnerValue(9));
+    expect(() => a.close()).toThrow(LockTimeoutError);
+    await Promise.all(aWaits);
+    // b still counts as waiting on class 0, and gets the next slab released there.
+    expect(words[reservedWord(layout, 0) + S_WAITERS]).toBe(1);
+    const small = held.findIndex((id) => pool.capacity(id) === 64);
+    pool.release(held.splice(small, 1)[0]);
+    const got = await bWait;
+    b.release(got);
+    Atomics.store(words, reservedWord(layout, 1), 0);
+    a.close();
+    b.close();
+    for (const id of held) pool.release(id);
+    expect([words[reservedWord(layout, 0) + S_WAITERS], words[reservedWord(layout, 1) + S_WAITERS]]).toEqual([0, 0]);
+    expectAllFree(pool);
   });
 });
