@@ -95,21 +95,62 @@ export function describe(value: unknown): string {
   if (typeof value === 'symbol') return value.toString();
   if (typeof value === 'function') return 'a function';
   if (value === null) return 'null';
-  if (typeof value === 'object')
-    return Array.isArray(value) ? 'an array' : `an object (${Object.prototype.toString.call(value)})`;
+  if (typeof value === 'object') {
+    try {
+      return describeObject(value);
+    } catch {
+      return 'an object'; // a proxy whose trap throws, or a revoked one
+    }
+  }
   return String(value);
 }
 
-/** A TypeError with Node's `ERR_INVALID_ARG_TYPE` code. */
-export function invalidType(argument: string, value: unknown, expected: string): TypeError {
-  const error = new TypeError(`${argument} must be ${expected}; received ${describe(value)} (${typeof value})`);
+/** An object by kind: an array, a view or buffer with its size, a class instance, or a plain object's keys. */
+function describeObject(value: object): string {
+  if (Array.isArray(value)) return 'an array';
+  // Views and buffers by kind and size: "a Uint8Array of 128 bytes" says more than its tag.
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof SharedArrayBuffer) {
+    return `${article(kindOf(value))} of ${value.byteLength} bytes`;
+  }
+  const kind = kindOf(value);
+  if (kind !== 'Object') return `${article(kind)} object`;
+  const keys = Object.keys(value);
+  if (keys.length === 0) return 'an empty object';
+  return `an object { ${keys.slice(0, 6).join(', ')}${keys.length > 6 ? ', ...' : ''} }`;
+}
+
+/** The constructor name of an object (its tag when it has none), read without running its code. */
+function kindOf(value: object): string {
+  const tag = Object.prototype.toString.call(value).slice(8, -1);
+  const prototype = Object.getPrototypeOf(value) as object | null;
+  const maker: unknown = prototype === null ? undefined : Object.getOwnPropertyDescriptor(prototype, 'constructor')?.value;
+  const name: unknown = typeof maker === 'function' ? Object.getOwnPropertyDescriptor(maker, 'name')?.value : undefined;
+  // esbuild names a class that refers to itself `class _SlabPool`: the user knows it as SlabPool.
+  return typeof name === 'string' && name !== '' ? name.replace(/^_(?=.)/, '') : tag;
+}
+
+/** "an" before a vowel sound, as far as type names go ("an Int32Array", "a Uint8Array"). */
+const article = (noun: string): string => `${/^[AEIOaeio]/.test(noun) ? 'an' : 'a'} ${noun}`;
+
+/** `message`, then `: fix` when there is one: how the house form ends. */
+const withFix = (message: string, fix: string | undefined): string => (fix === undefined ? message : `${message}: ${fix}`);
+
+/**
+ * A TypeError with Node's `ERR_INVALID_ARG_TYPE` code: "`argument` must be `expected`; received
+ * `value` (its type)", then ": `fix`" when given.
+ */
+export function invalidType(argument: string, value: unknown, expected: string, fix?: string): TypeError {
+  const error = new TypeError(withFix(`${argument} must be ${expected}; received ${describe(value)} (${typeof value})`, fix));
   (error as TypeError & { code: string }).code = 'ERR_INVALID_ARG_TYPE';
   return error;
 }
 
-/** A RangeError with Node's `ERR_OUT_OF_RANGE` code. */
-export function outOfRange(argument: string, value: unknown, allowed: string): RangeError {
-  const error = new RangeError(`${argument} must be ${allowed}; received ${describe(value)}`);
+/**
+ * A RangeError with Node's `ERR_OUT_OF_RANGE` code: "`argument` must be `allowed`; received
+ * `value`", then ": `fix`" when given.
+ */
+export function outOfRange(argument: string, value: unknown, allowed: string, fix?: string): RangeError {
+  const error = new RangeError(withFix(`${argument} must be ${allowed}; received ${describe(value)}`, fix));
   (error as RangeError & { code: string }).code = 'ERR_OUT_OF_RANGE';
   return error;
 }

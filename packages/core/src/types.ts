@@ -162,7 +162,18 @@ export interface ResolvedConfig {
 
 /**
  * What another thread needs to attach to a pool. It is structured-cloneable: send it in
- * `workerData` or with `postMessage` (not in a `transferList`), then call `SlabPool.attach`.
+ * `workerData` or with `postMessage`, then call `SlabPool.attach(handle)` there. Cloning it shares
+ * the arena, it does not copy it. Do not put the handle or its buffers in a `transferList`:
+ * `SharedArrayBuffer`s cannot be transferred, and `postMessage` throws Node's own `TypeError`
+ * (`code: 'ERR_INVALID_TRANSFER_OBJECT'`, "Found invalid object in transferList"), not one of
+ * this library. A handle is not a pool: a thread that receives one must `attach` it before it can
+ * acquire or release.
+ * @example
+ * ```ts
+ * import { Worker } from 'node:worker_threads';
+ * const worker = new Worker('./worker.js', { workerData: { pool: pool.handle } }); // no transferList
+ * // worker.js: const pool = SlabPool.attach(workerData.pool);
+ * ```
  */
 export interface PoolHandle {
   /** Always `'zeropool'`: what `attach` checks first to tell a handle from any other object. */
