@@ -36,14 +36,17 @@ export class PoolExhaustedError extends Error {
   readonly arenaBytes: number;
 
   /**
-   * Creates the error and its message, which names the class and how full the arena is. The pool
-   * creates it; each argument becomes the field of the same name.
+   * Creates the error and its message, which names the class, how full the arena is and what would
+   * help. The pool creates it; each argument becomes the field of the same name.
    */
   constructor(requestedSize: number, slabSize: number, usedBytes: number, arenaBytes: number) {
     const percent = ((usedBytes / arenaBytes) * 100).toFixed(1);
     super(
       `pool exhausted: no free slab of class ${slabSize} bytes for a request of ${requestedSize} bytes, ` +
-        `and no room to carve another page (${usedBytes} of ${arenaBytes} arena bytes in use, ${percent}%)`,
+        `and no room to carve another page (${usedBytes} of ${arenaBytes} arena bytes in use, ${percent}%): ` +
+        'release slabs no longer needed, call flush() in threads gone idle (their caches keep the slabs they ' +
+        'released), wait with acquireAsync(), or create the pool with a larger arenaBytes (a page once carved ' +
+        'stays with its size class)',
     );
     this.name = 'PoolExhaustedError';
     this.requestedSize = requestedSize;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SlabPool, SlabStateError, defaultsFor, detectParallelism } from '../src/index.js';
+import { PoolExhaustedError, SlabPool, SlabStateError, defaultsFor, detectParallelism } from '../src/index.js';
 import { H_MAX_SHIFT, H_MIN_SHIFT, LAYOUT_VERSION, SIGNALS_BYTES } from '../src/layout.js';
 
 // Every public function, fed what it must refuse: each gets a specific error, and stats() shows the
@@ -506,6 +506,24 @@ describe('common mistakes', () => {
     expect(error.message).toContain(expected.type === SlabStateError ? `id ${expected.value} ` : `received ${expected.value}`);
     expect(error.message).toMatch(expected.fix);
     expectUnchanged(before);
+  });
+
+  it('exhaustion says what would help, and counts the attempt but changes nothing else', () => {
+    const small = new SlabPool({ arenaBytes: 4 * MiB, parallelism: 2, maxThreads: 8, shards: 1 });
+    const ids: number[] = [];
+    for (let next = small.tryAcquire(MiB); next !== -1; next = small.tryAcquire(MiB)) ids.push(next);
+    const before = small.stats();
+    const error = thrown(() => small.acquire(MiB));
+    expect(error).toBeInstanceOf(PoolExhaustedError);
+    expect(error.code).toBe('ERR_POOL_EXHAUSTED');
+    expect(error.message).toMatch(/^pool exhausted: no free slab of class 1048576 bytes for a request of 1048576 bytes/);
+    expect(error.message).toMatch(
+      /: release slabs no longer needed, call flush\(\) in threads gone idle .*, wait with acquireAsync\(\), or create the pool with a larger arenaBytes/,
+    );
+    expect(small.stats()).toEqual({ ...before, exhausted: before.exhausted + 1 });
+    expect(small.audit()).toEqual([]);
+    for (const held of ids) small.release(held);
+    small.close();
   });
 
   it('a closed pool object and a full thread table refuse with a code', () => {
