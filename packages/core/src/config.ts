@@ -5,7 +5,7 @@
  * ignores container CPU quotas, so a container may need to say how many CPUs it really has).
  */
 import { availableParallelism } from 'node:os';
-import { invalidType, outOfRange } from './errors.js';
+import { invalidType, outOfRange, unknownOption } from './errors.js';
 import {
   MAX_ARENA_BYTES,
   MAX_SHARDS,
@@ -134,6 +134,53 @@ function checkLeakLevel(name: string, value: unknown): LeakDetection {
   return value as LeakDetection;
 }
 
+/**
+ * Every option of `new SlabPool`, so that one nobody reads (a typo, an option of another library)
+ * is refused rather than ignored. A record, not a list, so that the compiler checks it against
+ * {@link SlabPoolOptions} both ways.
+ */
+const POOL_OPTIONS: Record<keyof SlabPoolOptions, true> = {
+  arenaBytes: true,
+  minSlabSize: true,
+  maxSlabSize: true,
+  shards: true,
+  cacheSize: true,
+  cacheBytes: true,
+  maxThreads: true,
+  prefault: true,
+  zeroOnRelease: true,
+  zeroOnAcquire: true,
+  debug: true,
+  leakDetection: true,
+  lockTimeoutMs: true,
+  parallelism: true,
+};
+
+/** The options of `SlabPool.attach`: the arena fixes the others when it is created. */
+const ATTACH_OPTIONS: Record<'leakDetection' | 'lockTimeoutMs', true> = { leakDetection: true, lockTimeoutMs: true };
+
+/**
+ * Throws `ERR_UNKNOWN_OPTION` for the first own enumerable property of `options` that is not in
+ * `known`, suggesting the closest known name.
+ */
+function checkOptionNames(options: object, known: Record<string, true>, note?: string): void {
+  for (const key of Object.keys(options)) {
+    if (!Object.hasOwn(known, key)) throw unknownOption('options', key, Object.keys(known), note);
+  }
+}
+
+/**
+ * Checks the options of `SlabPool.attach` before anything is claimed: an object or undefined,
+ * holding only `leakDetection` and `lockTimeoutMs`.
+ * @throws {TypeError} `options` is neither an object nor undefined (`code: 'ERR_INVALID_ARG_TYPE'`),
+ *   or holds another option (`code: 'ERR_UNKNOWN_OPTION'`).
+ */
+export function checkAttachOptions(options: unknown): void {
+  if (options === undefined) return;
+  if (options === null || typeof options !== 'object') throw invalidType('options', options, 'an object or undefined');
+  checkOptionNames(options, ATTACH_OPTIONS, "the arena's other settings are fixed when the pool is created");
+}
+
 /** Default for `lockTimeoutMs`. */
 export const DEFAULT_LOCK_TIMEOUT_MS = 5000;
 
@@ -172,7 +219,8 @@ export function resolveLeakDetection(
  * @param env the environment that `ZEROPOOL_PARALLELISM`, `ZEROPOOL_DEBUG` and
  *   `ZEROPOOL_LEAK_DETECTION` are read from for the options not given; `process.env` unless given.
  * @throws {TypeError} `options` is not an object, or an option has the wrong type
- *   (`code: 'ERR_INVALID_ARG_TYPE'`).
+ *   (`code: 'ERR_INVALID_ARG_TYPE'`), or `options` holds an option `SlabPool` does not have
+ *   (`code: 'ERR_UNKNOWN_OPTION'`; the message suggests the closest one).
  * @throws {RangeError} an option is out of range, not a power of two where one is needed, or not
  *   one of the allowed values (`leakDetection`), or `arenaBytes` is too small for the pool's tables
  *   and one page; or one of the environment variables holds a value it does not allow
@@ -189,6 +237,7 @@ export function resolveConfig(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): ResolvedConfig {
   if (options === null || typeof options !== 'object') throw invalidType('options', options, 'an object or undefined');
+  checkOptionNames(options, POOL_OPTIONS);
   const parallelism =
     options.parallelism === undefined
       ? detectParallelism(env)

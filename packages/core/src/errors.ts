@@ -159,6 +159,59 @@ export function outOfRange(argument: string, value: unknown, allowed: string, fi
 }
 
 /**
+ * A TypeError with the code `ERR_UNKNOWN_OPTION` for an option nobody reads, so that a misspelt
+ * option is not silently ignored: names the option, the options `argument` takes, and the closest
+ * of them when one is close.
+ * @param argument the options argument, e.g. `'options'`.
+ * @param key the unknown option.
+ * @param known the options `argument` takes.
+ * @param note why the list is what it is, when that is not obvious.
+ */
+export function unknownOption(argument: string, key: string, known: readonly string[], note?: string): TypeError {
+  const list = known.length === 1 ? known[0] : `${known.slice(0, -1).join(', ')} and ${known.at(-1)}`;
+  const closest = closestName(key, known);
+  const fix = closest === undefined ? `remove it, or spell one of those` : `did you mean ${closest}?`;
+  const error = new TypeError(
+    `${argument} must hold only ${list}${note === undefined ? '' : ` (${note})`}; received an option ${describe(key)}: ${fix}`,
+  );
+  (error as TypeError & { code: string }).code = 'ERR_UNKNOWN_OPTION';
+  return error;
+}
+
+/**
+ * The name of `names` closest to `name`, case aside: one that contains it or is contained in it
+ * (5 letters or more), else the fewest edits, if no more than about half its length.
+ */
+function closestName(name: string, names: readonly string[]): string | undefined {
+  const lower = name.toLowerCase();
+  let best: string | undefined;
+  let bestDistance = Math.ceil(name.length / 2) + 1;
+  for (const candidate of names) {
+    const other = candidate.toLowerCase();
+    const contained = Math.min(lower.length, other.length) >= 5 && (other.includes(lower) || lower.includes(other));
+    const distance = contained ? 0 : editDistance(lower, other);
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}
+
+/**
  * Thrown by `acquire` in debug mode when the slab it was about to return was written after its
  * last release: its poison pattern is broken. The slab is re-poisoned and kept in the pool. The
  * same holds for `tryAcquire`, `get` and `acquireAsync`, which acquire the same way (a slab an

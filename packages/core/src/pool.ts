@@ -5,7 +5,7 @@
  */
 import { threadId as currentThreadId } from 'node:worker_threads';
 import { checkHandle, writeHeader } from './arena.js';
-import { resolveConfig, resolveLeakDetection, resolveLockTimeout, resolvePrefault } from './config.js';
+import { checkAttachOptions, resolveConfig, resolveLeakDetection, resolveLockTimeout, resolvePrefault } from './config.js';
 import { PoolCore, closedError } from './core.js';
 import { fillSlab, findUnpoisoned } from './debug.js';
 import {
@@ -140,7 +140,9 @@ export class SlabPool extends PoolCore {
   /**
    * Creates a pool and its arena, and attaches the calling thread to it.
    * @param options sizes and limits; every member is optional (see {@link SlabPoolOptions}).
-   * @throws {TypeError} an option is not of the right type (`code: 'ERR_INVALID_ARG_TYPE'`).
+   * @throws {TypeError} an option is not of the right type (`code: 'ERR_INVALID_ARG_TYPE'`), or is
+   *   not an option of `SlabPool` at all (`code: 'ERR_UNKNOWN_OPTION'`; the message names the
+   *   options and the closest one).
    * @throws {RangeError} an option is out of range, or `maxSlabSize` is larger than a page the
    *   arena can hold (`code: 'ERR_OUT_OF_RANGE'`); the message names the option, the value, the
    *   range and what to change. Also when `ZEROPOOL_PARALLELISM`, `ZEROPOOL_DEBUG` or
@@ -319,7 +321,8 @@ export class SlabPool extends PoolCore {
    * @throws {TypeError} `handle` is not a pool handle (the message says to pass `pool.handle` when
    *   it is a `SlabPool` or its arena buffer), or its arena has another layout version, or its
    *   buffer is truncated or not a pool arena; or `options` is neither an object nor undefined
-   *   (all `code: 'ERR_INVALID_ARG_TYPE'`).
+   *   (all `code: 'ERR_INVALID_ARG_TYPE'`); or `options` holds another option than those two
+   *   (`code: 'ERR_UNKNOWN_OPTION'`).
    * @throws {RangeError} all `maxThreads` thread slots are taken (`code: 'ERR_POOL_THREADS'`), or
    *   `options.leakDetection` (else `ZEROPOOL_LEAK_DETECTION`) is not a leak detection level, or
    *   `options.lockTimeoutMs` is out of range (`code: 'ERR_OUT_OF_RANGE'`).
@@ -329,9 +332,7 @@ export class SlabPool extends PoolCore {
    * ```
    */
   static attach(handle: PoolHandle, options?: Pick<SlabPoolOptions, 'leakDetection' | 'lockTimeoutMs'>): SlabPool {
-    if (options !== undefined && (options === null || typeof options !== 'object')) {
-      throw invalidType('options', options, 'an object or undefined');
-    }
+    checkAttachOptions(options);
     return new SlabPool(options, checkHandle(handle));
   }
 

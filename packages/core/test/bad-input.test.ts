@@ -366,6 +366,7 @@ describe('new SlabPool(options)', () => {
   it.each([
     ['a wrong type', { arenaBytes: '64mb' }, 'ERR_INVALID_ARG_TYPE'],
     ['a value out of range', { shards: 3 }, 'ERR_OUT_OF_RANGE'],
+    ['an unknown option', { arenaSize: 1 << 20 }, 'ERR_UNKNOWN_OPTION'],
   ])('refuses %s with a code', (_, options, code) => {
     expect(thrown(() => new SlabPool(options as never)).code).toBe(code);
   });
@@ -468,6 +469,60 @@ describe('common mistakes', () => {
       },
     ],
     [
+      'new SlabPool({ arenaSize }): a misspelt option',
+      () => new SlabPool({ arenaSize: MiB } as never),
+      {
+        type: TypeError,
+        code: 'ERR_UNKNOWN_OPTION',
+        argument: 'options',
+        value: 'an option "arenaSize"',
+        fix: /did you mean arenaBytes\?$/,
+      },
+    ],
+    [
+      'new SlabPool({ maxSlabsize }): an option in the wrong case',
+      () => new SlabPool({ maxSlabsize: MiB } as never),
+      {
+        type: TypeError,
+        code: 'ERR_UNKNOWN_OPTION',
+        argument: 'options',
+        value: 'an option "maxSlabsize"',
+        fix: /did you mean maxSlabSize\?$/,
+      },
+    ],
+    [
+      "new SlabPool({ concurrency }): another library's option",
+      () => new SlabPool({ concurrency: 4 } as never),
+      { type: TypeError, code: 'ERR_UNKNOWN_OPTION', argument: 'options', value: 'an option "concurrency"', fix: /remove it/ },
+    ],
+    [
+      'SlabPool.attach(handle, { arenaBytes }): a creation option',
+      () => SlabPool.attach(pool.handle, { arenaBytes: MiB } as never),
+      { type: TypeError, code: 'ERR_UNKNOWN_OPTION', argument: 'options', value: 'an option "arenaBytes"', fix: /remove it/ },
+    ],
+    [
+      'SlabPool.attach(handle, { leakDetect })',
+      () => SlabPool.attach(pool.handle, { leakDetect: 'full' } as never),
+      {
+        type: TypeError,
+        code: 'ERR_UNKNOWN_OPTION',
+        argument: 'options',
+        value: 'an option "leakDetect"',
+        fix: /did you mean leakDetection\?$/,
+      },
+    ],
+    [
+      'SlabPool.attach(handle, { timeoutMs })',
+      () => SlabPool.attach(pool.handle, { timeoutMs: 100 } as never),
+      {
+        type: TypeError,
+        code: 'ERR_UNKNOWN_OPTION',
+        argument: 'options',
+        value: 'an option "timeoutMs"',
+        fix: /did you mean lockTimeoutMs\?$/,
+      },
+    ],
+    [
       'SlabPool.attach(pool): the pool instead of its handle',
       () => SlabPool.attach(pool as never),
       {
@@ -506,6 +561,15 @@ describe('common mistakes', () => {
     expect(error.message).toContain(expected.type === SlabStateError ? `id ${expected.value} ` : `received ${expected.value}`);
     expect(error.message).toMatch(expected.fix);
     expectUnchanged(before);
+  });
+
+  it('lists the options an unknown one could have been', () => {
+    expect(thrown(() => new SlabPool({ arenaSize: MiB } as never)).message).toMatch(
+      /^options must hold only arenaBytes, minSlabSize, maxSlabSize, .* and parallelism; received an option "arenaSize"/,
+    );
+    expect(thrown(() => SlabPool.attach(pool.handle, { shards: 4 } as never)).message).toMatch(
+      /^options must hold only leakDetection and lockTimeoutMs \(the arena's other settings are fixed when the pool is created\)/,
+    );
   });
 
   it('exhaustion says what would help, and counts the attempt but changes nothing else', () => {

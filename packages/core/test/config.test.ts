@@ -83,6 +83,12 @@ describe('resolveConfig', () => {
       RangeError,
     ],
     [
+      'an unknown option',
+      { arenaSize: 1 << 20 },
+      /^options must hold only arenaBytes, .*; received an option "arenaSize": did you mean arenaBytes\?$/,
+      TypeError,
+    ],
+    [
       'arenaBytes over 4 GiB',
       { arenaBytes: 2 ** 33 },
       /options\.arenaBytes must be an integer from 1 to 4294963200; received 8589934592/,
