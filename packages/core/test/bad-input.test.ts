@@ -496,6 +496,28 @@ describe('common mistakes', () => {
       { type: TypeError, code: 'ERR_UNKNOWN_OPTION', argument: 'options', value: 'an option "concurrency"', fix: /remove it/ },
     ],
     [
+      'new SlabPool({ maxSlabSize }) larger than the arena holds',
+      () => new SlabPool({ arenaBytes: MiB, maxSlabSize: MiB, parallelism: 2 }),
+      {
+        type: RangeError,
+        code: 'ERR_OUT_OF_RANGE',
+        argument: 'options.maxSlabSize',
+        value: String(MiB),
+        fix: /lower maxSlabSize to 524288, leave it out to let the pool choose, or raise arenaBytes to at least \d+$/,
+      },
+    ],
+    [
+      'new SlabPool({ maxSlabSize }) larger than the default arena holds',
+      () => new SlabPool({ maxSlabSize: 2 ** 30, parallelism: 2 }),
+      {
+        type: RangeError,
+        code: 'ERR_OUT_OF_RANGE',
+        argument: 'options.maxSlabSize',
+        value: String(2 ** 30),
+        fix: /with the default arenaBytes.*lower maxSlabSize to 33554432/,
+      },
+    ],
+    [
       'SlabPool.attach(handle, { arenaBytes }): a creation option',
       () => SlabPool.attach(pool.handle, { arenaBytes: MiB } as never),
       { type: TypeError, code: 'ERR_UNKNOWN_OPTION', argument: 'options', value: 'an option "arenaBytes"', fix: /remove it/ },
@@ -570,6 +592,17 @@ describe('common mistakes', () => {
     expect(thrown(() => SlabPool.attach(pool.handle, { shards: 4 } as never)).message).toMatch(
       /^options must hold only leakDetection and lockTimeoutMs \(the arena's other settings are fixed when the pool is created\)/,
     );
+  });
+
+  it('the maxSlabSize and arenaBytes an error suggests are accepted', () => {
+    const message = thrown(() => new SlabPool({ arenaBytes: MiB, maxSlabSize: MiB, parallelism: 2 })).message;
+    const arenaBytes = Number(/raise arenaBytes to at least (\d+)/.exec(message)?.[1]);
+    const bigger = new SlabPool({ arenaBytes, maxSlabSize: MiB, parallelism: 2 });
+    bigger.release(bigger.acquire(MiB));
+    bigger.close();
+    const smaller = new SlabPool({ arenaBytes: MiB, maxSlabSize: 524288, parallelism: 2 });
+    smaller.release(smaller.acquire(524288));
+    smaller.close();
   });
 
   it('exhaustion says what would help, and counts the attempt but changes nothing else', () => {
