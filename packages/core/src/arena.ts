@@ -91,11 +91,21 @@ export function writeHeader(buffer: SharedArrayBuffer, config: ResolvedConfig): 
 /** Checks that `handle` is a pool handle and returns its arena and signals buffers. */
 export function checkHandle(handle: unknown): { buffer: SharedArrayBuffer; signals: SharedArrayBuffer } {
   if (handle === null || typeof handle !== 'object') {
-    throw invalidType('handle', handle, 'a pool handle (pool.handle from the thread that created the pool)');
+    throw invalidType(
+      'handle',
+      handle,
+      'a pool handle (pool.handle from the thread that created the pool)',
+      'pass pool.handle (in a worker, where the creating thread put it, e.g. workerData)',
+    );
   }
   const { kind, layoutVersion, buffer, signals } = handle as Partial<PoolHandle>;
   if (kind !== 'zeropool' || !(buffer instanceof SharedArrayBuffer)) {
-    throw invalidType('handle', handle, 'a pool handle ({ kind: "zeropool", layoutVersion, buffer, signals }, from pool.handle)');
+    throw invalidType(
+      'handle',
+      handle,
+      'a pool handle ({ kind: "zeropool", layoutVersion, buffer, signals }, from pool.handle)',
+      handleFix(handle),
+    );
   }
   if (layoutVersion !== LAYOUT_VERSION) {
     throw invalidType('handle.layoutVersion', layoutVersion, `layout version ${LAYOUT_VERSION}, the version this library reads`);
@@ -104,6 +114,28 @@ export function checkHandle(handle: unknown): { buffer: SharedArrayBuffer; signa
     throw invalidType('handle.signals', signals, `a SharedArrayBuffer of ${SIGNALS_BYTES} bytes (from pool.handle)`);
   }
   return { buffer, signals };
+}
+
+/** What to pass instead of an object that is not a handle, for the mistakes that are common. */
+function handleFix(value: object): string {
+  if (value instanceof SharedArrayBuffer) {
+    return 'pass pool.handle, not its buffer alone (the handle also carries the signals buffer and the layout version)';
+  }
+  // A SlabPool (checked by shape: this module cannot import the class) or anything holding a handle.
+  const inner = ownOrInherited(value, 'handle');
+  if (inner !== null && typeof inner === 'object' && ownOrInherited(inner, 'kind') === 'zeropool') {
+    return 'pass pool.handle, not the pool object (in another thread, send pool.handle and attach it there)';
+  }
+  return 'pass pool.handle as it was sent (a structured clone of it works; a copy of some of its fields does not)';
+}
+
+/** `object[key]` unless reading it would throw (a proxy, a getter that throws). */
+function ownOrInherited(object: object, key: string): unknown {
+  try {
+    return (object as Record<string, unknown>)[key];
+  } catch {
+    return undefined;
+  }
 }
 
 /** Reads and checks an arena's header; returns its layout and configuration. */

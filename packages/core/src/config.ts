@@ -5,12 +5,14 @@
  * ignores container CPU quotas, so a container may need to say how many CPUs it really has).
  */
 import { availableParallelism } from 'node:os';
-import { invalidType, outOfRange } from './errors.js';
+import { invalidType, outOfRange, unknownOption } from './errors.js';
 import {
+  LINE_BYTES,
   MAX_ARENA_BYTES,
   MAX_SHARDS,
   MAX_SLAB_SIZE_LIMIT,
   MAX_THREADS,
+  META_BYTES,
   MIN_SLAB_SIZE_LIMIT,
   PAGE_ALIGN_BYTES,
   computeLayout,
@@ -42,6 +44,7 @@ const MiB = 1024 * 1024;
 
 const isPowerOfTwo = (value: number): boolean => value > 0 && (value & (value - 1)) === 0;
 const nextPowerOfTwo = (value: number): number => (value <= 1 ? 1 : 2 ** Math.ceil(Math.log2(value)));
+const previousPowerOfTwo = (value: number): number => (value < 2 ? 1 : 2 ** Math.floor(Math.log2(value)));
 const clamp = (value: number, low: number, high: number): number => Math.min(high, Math.max(low, value));
 
 /**
@@ -134,6 +137,53 @@ function checkLeakLevel(name: string, value: unknown): LeakDetection {
   return value as LeakDetection;
 }
 
+/**
+ * Every option of `new SlabPool`, so that one nobody reads (a typo, an option of another library)
+ * is refused rather than ignored. A record, not a list, so that the compiler checks it against
+ * {@link SlabPoolOptions} both ways.
+ */
+const POOL_OPTIONS: Record<keyof SlabPoolOptions, true> = {
+  arenaBytes: true,
+  minSlabSize: true,
+  maxSlabSize: true,
+  shards: true,
+  cacheSize: true,
+  cacheBytes: true,
+  maxThreads: true,
+  prefault: true,
+  zeroOnRelease: true,
+  zeroOnAcquire: true,
+  debug: true,
+  leakDetection: true,
+  lockTimeoutMs: true,
+  parallelism: true,
+};
+
+/** The options of `SlabPool.attach`: the arena fixes the others when it is created. */
+const ATTACH_OPTIONS: Record<'leakDetection' | 'lockTimeoutMs', true> = { leakDetection: true, lockTimeoutMs: true };
+
+/**
+ * Throws `ERR_UNKNOWN_OPTION` for the first own enumerable property of `options` that is not in
+ * `known`, suggesting the closest known name.
+ */
+function checkOptionNames(options: object, known: Record<string, true>, note?: string): void {
+  for (const key of Object.keys(options)) {
+    if (!Object.hasOwn(known, key)) throw unknownOption('options', key, Object.keys(known), note);
+  }
+}
+
+/**
+ * Checks the options of `SlabPool.attach` before anything is claimed: an object or undefined,
+ * holding only `leakDetection` and `lockTimeoutMs`.
+ * @throws {TypeError} `options` is neither an object nor undefined (`code: 'ERR_INVALID_ARG_TYPE'`),
+ *   or holds another option (`code: 'ERR_UNKNOWN_OPTION'`).
+ */
+export function checkAttachOptions(options: unknown): void {
+  if (options === undefined) return;
+  if (options === null || typeof options !== 'object') throw invalidType('options', options, 'an object or undefined');
+  checkOptionNames(options, ATTACH_OPTIONS, "the arena's other settings are fixed when the pool is created");
+}
+
 /** Default for `lockTimeoutMs`. */
 export const DEFAULT_LOCK_TIMEOUT_MS = 5000;
 
@@ -168,20 +218,33 @@ export function resolveLeakDetection(
  * Merges options over the defaults and validates the result. Throws `TypeError` or `RangeError`
  * naming the option, the value and what is allowed. This is what `new SlabPool(options)` runs
  * before it allocates anything, so it shows the configuration a pool would get.
+ *
+ * `arenaBytes` is the size of the whole `SharedArrayBuffer`: the pool's tables (header, lock
+ * lines, page table, thread table) come out of it, and `stats().arenaBytes` is the same number.
+ * An arena too small to hold one page of the default `maxSlabSize` (1 MiB) next to those tables,
+ * below about 1.1 MiB with the defaults of up to 32 CPUs, gets smaller defaults for what was not given: the
+ * largest `maxSlabSize` (the page size) at which every size class can have a page of its own,
+ * thread slots whose table takes at most a quarter of the arena, and a shard per 16 KiB of
+ * arena. So any `arenaBytes` from 64 KiB up works without other options (a 1 MiB arena gets
+ * 64 KiB pages, 256 KiB gets 16 KiB, 64 KiB gets 4 KiB). Larger arenas keep the defaults of
+ * {@link defaultsFor}; an explicit option is never changed.
  * @param options the options of {@link SlabPool}; every member is optional.
  * @param env the environment that `ZEROPOOL_PARALLELISM`, `ZEROPOOL_DEBUG` and
  *   `ZEROPOOL_LEAK_DETECTION` are read from for the options not given; `process.env` unless given.
  * @throws {TypeError} `options` is not an object, or an option has the wrong type
- *   (`code: 'ERR_INVALID_ARG_TYPE'`).
+ *   (`code: 'ERR_INVALID_ARG_TYPE'`), or `options` holds an option `SlabPool` does not have
+ *   (`code: 'ERR_UNKNOWN_OPTION'`; the message suggests the closest one).
  * @throws {RangeError} an option is out of range, not a power of two where one is needed, or not
- *   one of the allowed values (`leakDetection`), or `arenaBytes` is too small for the pool's tables
- *   and one page; or one of the environment variables holds a value it does not allow
- *   (`code: 'ERR_OUT_OF_RANGE'`).
+ *   one of the allowed values (`leakDetection`); or an explicit `maxSlabSize` is larger than a page
+ *   the arena can hold (the message names the largest that fits and the arena that would hold
+ *   it); or `arenaBytes` is too small for the pool's tables and one page of `minSlabSize`; or one
+ *   of the environment variables holds a value it does not allow (`code: 'ERR_OUT_OF_RANGE'`).
  * @example
  * ```ts
  * const config = resolveConfig({ parallelism: 4, arenaBytes: 10_000_000 });
  * config.arenaBytes; // 9998336: rounded down to a multiple of 4096
  * config.shards; // 8
+ * resolveConfig({ arenaBytes: 1024 * 1024 }).maxSlabSize; // 65536: a small arena gets smaller pages
  * ```
  */
 export function resolveConfig(
@@ -189,6 +252,7 @@ export function resolveConfig(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): ResolvedConfig {
   if (options === null || typeof options !== 'object') throw invalidType('options', options, 'an object or undefined');
+  checkOptionNames(options, POOL_OPTIONS);
   const parallelism =
     options.parallelism === undefined
       ? detectParallelism(env)
@@ -212,18 +276,10 @@ export function resolveConfig(
   const maxThreads = checkInteger('options.maxThreads', options.maxThreads ?? defaults.maxThreads, 1, MAX_THREADS);
   const requested = checkInteger('options.arenaBytes', options.arenaBytes ?? defaults.arenaBytes, 1, MAX_ARENA_BYTES);
   const arenaBytes = requested - (requested % PAGE_ALIGN_BYTES);
-  const layout = computeLayout({ arenaBytes, minSlabSize, maxSlabSize, shards, maxThreads });
-  if (layout.pageCount < 1) {
-    const minimum = layout.dataStart + maxSlabSize + 12;
-    throw outOfRange(
-      'options.arenaBytes',
-      requested,
-      `at least ${Math.ceil(minimum / PAGE_ALIGN_BYTES) * PAGE_ALIGN_BYTES} bytes to hold the pool's header, ` +
-        `lock lines and thread table (${layout.dataStart} bytes) and one ${maxSlabSize}-byte page`,
-    );
-  }
+  let shape: ArenaShape = { arenaBytes, minSlabSize, maxSlabSize, shards, maxThreads };
   // No slab count check is needed: arenas under 4 GiB with slabs of at least 64 bytes plus 12 bytes
   // of metadata hold fewer than MAX_SLABS (2^26) slabs.
+  if (computeLayout(shape).pageCount < 1) shape = fitSmallArena(shape, options, requested);
   const zeroOnRelease = checkBoolean('options.zeroOnRelease', options.zeroOnRelease ?? false);
   const zeroOnAcquire = checkBoolean('options.zeroOnAcquire', options.zeroOnAcquire ?? false);
   const debug = checkBoolean('options.debug', options.debug ?? envFlag(env, DEBUG_ENV));
@@ -233,17 +289,85 @@ export function resolveConfig(
     parallelism,
     arenaBytes,
     minSlabSize,
-    maxSlabSize,
-    shards,
+    maxSlabSize: shape.maxSlabSize,
+    shards: shape.shards,
     cacheSize,
     cacheBytes,
-    maxThreads,
+    maxThreads: shape.maxThreads,
     zeroOnRelease,
     zeroOnAcquire,
     debug,
     leakDetection,
     lockTimeoutMs,
   };
+}
+
+/** What decides where an arena's pages start and how many fit. */
+type ArenaShape = Parameters<typeof computeLayout>[0];
+
+/** Arena bytes per default shard in a small arena: a small arena has few slabs to spread. */
+const SMALL_ARENA_BYTES_PER_SHARD = 16 * 1024;
+/** A small arena's default thread table takes at most this share of it. */
+const SMALL_ARENA_THREAD_SHARE = 4;
+
+/**
+ * Sizes the options not given for an arena that cannot hold one page of the default size next to
+ * its tables (see {@link resolveConfig}), or explains which option to change.
+ */
+function fitSmallArena(shape: ArenaShape, options: SlabPoolOptions, requested: number): ArenaShape {
+  const { arenaBytes, minSlabSize } = shape;
+  const maxThreads =
+    options.maxThreads ?? clamp(Math.floor(arenaBytes / (SMALL_ARENA_THREAD_SHARE * LINE_BYTES)), 1, shape.maxThreads);
+  const shards = options.shards ?? clamp(previousPowerOfTwo(arenaBytes / SMALL_ARENA_BYTES_PER_SHARD), 1, shape.shards);
+  const withPage = (maxSlabSize: number): ArenaShape => ({ arenaBytes, minSlabSize, maxSlabSize, shards, maxThreads });
+  if (options.maxSlabSize === undefined) {
+    // The largest page at which every class can have a page of its own, so no class is starved
+    // by the pages the others were carved from.
+    for (let page = shape.maxSlabSize; page >= minSlabSize; page /= 2) {
+      const layout = computeLayout(withPage(page));
+      if (layout.pageCount >= layout.classCount) return withPage(page);
+    }
+    throw arenaTooSmall(withPage(minSlabSize), options, requested);
+  }
+  if (computeLayout(withPage(options.maxSlabSize)).pageCount >= 1) return withPage(options.maxSlabSize);
+  let largest = options.maxSlabSize / 2;
+  while (largest >= minSlabSize && computeLayout(withPage(largest)).pageCount < 1) largest /= 2;
+  if (largest < minSlabSize) throw arenaTooSmall(withPage(minSlabSize), options, requested);
+  const arena = options.arenaBytes === undefined ? `the default arenaBytes, ${arenaBytes}` : `arenaBytes ${arenaBytes}`;
+  throw outOfRange(
+    'options.maxSlabSize',
+    options.maxSlabSize,
+    `at most ${largest} with ${arena} (the arena must hold the pool's tables, ` +
+      `${computeLayout(withPage(options.maxSlabSize)).dataStart} bytes, and one page of maxSlabSize bytes)`,
+    `lower maxSlabSize to ${largest}, leave it out to let the pool choose, or raise arenaBytes to at least ` +
+      `${smallestArena(withPage(options.maxSlabSize))}`,
+  );
+}
+
+/** The error for an arena that cannot hold its tables and one page of `shape.maxSlabSize` bytes. */
+function arenaTooSmall(shape: ArenaShape, options: SlabPoolOptions, requested: number): RangeError {
+  const layout = computeLayout(shape);
+  const also = [
+    options.maxThreads !== undefined ? `fewer maxThreads (${LINE_BYTES} bytes each)` : '',
+    options.shards !== undefined ? 'fewer shards' : '',
+    options.minSlabSize !== undefined ? 'a smaller minSlabSize' : '',
+  ].filter((fix) => fix !== '');
+  return outOfRange(
+    'options.arenaBytes',
+    requested,
+    `at least ${smallestArena(shape)} bytes to hold the pool's header, lock lines, page table and ` +
+      `${shape.maxThreads} thread slots (${layout.dataStart} bytes) and one ${shape.maxSlabSize}-byte page`,
+    `raise arenaBytes${also.length > 0 ? `, or ask for ${also.join(' or ')}` : ''}`,
+  );
+}
+
+/** The smallest arena (a multiple of 4096) that holds the tables of `shape` and one page. */
+function smallestArena(shape: ArenaShape): number {
+  const first = computeLayout(shape);
+  // The page table grows with the arena, so the estimate may fall a line short: step up to it.
+  let bytes = Math.ceil((first.dataStart + shape.maxSlabSize + META_BYTES) / PAGE_ALIGN_BYTES) * PAGE_ALIGN_BYTES;
+  while (bytes < MAX_ARENA_BYTES && computeLayout({ ...shape, arenaBytes: bytes }).pageCount < 1) bytes += PAGE_ALIGN_BYTES;
+  return bytes;
 }
 
 /** The number of ids a thread caches for a class of `slabSize` bytes. */

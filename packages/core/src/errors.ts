@@ -36,14 +36,17 @@ export class PoolExhaustedError extends Error {
   readonly arenaBytes: number;
 
   /**
-   * Creates the error and its message, which names the class and how full the arena is. The pool
-   * creates it; each argument becomes the field of the same name.
+   * Creates the error and its message, which names the class, how full the arena is and what would
+   * help. The pool creates it; each argument becomes the field of the same name.
    */
   constructor(requestedSize: number, slabSize: number, usedBytes: number, arenaBytes: number) {
     const percent = ((usedBytes / arenaBytes) * 100).toFixed(1);
     super(
       `pool exhausted: no free slab of class ${slabSize} bytes for a request of ${requestedSize} bytes, ` +
-        `and no room to carve another page (${usedBytes} of ${arenaBytes} arena bytes in use, ${percent}%)`,
+        `and no room to carve another page (${usedBytes} of ${arenaBytes} arena bytes in use, ${percent}%): ` +
+        'release slabs no longer needed, call flush() in threads gone idle (their caches keep the slabs they ' +
+        'released), wait with acquireAsync(), or create the pool with a larger arenaBytes (a page once carved ' +
+        'stays with its size class)',
     );
     this.name = 'PoolExhaustedError';
     this.requestedSize = requestedSize;
@@ -95,23 +98,117 @@ export function describe(value: unknown): string {
   if (typeof value === 'symbol') return value.toString();
   if (typeof value === 'function') return 'a function';
   if (value === null) return 'null';
-  if (typeof value === 'object')
-    return Array.isArray(value) ? 'an array' : `an object (${Object.prototype.toString.call(value)})`;
+  if (typeof value === 'object') {
+    try {
+      return describeObject(value);
+    } catch {
+      return 'an object'; // a proxy whose trap throws, or a revoked one
+    }
+  }
   return String(value);
 }
 
-/** A TypeError with Node's `ERR_INVALID_ARG_TYPE` code. */
-export function invalidType(argument: string, value: unknown, expected: string): TypeError {
-  const error = new TypeError(`${argument} must be ${expected}; received ${describe(value)} (${typeof value})`);
+/** An object by kind: an array, a view or buffer with its size, a class instance, or a plain object's keys. */
+function describeObject(value: object): string {
+  if (Array.isArray(value)) return 'an array';
+  // Views and buffers by kind and size: "a Uint8Array of 128 bytes" says more than its tag.
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof SharedArrayBuffer) {
+    return `${article(kindOf(value))} of ${value.byteLength} bytes`;
+  }
+  const kind = kindOf(value);
+  if (kind !== 'Object') return `${article(kind)} object`;
+  const keys = Object.keys(value);
+  if (keys.length === 0) return 'an empty object';
+  return `an object { ${keys.slice(0, 6).join(', ')}${keys.length > 6 ? ', ...' : ''} }`;
+}
+
+/** The constructor name of an object (its tag when it has none), read without running its code. */
+function kindOf(value: object): string {
+  const tag = Object.prototype.toString.call(value).slice(8, -1);
+  const prototype = Object.getPrototypeOf(value) as object | null;
+  const maker: unknown = prototype === null ? undefined : Object.getOwnPropertyDescriptor(prototype, 'constructor')?.value;
+  const name: unknown = typeof maker === 'function' ? Object.getOwnPropertyDescriptor(maker, 'name')?.value : undefined;
+  // esbuild names a class that refers to itself `class _SlabPool`: the user knows it as SlabPool.
+  return typeof name === 'string' && name !== '' ? name.replace(/^_(?=.)/, '') : tag;
+}
+
+/** "an" before a vowel sound, as far as type names go ("an Int32Array", "a Uint8Array"). */
+const article = (noun: string): string => `${/^[AEIOaeio]/.test(noun) ? 'an' : 'a'} ${noun}`;
+
+/** `message`, then `: fix` when there is one: how the house form ends. */
+const withFix = (message: string, fix: string | undefined): string => (fix === undefined ? message : `${message}: ${fix}`);
+
+/**
+ * A TypeError with Node's `ERR_INVALID_ARG_TYPE` code: "`argument` must be `expected`; received
+ * `value` (its type)", then ": `fix`" when given.
+ */
+export function invalidType(argument: string, value: unknown, expected: string, fix?: string): TypeError {
+  const error = new TypeError(withFix(`${argument} must be ${expected}; received ${describe(value)} (${typeof value})`, fix));
   (error as TypeError & { code: string }).code = 'ERR_INVALID_ARG_TYPE';
   return error;
 }
 
-/** A RangeError with Node's `ERR_OUT_OF_RANGE` code. */
-export function outOfRange(argument: string, value: unknown, allowed: string): RangeError {
-  const error = new RangeError(`${argument} must be ${allowed}; received ${describe(value)}`);
+/**
+ * A RangeError with Node's `ERR_OUT_OF_RANGE` code: "`argument` must be `allowed`; received
+ * `value`", then ": `fix`" when given.
+ */
+export function outOfRange(argument: string, value: unknown, allowed: string, fix?: string): RangeError {
+  const error = new RangeError(withFix(`${argument} must be ${allowed}; received ${describe(value)}`, fix));
   (error as RangeError & { code: string }).code = 'ERR_OUT_OF_RANGE';
   return error;
+}
+
+/**
+ * A TypeError with the code `ERR_UNKNOWN_OPTION` for an option nobody reads, so that a misspelt
+ * option is not silently ignored: names the option, the options `argument` takes, and the closest
+ * of them when one is close.
+ * @param argument the options argument, e.g. `'options'`.
+ * @param key the unknown option.
+ * @param known the options `argument` takes.
+ * @param note why the list is what it is, when that is not obvious.
+ */
+export function unknownOption(argument: string, key: string, known: readonly string[], note?: string): TypeError {
+  const list = known.length === 1 ? known[0] : `${known.slice(0, -1).join(', ')} and ${known.at(-1)}`;
+  const closest = closestName(key, known);
+  const fix = closest === undefined ? `remove it, or spell one of those` : `did you mean ${closest}?`;
+  const error = new TypeError(
+    `${argument} must hold only ${list}${note === undefined ? '' : ` (${note})`}; received an option ${describe(key)}: ${fix}`,
+  );
+  (error as TypeError & { code: string }).code = 'ERR_UNKNOWN_OPTION';
+  return error;
+}
+
+/**
+ * The name of `names` closest to `name`, case aside: one that contains it or is contained in it
+ * (5 letters or more), else the fewest edits, if no more than about half its length.
+ */
+function closestName(name: string, names: readonly string[]): string | undefined {
+  const lower = name.toLowerCase();
+  let best: string | undefined;
+  let bestDistance = Math.ceil(name.length / 2) + 1;
+  for (const candidate of names) {
+    const other = candidate.toLowerCase();
+    const contained = Math.min(lower.length, other.length) >= 5 && (other.includes(lower) || lower.includes(other));
+    const distance = contained ? 0 : editDistance(lower, other);
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { threadId as currentThreadId } from 'node:worker_threads';
 import { checkHandle, writeHeader } from './arena.js';
-import { resolveConfig, resolveLeakDetection, resolveLockTimeout, resolvePrefault } from './config.js';
+import { checkAttachOptions, resolveConfig, resolveLeakDetection, resolveLockTimeout, resolvePrefault } from './config.js';
 import { PoolCore, closedError } from './core.js';
 import { fillSlab, findUnpoisoned } from './debug.js';
 import {
@@ -36,6 +36,7 @@ import {
   LAYOUT_VERSION,
   LIVENESS_BASE,
   LIVENESS_UNARMED,
+  MAX_SLAB_SIZE_LIMIT,
   META_OFFSET_CLASS,
   META_WORDS,
   NOT_OWNER,
@@ -105,7 +106,12 @@ const ANSWER_RETRY_MS = 50;
  * ```
  */
 export class SlabPool extends PoolCore {
-  /** Send this to another thread (in `workerData` or `postMessage`) and call {@link SlabPool.attach} there. */
+  /**
+   * Send this to another thread (in `workerData` or `postMessage`) and call {@link SlabPool.attach}
+   * there. Sending it shares the arena; do not list it or its buffers in a `transferList`: shared
+   * memory is not transferable, and Node throws its own error (`ERR_INVALID_TRANSFER_OBJECT`,
+   * "Found invalid object in transferList").
+   */
   readonly handle: PoolHandle;
   /**
    * This pool's signals buffer (see `SIGNALS_BYTES`): per thread slot, a flush-request word, a
@@ -134,10 +140,14 @@ export class SlabPool extends PoolCore {
   /**
    * Creates a pool and its arena, and attaches the calling thread to it.
    * @param options sizes and limits; every member is optional (see {@link SlabPoolOptions}).
-   * @throws {TypeError} an option is not of the right type.
-   * @throws {RangeError} an option is out of range; the message names it, the value and the range.
-   *   Also when `ZEROPOOL_PARALLELISM`, `ZEROPOOL_DEBUG` or `ZEROPOOL_LEAK_DETECTION` holds a value
-   *   it does not allow and the matching option is not given.
+   * @throws {TypeError} an option is not of the right type (`code: 'ERR_INVALID_ARG_TYPE'`), or is
+   *   not an option of `SlabPool` at all (`code: 'ERR_UNKNOWN_OPTION'`; the message names the
+   *   options and the closest one).
+   * @throws {RangeError} an option is out of range, or `maxSlabSize` is larger than a page the
+   *   arena can hold (`code: 'ERR_OUT_OF_RANGE'`); the message names the option, the value, the
+   *   range and what to change. Also when `ZEROPOOL_PARALLELISM`, `ZEROPOOL_DEBUG` or
+   *   `ZEROPOOL_LEAK_DETECTION` holds a value it does not allow and the matching option is not
+   *   given.
    */
   constructor(options?: SlabPoolOptions);
   /** @internal attaches to an existing arena. */
@@ -305,20 +315,25 @@ export class SlabPool extends PoolCore {
   /**
    * Attaches the calling thread to the pool behind `handle`: the same slabs and the same shards,
    * with a cache of its own. Call it once per thread; `close()` when the thread is done.
-   * @param options only `leakDetection` applies: the arena's other settings are fixed at creation.
-   * @throws {TypeError} `handle` is not a pool handle, or its arena has another layout version, or
-   *   its buffer is truncated or not a pool arena; or `options` is neither an object nor undefined.
+   * @param handle `pool.handle` of the pool, received from the thread that created it (not the
+   *   `SlabPool` object, nor `pool.handle.buffer` alone).
+   * @param options only `leakDetection` and `lockTimeoutMs` apply: the arena's other settings are
+   *   fixed at creation.
+   * @throws {TypeError} `handle` is not a pool handle (the message says to pass `pool.handle` when
+   *   it is a `SlabPool` or its arena buffer), or its arena has another layout version, or its
+   *   buffer is truncated or not a pool arena; or `options` is neither an object nor undefined
+   *   (all `code: 'ERR_INVALID_ARG_TYPE'`); or `options` holds another option than those two
+   *   (`code: 'ERR_UNKNOWN_OPTION'`).
    * @throws {RangeError} all `maxThreads` thread slots are taken (`code: 'ERR_POOL_THREADS'`), or
-   *   `options.leakDetection` (else `ZEROPOOL_LEAK_DETECTION`) is not a leak detection level.
+   *   `options.leakDetection` (else `ZEROPOOL_LEAK_DETECTION`) is not a leak detection level, or
+   *   `options.lockTimeoutMs` is out of range (`code: 'ERR_OUT_OF_RANGE'`).
    * @example
    * ```ts
    * const pool = SlabPool.attach(workerData.pool);
    * ```
    */
   static attach(handle: PoolHandle, options?: Pick<SlabPoolOptions, 'leakDetection' | 'lockTimeoutMs'>): SlabPool {
-    if (options !== undefined && (options === null || typeof options !== 'object')) {
-      throw invalidType('options', options, 'an object or undefined');
-    }
+    checkAttachOptions(options);
     return new SlabPool(options, checkHandle(handle));
   }
 
@@ -1155,8 +1170,26 @@ export class SlabPool extends PoolCore {
   }
 
   private sizeError(size: unknown): Error {
-    if (typeof size !== 'number') return invalidType('size', size, 'a number');
-    return outOfRange('size', size, `an integer from 0 to ${this.maxSlabSize} (maxSlabSize)`);
+    if (typeof size !== 'number') {
+      const fix = ArrayBuffer.isView(size)
+        ? `pass the number of bytes needed, such as its byteLength (${size.byteLength})`
+        : undefined;
+      return invalidType('size', size, 'a number', fix);
+    }
+    return outOfRange('size', size, `an integer from 0 to ${this.maxSlabSize} (maxSlabSize)`, this.sizeFix(size));
+  }
+
+  /** How to get a slab of `size` bytes when the pool's largest class is smaller; nothing for other sizes. */
+  private sizeFix(size: number): string | undefined {
+    if (!Number.isInteger(size) || size <= this.maxSlabSize) return undefined;
+    if (size > MAX_SLAB_SIZE_LIMIT) {
+      return `no pool has slabs over ${MAX_SLAB_SIZE_LIMIT} bytes (1 GiB); split the data into slabs of at most ${this.maxSlabSize} bytes`;
+    }
+    const needed = 2 ** Math.ceil(Math.log2(size));
+    return (
+      `create the pool with a larger maxSlabSize (new SlabPool({ maxSlabSize: ${needed} }) or more, up to ${MAX_SLAB_SIZE_LIMIT}), ` +
+      `or split the data into slabs of at most ${this.maxSlabSize} bytes`
+    );
   }
 
   private exhaustedError(size: number): PoolExhaustedError {

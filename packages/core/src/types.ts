@@ -20,9 +20,21 @@ declare global {
 /** Options for {@link SlabPool}. Every member is optional; defaults come from {@link resolveConfig}. */
 export interface SlabPoolOptions {
   /**
-   * Total size of the shared arena in bytes: header, locks, metadata and slabs. Rounded down to a
-   * multiple of 4096.
+   * Total size of the shared arena in bytes, rounded down to a multiple of 4096: the whole
+   * `SharedArrayBuffer`, whose tables (header, lock lines, page table, thread table: about 45 KiB
+   * with the defaults) and slab metadata come out of it; `handle.buffer.byteLength` and
+   * `stats().arenaBytes` are this number. Any size from 64 KiB to 4 GiB - 4 KiB works with the
+   * other options left out: an arena too small to hold a page of 1 MiB next to its tables (below
+   * about 1.1 MiB; 2 MiB past 32 CPUs, whose defaults have more threads and shards) gets a smaller
+   * default `maxSlabSize`, the largest at which every size class can have a page (64 KiB for a
+   * 1 MiB arena, 16 KiB for 256 KiB, 4 KiB for 64 KiB), and fewer default shards and thread slots.
+   * An explicit `maxSlabSize` that does not fit is refused with the largest that does.
    * @default 64 MiB for up to 2 CPUs, 32 MiB per CPU beyond that, at most 1 GiB
+   * @example
+   * ```ts
+   * const pool = new SlabPool({ arenaBytes: 1024 * 1024 });
+   * pool.config.maxSlabSize; // 65536: the largest slab a 1 MiB arena serves by default
+   * ```
    */
   arenaBytes?: number;
   /**
@@ -31,14 +43,17 @@ export interface SlabPoolOptions {
    */
   minSlabSize?: number;
   /**
-   * Largest slab size: a power of two. It is also the page size: arena memory is carved into a
-   * size class one page at a time.
-   * @default 1 MiB (1048576)
+   * Largest slab size: a power of two, up to 1 GiB. It is also the page size: arena memory is
+   * carved into a size class one page at a time, so the arena must hold at least one page next
+   * to its tables. Larger requests are refused; raise it to serve them.
+   * @default 1 MiB (1048576); in an arena too small for a 1 MiB page, the largest power of two at
+   *   which every size class can have a page (see `arenaBytes`)
    */
   maxSlabSize?: number;
   /**
    * Free lists per size class, each behind its own lock word: a power of two from 1 to 256.
-   * @default twice the parallelism rounded up to a power of two, from 4 to 128
+   * @default twice the parallelism rounded up to a power of two, from 4 to 128; in an arena too
+   *   small for a 1 MiB page, also at most one per 16 KiB of arena
    */
   shards?: number;
   /**
@@ -55,7 +70,8 @@ export interface SlabPoolOptions {
   cacheBytes?: number;
   /**
    * Threads (pool objects) that may be attached at once, from 1 to 511.
-   * @default 8 × parallelism, at least 256 and at most 511 (256 up to 32 CPUs)
+   * @default 8 × parallelism, at least 256 and at most 511 (256 up to 32 CPUs); in an arena too
+   *   small for a 1 MiB page, also at most one per 512 bytes of arena (a quarter of it)
    */
   maxThreads?: number;
   /**
@@ -162,7 +178,18 @@ export interface ResolvedConfig {
 
 /**
  * What another thread needs to attach to a pool. It is structured-cloneable: send it in
- * `workerData` or with `postMessage` (not in a `transferList`), then call `SlabPool.attach`.
+ * `workerData` or with `postMessage`, then call `SlabPool.attach(handle)` there. Cloning it shares
+ * the arena, it does not copy it. Do not put the handle or its buffers in a `transferList`:
+ * `SharedArrayBuffer`s cannot be transferred, and `postMessage` throws Node's own `TypeError`
+ * (`code: 'ERR_INVALID_TRANSFER_OBJECT'`, "Found invalid object in transferList"), not one of
+ * this library. A handle is not a pool: a thread that receives one must `attach` it before it can
+ * acquire or release.
+ * @example
+ * ```ts
+ * import { Worker } from 'node:worker_threads';
+ * const worker = new Worker('./worker.js', { workerData: { pool: pool.handle } }); // no transferList
+ * // worker.js: const pool = SlabPool.attach(workerData.pool);
+ * ```
  */
 export interface PoolHandle {
   /** Always `'zeropool'`: what `attach` checks first to tell a handle from any other object. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SlabPool, SlabStateError, defaultsFor, detectParallelism } from '../src/index.js';
+import { PoolExhaustedError, SlabPool, SlabStateError, defaultsFor, detectParallelism } from '../src/index.js';
 import { H_MAX_SHIFT, H_MIN_SHIFT, LAYOUT_VERSION, SIGNALS_BYTES } from '../src/layout.js';
 
 // Every public function, fed what it must refuse: each gets a specific error, and stats() shows the
@@ -34,9 +34,22 @@ const badNumbers: Array<[string, number]> = [
   ['2^32', 2 ** 32],
 ];
 
-function unchanged(action: () => void): void {
+/** Runs `action`, which must throw an error with a code; returns it. */
+function thrown(action: () => unknown): Error & { code?: unknown } {
+  try {
+    action();
+  } catch (error) {
+    expect(error).toBeInstanceOf(Error);
+    expect((error as { code?: unknown }).code, String(error)).toMatch(/^ERR_[A-Z_]+$/);
+    return error as Error & { code?: unknown };
+  }
+  throw new Error('expected the call to throw');
+}
+
+/** The call throws an error with a code, and leaves the pool as it was. */
+function unchanged(action: () => unknown): void {
   const before = pool.stats();
-  expect(action).toThrow();
+  thrown(action);
   expectUnchanged(before);
 }
 
@@ -64,12 +77,12 @@ describe.each([
 });
 
 const badIds: Array<[string, unknown, RegExp]> = [
-  ['a numeric string', String(held), /an id is a number, received string/],
-  ['null', null, /an id is a number/],
-  ['undefined', undefined, /an id is a number/],
-  ['an object', { id: held }, /an id is a number/],
-  ['a bigint', 5n, /an id is a number, received bigint 5n/],
-  ['a symbol', Symbol('id'), /an id is a number, received symbol Symbol\(id\)/],
+  ['a numeric string', String(held), /an id is a number, not a string: pass the number itself/],
+  ['null', null, /an id is a number, not null/],
+  ['undefined', undefined, /an id is a number, not undefined/],
+  ['an object', { id: held }, new RegExp(`an id is a number, not an object: pass its id property \\(${held}\\)`)],
+  ['a bigint', 5n, /^id 5n is not .*: an id is a number, not a bigint/],
+  ['a symbol', Symbol('id'), /^id Symbol\(id\) is not .*: an id is a number, not a symbol/],
   ['NaN', NaN, /an integer from 0 to 2\^53 - 1/],
   ['Infinity', Infinity, /an integer from 0 to 2\^53 - 1/],
   ['-Infinity', -Infinity, /an integer from 0 to 2\^53 - 1/],
@@ -312,6 +325,7 @@ describe('defaultsFor(parallelism) and detectParallelism(env)', () => {
   it.each(notNumbers)('defaultsFor refuses %s with a TypeError naming parallelism', (_, value) => {
     expect(() => defaultsFor(value as number)).toThrow(TypeError);
     expect(() => defaultsFor(value as number)).toThrow(/^parallelism must be a number; received/);
+    expect(thrown(() => defaultsFor(value as number)).code).toBe('ERR_INVALID_ARG_TYPE');
   });
   it.each([
     ['NaN', NaN],
@@ -324,6 +338,7 @@ describe('defaultsFor(parallelism) and detectParallelism(env)', () => {
   ])('defaultsFor refuses %s with a RangeError naming parallelism, the value and the range', (_, value) => {
     expect(() => defaultsFor(value)).toThrow(RangeError);
     expect(() => defaultsFor(value)).toThrow(`parallelism must be an integer from 1 to 4096; received ${value}`);
+    expect(thrown(() => defaultsFor(value)).code).toBe('ERR_OUT_OF_RANGE');
   });
   it.each(['0', '-2', '1.5', 'four', '4097', '0x10', '1e2', ' 8', '8 ', '+8', 'Infinity'])(
     'detectParallelism refuses ZEROPOOL_PARALLELISM=%j naming the variable and what it allows',
@@ -347,6 +362,280 @@ describe('new SlabPool(options)', () => {
     expect(() => new SlabPool(null as never)).toThrow(/options must be an object or undefined; received null/);
     expect(() => new SlabPool({ prefault: 'yes' as never })).toThrow(TypeError);
     expect(() => new SlabPool({ prefault: 1 as never })).toThrow(/^options\.prefault must be a boolean; received 1/);
+  });
+  it.each([
+    ['a wrong type', { arenaBytes: '64mb' }, 'ERR_INVALID_ARG_TYPE'],
+    ['a value out of range', { shards: 3 }, 'ERR_OUT_OF_RANGE'],
+    ['an unknown option', { arenaSize: 1 << 20 }, 'ERR_UNKNOWN_OPTION'],
+  ])('refuses %s with a code', (_, options, code) => {
+    expect(thrown(() => new SlabPool(options as never)).code).toBe(code);
+  });
+});
+
+describe('common mistakes', () => {
+  // Each names the argument, shows the value received and says how to fix the call, in the house
+  // form "<argument> must be <allowed>; received <value>: <fix>" (SlabStateError: "id <value> is
+  // not an acquired slab of this pool: <why>: <fix>"), with a code; the pool is left as it was.
+  const MiB = 1 << 20;
+  // Another size class than the ids above, so that their slabs stay as the tables above expect.
+  const lease = pool.get(1000);
+  const view = pool.bytes(held);
+  const released2 = pool.acquire(1000);
+  pool.release(released2);
+  interface Expected {
+    type: new (...args: never[]) => Error;
+    code: string;
+    argument: string;
+    value: string;
+    fix: RegExp;
+  }
+  const id = (value: string, fix: RegExp): Expected => ({
+    type: SlabStateError,
+    code: 'ERR_SLAB_STATE',
+    argument: 'id',
+    value,
+    fix,
+  });
+  const mistakes: Array<[string, () => unknown, Expected]> = [
+    [
+      'release(bytes): the view instead of the id',
+      () => pool.release(view as never),
+      id('a Uint8Array of 128 bytes', /an id is a number, not an object: pass the id acquire returned, not its bytes/),
+    ],
+    [
+      'release(Buffer): a Buffer over the slab instead of the id',
+      () => pool.release(Buffer.from(view.buffer, view.byteOffset, view.length) as never),
+      id('a Buffer of 128 bytes', /pass the id acquire returned, not its bytes/),
+    ],
+    [
+      'release(lease): the lease instead of its id',
+      () => pool.release(lease as never),
+      id('a SlabLease object', /pass lease\.id \(\d+\), or call lease\.release\(\)/),
+    ],
+    [
+      'release(id) after its release',
+      () => pool.release(released2),
+      id(
+        String(released2),
+        /it was released, so the id is stale \(the slab is at generation \d+ now, the id carries \d+\); .*a second release or a use after release/,
+      ),
+    ],
+    [
+      'bytes(id) after its release',
+      () => pool.bytes(released2),
+      id(String(released2), /it was released, so the id is stale .*a use after release/),
+    ],
+    [
+      'release(-1): the result of a tryAcquire that failed',
+      () => pool.release(-1),
+      id('-1', /tryAcquire returns -1 when the pool is exhausted/),
+    ],
+    [
+      'release(id | 0): an id cut to 32 bits',
+      () => pool.release(held | 0),
+      id(String(held | 0), /do not survive an Int32Array or `\| 0`: keep them in a Float64Array/),
+    ],
+    [
+      'acquire(size) above maxSlabSize',
+      () => pool.acquire(2 * MiB),
+      {
+        type: RangeError,
+        code: 'ERR_OUT_OF_RANGE',
+        argument: 'size',
+        value: String(2 * MiB),
+        fix: /create the pool with a larger maxSlabSize \(new SlabPool\(\{ maxSlabSize: 2097152 \}\) or more, up to 1073741824\)/,
+      },
+    ],
+    [
+      'acquire(size) above the largest maxSlabSize there is',
+      () => pool.acquire(2 ** 31),
+      {
+        type: RangeError,
+        code: 'ERR_OUT_OF_RANGE',
+        argument: 'size',
+        value: String(2 ** 31),
+        fix: /no pool has slabs over 1073741824 bytes/,
+      },
+    ],
+    [
+      'acquire(bytes): a buffer instead of its length',
+      () => pool.acquire(view as never),
+      {
+        type: TypeError,
+        code: 'ERR_INVALID_ARG_TYPE',
+        argument: 'size',
+        value: 'a Uint8Array of 128 bytes',
+        fix: /its byteLength \(128\)/,
+      },
+    ],
+    [
+      'new SlabPool({ arenaSize }): a misspelt option',
+      () => new SlabPool({ arenaSize: MiB } as never),
+      {
+        type: TypeError,
+        code: 'ERR_UNKNOWN_OPTION',
+        argument: 'options',
+        value: 'an option "arenaSize"',
+        fix: /did you mean arenaBytes\?$/,
+      },
+    ],
+    [
+      'new SlabPool({ maxSlabsize }): an option in the wrong case',
+      () => new SlabPool({ maxSlabsize: MiB } as never),
+      {
+        type: TypeError,
+        code: 'ERR_UNKNOWN_OPTION',
+        argument: 'options',
+        value: 'an option "maxSlabsize"',
+        fix: /did you mean maxSlabSize\?$/,
+      },
+    ],
+    [
+      "new SlabPool({ concurrency }): another library's option",
+      () => new SlabPool({ concurrency: 4 } as never),
+      { type: TypeError, code: 'ERR_UNKNOWN_OPTION', argument: 'options', value: 'an option "concurrency"', fix: /remove it/ },
+    ],
+    [
+      'new SlabPool({ maxSlabSize }) larger than the arena holds',
+      () => new SlabPool({ arenaBytes: MiB, maxSlabSize: MiB, parallelism: 2 }),
+      {
+        type: RangeError,
+        code: 'ERR_OUT_OF_RANGE',
+        argument: 'options.maxSlabSize',
+        value: String(MiB),
+        fix: /lower maxSlabSize to 524288, leave it out to let the pool choose, or raise arenaBytes to at least \d+$/,
+      },
+    ],
+    [
+      'new SlabPool({ maxSlabSize }) larger than the default arena holds',
+      () => new SlabPool({ maxSlabSize: 2 ** 30, parallelism: 2 }),
+      {
+        type: RangeError,
+        code: 'ERR_OUT_OF_RANGE',
+        argument: 'options.maxSlabSize',
+        value: String(2 ** 30),
+        fix: /with the default arenaBytes.*lower maxSlabSize to 33554432/,
+      },
+    ],
+    [
+      'SlabPool.attach(handle, { arenaBytes }): a creation option',
+      () => SlabPool.attach(pool.handle, { arenaBytes: MiB } as never),
+      { type: TypeError, code: 'ERR_UNKNOWN_OPTION', argument: 'options', value: 'an option "arenaBytes"', fix: /remove it/ },
+    ],
+    [
+      'SlabPool.attach(handle, { leakDetect })',
+      () => SlabPool.attach(pool.handle, { leakDetect: 'full' } as never),
+      {
+        type: TypeError,
+        code: 'ERR_UNKNOWN_OPTION',
+        argument: 'options',
+        value: 'an option "leakDetect"',
+        fix: /did you mean leakDetection\?$/,
+      },
+    ],
+    [
+      'SlabPool.attach(handle, { timeoutMs })',
+      () => SlabPool.attach(pool.handle, { timeoutMs: 100 } as never),
+      {
+        type: TypeError,
+        code: 'ERR_UNKNOWN_OPTION',
+        argument: 'options',
+        value: 'an option "timeoutMs"',
+        fix: /did you mean lockTimeoutMs\?$/,
+      },
+    ],
+    [
+      'SlabPool.attach(pool): the pool instead of its handle',
+      () => SlabPool.attach(pool as never),
+      {
+        type: TypeError,
+        code: 'ERR_INVALID_ARG_TYPE',
+        argument: 'handle',
+        value: 'a SlabPool object',
+        fix: /pass pool\.handle, not the pool object/,
+      },
+    ],
+    [
+      'SlabPool.attach(pool.handle.buffer): the arena instead of the handle',
+      () => SlabPool.attach(pool.handle.buffer as never),
+      {
+        type: TypeError,
+        code: 'ERR_INVALID_ARG_TYPE',
+        argument: 'handle',
+        value: `a SharedArrayBuffer of ${8 << 20} bytes`,
+        fix: /pass pool\.handle, not its buffer alone/,
+      },
+    ],
+    [
+      'SlabPool.attach(undefined): workerData read under another name',
+      () => SlabPool.attach(undefined as never),
+      { type: TypeError, code: 'ERR_INVALID_ARG_TYPE', argument: 'handle', value: 'undefined', fix: /pass pool\.handle/ },
+    ],
+  ];
+
+  it.each(mistakes)('%s: names the argument, the value and the fix, and changes nothing', (_, call, expected) => {
+    const before = pool.stats();
+    const error = thrown(call);
+    expect(error).toBeInstanceOf(expected.type);
+    expect(error.code).toBe(expected.code);
+    // The argument opens the message, the value follows "received" (or "id"), the fix ends it.
+    expect(error.message.startsWith(`${expected.argument} `)).toBe(true);
+    expect(error.message).toContain(expected.type === SlabStateError ? `id ${expected.value} ` : `received ${expected.value}`);
+    expect(error.message).toMatch(expected.fix);
+    expectUnchanged(before);
+  });
+
+  it('lists the options an unknown one could have been', () => {
+    expect(thrown(() => new SlabPool({ arenaSize: MiB } as never)).message).toMatch(
+      /^options must hold only arenaBytes, minSlabSize, maxSlabSize, .* and parallelism; received an option "arenaSize"/,
+    );
+    expect(thrown(() => SlabPool.attach(pool.handle, { shards: 4 } as never)).message).toMatch(
+      /^options must hold only leakDetection and lockTimeoutMs \(the arena's other settings are fixed when the pool is created\)/,
+    );
+  });
+
+  it('the maxSlabSize and arenaBytes an error suggests are accepted', () => {
+    const message = thrown(() => new SlabPool({ arenaBytes: MiB, maxSlabSize: MiB, parallelism: 2 })).message;
+    const arenaBytes = Number(/raise arenaBytes to at least (\d+)/.exec(message)?.[1]);
+    const bigger = new SlabPool({ arenaBytes, maxSlabSize: MiB, parallelism: 2 });
+    bigger.release(bigger.acquire(MiB));
+    bigger.close();
+    const smaller = new SlabPool({ arenaBytes: MiB, maxSlabSize: 524288, parallelism: 2 });
+    smaller.release(smaller.acquire(524288));
+    smaller.close();
+  });
+
+  it('exhaustion says what would help, and counts the attempt but changes nothing else', () => {
+    const small = new SlabPool({ arenaBytes: 4 * MiB, parallelism: 2, maxThreads: 8, shards: 1 });
+    const ids: number[] = [];
+    for (let next = small.tryAcquire(MiB); next !== -1; next = small.tryAcquire(MiB)) ids.push(next);
+    const before = small.stats();
+    const error = thrown(() => small.acquire(MiB));
+    expect(error).toBeInstanceOf(PoolExhaustedError);
+    expect(error.code).toBe('ERR_POOL_EXHAUSTED');
+    expect(error.message).toMatch(/^pool exhausted: no free slab of class 1048576 bytes for a request of 1048576 bytes/);
+    expect(error.message).toMatch(
+      /: release slabs no longer needed, call flush\(\) in threads gone idle .*, wait with acquireAsync\(\), or create the pool with a larger arenaBytes/,
+    );
+    expect(small.stats()).toEqual({ ...before, exhausted: before.exhausted + 1 });
+    expect(small.audit()).toEqual([]);
+    for (const held of ids) small.release(held);
+    small.close();
+  });
+
+  it('a closed pool object and a full thread table refuse with a code', () => {
+    const single = new SlabPool({ arenaBytes: 4 * MiB, parallelism: 2, maxThreads: 1, shards: 1 });
+    const full = thrown(() => SlabPool.attach(single.handle));
+    expect(full).toBeInstanceOf(RangeError);
+    expect(full.code).toBe('ERR_POOL_THREADS');
+    single.close();
+    const closed = thrown(() => single.acquire(64));
+    expect(closed.code).toBe('ERR_POOL_CLOSED');
+    expect(closed.message).toMatch(/attach again/);
+  });
+
+  it('gives the lease back', () => {
+    lease.release();
   });
 });
 

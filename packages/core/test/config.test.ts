@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { PARALLELISM_ENV, defaultsFor, detectParallelism, resolveConfig } from '../src/config.js';
+import { computeLayout } from '../src/layout.js';
 
 describe('defaultsFor', () => {
   it('derives shards, cache size, arena size and thread slots from the parallelism', () => {
@@ -66,6 +67,42 @@ describe('resolveConfig', () => {
     expect(resolveConfig({ minSlabSize: 4 << 20, arenaBytes: 64 << 20 }).maxSlabSize).toBe(4 << 20);
   });
 
+  it.each([
+    // arenaBytes, the default maxSlabSize it gets, with parallelism 2 and 4096.
+    [64 * 1024, 4096],
+    [256 * 1024, 16384],
+    [1 << 20, 65536],
+  ])(
+    'gives an arena of %i bytes, too small for a 1 MiB page, pages of %i bytes with room for every class',
+    (arenaBytes, page) => {
+      for (const parallelism of [2, 4096]) {
+        const config = resolveConfig({ arenaBytes, parallelism }, {});
+        expect(config).toMatchObject({ arenaBytes, maxSlabSize: page });
+        const layout = computeLayout(config);
+        expect(layout.pageCount).toBeGreaterThanOrEqual(layout.classCount);
+        // The tables (thread slots at most a quarter, shards) leave at least half for the slabs.
+        expect(layout.dataStart).toBeLessThanOrEqual(arenaBytes / 2);
+      }
+    },
+  );
+
+  it('keeps the defaults, 1 MiB pages included, for every arena that holds one', () => {
+    for (const arenaBytes of [1100 * 1024, 2 << 20, 4 << 20, 8 << 20]) {
+      const config = resolveConfig({ arenaBytes, parallelism: 2 }, {});
+      expect(config).toMatchObject({ ...defaultsFor(2), arenaBytes });
+    }
+  });
+
+  it('never changes an option that was given, and refuses it when it does not fit', () => {
+    expect(resolveConfig({ arenaBytes: 1 << 20, maxSlabSize: 256 * 1024, shards: 2, maxThreads: 4 }, {})).toMatchObject({
+      maxSlabSize: 256 * 1024,
+      shards: 2,
+      maxThreads: 4,
+    });
+    expect(resolveConfig({ arenaBytes: 256 * 1024, maxThreads: 300 }, {}).maxThreads).toBe(300);
+    expect(() => resolveConfig({ arenaBytes: 64 * 1024, maxSlabSize: 64 * 1024 }, {})).toThrow(/lower maxSlabSize to 32768/);
+  });
+
   const bad: Array<[string, Record<string, unknown>, RegExp, typeof TypeError | typeof RangeError]> = [
     ['options not an object', { options: 5 }, /options must be an object or undefined; received 5/, TypeError],
     ['arenaBytes a string', { arenaBytes: '1mb' }, /options\.arenaBytes must be a number; received "1mb"/, TypeError],
@@ -77,10 +114,28 @@ describe('resolveConfig', () => {
     ],
     ['arenaBytes NaN', { arenaBytes: NaN }, /options\.arenaBytes must be an integer .*received NaN/, RangeError],
     [
-      'arenaBytes too small',
-      { arenaBytes: 65536 },
-      /options\.arenaBytes must be at least \d+ bytes .*one 1048576-byte page; received 65536/,
+      'arenaBytes too small for the tables and one page of the smallest class',
+      { arenaBytes: 4096 },
+      /^options\.arenaBytes must be at least 8192 bytes to hold .*\(4096 bytes\) and one 64-byte page; received 4096: raise arenaBytes$/,
       RangeError,
+    ],
+    [
+      'arenaBytes too small for the thread slots asked for',
+      { arenaBytes: 65536, maxThreads: 511 },
+      /^options\.arenaBytes must be at least \d+ bytes .* 511 thread slots .*; received 65536: raise arenaBytes, or ask for fewer maxThreads \(128 bytes each\)$/,
+      RangeError,
+    ],
+    [
+      'maxSlabSize larger than a page the arena holds',
+      { arenaBytes: 1 << 20, maxSlabSize: 1 << 20, parallelism: 2 },
+      /^options\.maxSlabSize must be at most 524288 with arenaBytes 1048576 .*; received 1048576: lower maxSlabSize to 524288, leave it out to let the pool choose, or raise arenaBytes to at least \d+$/,
+      RangeError,
+    ],
+    [
+      'an unknown option',
+      { arenaSize: 1 << 20 },
+      /^options must hold only arenaBytes, .*; received an option "arenaSize": did you mean arenaBytes\?$/,
+      TypeError,
     ],
     [
       'arenaBytes over 4 GiB',
