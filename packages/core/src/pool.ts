@@ -407,6 +407,8 @@ export class SlabPool extends PoolCore {
     // derives acquires from those, keeping a shared-memory increment off the fastest path.
     this.cacheLength[c] = length;
     if (STEPS) step('take.popped');
+    // take's tail, written out again: calling take here does not fit V8's inlining budget, and an
+    // id returned from a call that is not inlined is boxed (bench/id-format.bench.mjs).
     const slab = this.cacheSlabs[c * this.cacheStride + length];
     const meta = this.metaTop - META_WORDS * (slab + 1);
     // A plain load and store suffice, as in take. The id is the generation field in place
