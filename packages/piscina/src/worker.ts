@@ -7,20 +7,35 @@
  * back either through releases or, when the worker exits, through the main thread's reclaim.
  * @packageDocumentation
  */
-import { workerData } from 'node:worker_threads';
-import { type Lease, LockTimeoutError, type PoolHandle, SlabPool } from '@zeropool/core';
-import { HANDLE_KEY, prefix } from './common.js';
+import { isMainThread, threadId } from 'node:worker_threads';
+import { type Lease, LockTimeoutError, SlabPool } from '@zeropool/core';
+import { prefix } from './common.js';
+import { findPool } from './directory.js';
+import { withCode } from './errors.js';
 
 let attached: SlabPool | undefined;
+
+/**
+ * How long `getPool()` waits for the main thread to record which SlabPiscina started this worker.
+ * It records that on the tick after it starts the worker, so a wait happens only when the main
+ * thread stays busy in one synchronous stretch while the worker starts and loads its task file.
+ */
+const FIND_POOL_TIMEOUT_MS = 10_000;
 
 /**
  * The shared pool, attached to this worker thread on the first call and cached after (until a
  * call attaches it, each call tries again; once attached, it never throws). For what the helpers
  * below do not cover (`stats()`, `capacity(id)`, `acquireAsync(size)`...); a slab that crosses a
  * task boundary goes through `takeSlab`, `viewSlab` or `lendSlab`.
- * @throws {TypeError} this thread was not started by a `SlabPiscina` (no pool handle in its
- *   workerData); or the handle there is not a pool handle, or its arena has another layout
- *   version (two versions of `@zeropool/core` in one process).
+ *
+ * The pool reaches the worker through Node's environment data (`setEnvironmentData`), never through
+ * `workerData`, which reaches the worker exactly as given. If the main thread has not yet recorded
+ * this worker (it does so on the tick after starting it; only a main thread busy in one long
+ * synchronous stretch delays that), the call waits for it, up to 10 seconds.
+ * @throws {TypeError} this thread was not started by a `SlabPiscina`
+ *   (`code: 'ERR_NOT_SLAB_PISCINA_WORKER'`; in a worker, after waiting 10 seconds for the main
+ *   thread to record it; in the main thread, at once); or the handle found is not a pool handle,
+ *   or its arena has another layout version (two versions of `@zeropool/core` in one process).
  * @throws {RangeError} all `maxThreads` thread slots of the pool are taken
  *   (`code: 'ERR_POOL_THREADS'`), or `ZEROPOOL_LEAK_DETECTION` is not a leak detection level.
  * @example
@@ -33,11 +48,16 @@ let attached: SlabPool | undefined;
  */
 export function getPool(): SlabPool {
   if (attached !== undefined) return attached;
-  const handle = (workerData as Record<string, unknown> | undefined)?.[HANDLE_KEY];
+  const handle = isMainThread ? undefined : findPool(threadId, FIND_POOL_TIMEOUT_MS);
   if (handle === undefined) {
-    throw new TypeError("getPool() needs a worker started by SlabPiscina: this thread's workerData carries no pool handle");
+    throw withCode(
+      new TypeError(
+        `getPool() needs a worker started by SlabPiscina: no SlabPiscina recorded this thread (threadId ${threadId}${isMainThread ? ', the main thread' : ''})`,
+      ),
+      'ERR_NOT_SLAB_PISCINA_WORKER',
+    );
   }
-  attached = SlabPool.attach(handle as PoolHandle);
+  attached = SlabPool.attach(handle);
   return attached;
 }
 
@@ -77,14 +97,18 @@ export function takeSlab(id: number, length?: number): Lease {
 
 /**
  * A view of a slab the main thread lent this task with `runWithLoans` (main lends, main
- * releases): its first `length` bytes (the whole slab if omitted). Read it (or use it as scratch
- * space), but do not release the id or keep the view after the task returns: the main thread
- * releases the slab when the task settles, before its caller sees the result. Records this worker as the slab's holder, so if the
- * task is aborted and piscina terminates this worker, the slab comes back only once the worker
- * has exited (through the main thread's reclaim), never while it might still be written here.
+ * releases): its first `length` bytes (the whole slab if omitted). Read it (or, if it is lent to
+ * this task alone, use it as scratch space), but do not release the id or keep the view after the
+ * task returns: the main thread releases the slab when the last task it is lent to settles, before
+ * that task's caller sees the result. The main thread stays the slab's holder: a worker that
+ * viewed it and then exits (an idle timeout right after its task) takes nothing with it, which
+ * matters when the slab is lent to other tasks too. If the task is aborted and piscina terminates
+ * this worker, the main thread releases the slab only once this worker has exited, never while it
+ * might still be read or written here.
  * @throws {SlabStateError} `id` is not an acquired slab of the pool.
- * @throws {RangeError} `length` is not an integer from 0 to the slab's capacity; nothing changes
- *   hands. Also as {@link getPool} throws, until the pool is attached in this thread.
+ * @throws {RangeError} `length` is not an integer from 0 to the slab's capacity
+ *   (`code: 'ERR_OUT_OF_RANGE'`); nothing changes hands. Also as {@link getPool} throws, until the
+ *   pool is attached in this thread.
  * @throws {TypeError} as {@link getPool} throws: this thread was not started by a `SlabPiscina`,
  *   or the pool cannot be attached.
  * @example
@@ -96,10 +120,7 @@ export function takeSlab(id: number, length?: number): Lease {
  * ```
  */
 export function viewSlab(id: number, length?: number): Uint8Array {
-  const pool = getPool();
-  const bytes = prefix(pool.bytes(id), length, 'viewSlab');
-  pool.adopt(id);
-  return bytes;
+  return prefix(getPool().bytes(id), length, 'viewSlab');
 }
 
 /**
@@ -174,5 +195,3 @@ class TakenSlab implements Lease {
     if (!this.released) this.release();
   }
 }
-
-export { HANDLE_KEY };

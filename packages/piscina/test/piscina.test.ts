@@ -168,27 +168,38 @@ describe('SlabPiscina', () => {
   it.each([
     ['an abort', /aborted/],
     ['destroy()', /Terminating worker thread/],
-  ])('leaves a lent slab to the reclaim when %s terminates the worker that writes to it', async (how, rejection) => {
+  ])('releases a lent slab only once the worker that writes to it has exited, when %s terminates it', async (how, rejection) => {
     await withPiscina({ arenaBytes: 8 * MiB, parallelism: 2 }, { maxThreads: 1 }, async (piscina, pool) => {
-      const reports: ReclaimReport[] = [];
-      piscina.on('reclaim', (report: ReclaimReport) => reports.push(report));
-      const id = pool.acquire(4096);
-      const flag = new Int32Array(new SharedArrayBuffer(4));
-      const controller = new AbortController();
-      const task = piscina.runWithLoans({ op: 'view-and-fail', id, length: 4096, how: 'hang', flag }, [id], {
-        signal: controller.signal,
-      });
-      await until(() => Atomics.load(flag, 0) === 1);
-      let destroyed: Promise<void> = Promise.resolve();
-      if (how === 'destroy()') destroyed = piscina.destroy();
-      else controller.abort();
-      await expect(task).rejects.toThrow(rejection);
-      // The worker may still be writing to it: still leased, held by that worker.
-      expect(pool.holderOf(id)).not.toBe(threadId);
-      await destroyed;
-      await until(() => reports.length > 0);
-      expect(reports[0].leased).toBe(1);
-      allFree(pool);
+      const workers = trackWorkers();
+      try {
+        const id = pool.acquire(4096);
+        const flag = new Int32Array(new SharedArrayBuffer(4));
+        const controller = new AbortController();
+        const task = piscina.runWithLoans({ op: 'view-and-fail', id, length: 4096, how: 'hang', flag }, [id], {
+          signal: controller.signal,
+        });
+        await until(() => Atomics.load(flag, 0) === 1 && workers.alive.size === 1);
+        const [writer] = workers.alive;
+        let destroyed: Promise<void> = Promise.resolve();
+        if (how === 'destroy()') destroyed = piscina.destroy();
+        else controller.abort();
+        await expect(task).rejects.toThrow(rejection);
+        // The worker may still be writing to it: still leased, and the main thread's.
+        if (workers.alive.has(writer)) expect(pool.holderOf(id)).toBe(threadId);
+        await destroyed;
+        await until(() => workers.exited.includes(writer));
+        await until(() => {
+          try {
+            pool.bytes(id);
+            return false;
+          } catch {
+            return true;
+          }
+        });
+        allFree(pool);
+      } finally {
+        workers.stop();
+      }
     });
   });
 
@@ -215,32 +226,90 @@ describe('SlabPiscina', () => {
     });
   });
 
-  it('lends a slab to one task at a time: lending it again while its task runs is refused, and works after', async () => {
+  it('lends one slab to many tasks at once and releases it when the last settles; a loan and a hand-over at once are refused', async () => {
     await withPiscina({ arenaBytes: 8 * MiB, parallelism: 2 }, { minThreads: 2, maxThreads: 2 }, async (piscina, pool) => {
       const id = pool.acquire(4096);
-      const flag = new Int32Array(new SharedArrayBuffer(8));
-      const slow = piscina.runWithLoans({ op: 'view-until', id, length: 4096, flag }, [id]);
-      await until(() => Atomics.load(flag, 0) === 1);
+      pool.bytes(id).fill(7);
+      const flags = [new Int32Array(new SharedArrayBuffer(8)), new Int32Array(new SharedArrayBuffer(8))];
+      // Two tasks view the slab at the same time, each until the main thread lets it finish.
+      const loans = flags.map((flag) => piscina.runWithLoans({ op: 'view-until', id, length: 4096, flag }, [id]));
+      await until(() => flags.every((flag) => Atomics.load(flag, 0) === 1));
       const before = pool.stats();
-      for (const run of [piscina.runWithLoans.bind(piscina), piscina.runWithSlabs.bind(piscina)]) {
-        let error: (Error & { code?: string }) | undefined;
-        try {
-          void run({ op: 'view-hash', id, length: 4096 }, [id]);
-        } catch (caught) {
-          error = caught as Error & { code?: string };
-        }
-        expect(error?.code).toBe('ERR_SLAB_LENT');
-        expect(error?.message).toMatch(new RegExp(`id ${id} is lent to a task still running`));
+      let error: (Error & { code?: string }) | undefined;
+      try {
+        void piscina.runWithSlabs({ op: 'hash', id, length: 4096 }, [id]);
+      } catch (caught) {
+        error = caught as Error & { code?: string };
       }
+      expect(error?.code).toBe('ERR_SLAB_LENT');
+      expect(error?.message).toMatch(
+        new RegExp(`runWithSlabs: id ${id} is not free to hand over: it is lent to a task still running`),
+      );
       expect(pool.stats()).toEqual(before);
-      Atomics.store(flag, 1, 1); // let the slow task finish
-      await slow;
+      // The first loan settles: the other still reads the slab, so it stays leased.
+      Atomics.store(flags[0], 1, 1);
+      expect(await loans[0]).toBe(7);
+      expect(pool.bytes(id)[0]).toBe(7);
+      // The last loan settles: released before its caller's handlers run.
+      Atomics.store(flags[1], 1, 1);
+      await loans[1].then(() => expect(() => pool.bytes(id)).toThrow(SlabStateError));
+      // A slab handed over cannot be lent (or handed over again) while its task runs.
+      const handed = pool.acquire(4096);
+      const flag = new Int32Array(new SharedArrayBuffer(8));
+      const holding = piscina.runWithSlabs({ op: 'view-until', id: handed, length: 4096, flag }, [handed]);
+      for (const run of [piscina.runWithLoans.bind(piscina), piscina.runWithSlabs.bind(piscina)])
+        expect(() => run({ op: 'view-hash', id: handed, length: 4096 }, [handed])).toThrow(
+          expect.objectContaining({ code: 'ERR_SLAB_HANDED_OVER' }),
+        );
+      Atomics.store(flag, 1, 1);
+      await holding;
+      pool.release(handed);
+      allFree(pool);
+    });
+  });
+
+  it('fans one buffer out to three hash algorithms in parallel, each digest right, the slab released once', async () => {
+    await withPiscina({ arenaBytes: 8 * MiB, parallelism: 2 }, { minThreads: 2, maxThreads: 3 }, async (piscina, pool) => {
+      const length = 100_000;
+      const id = pool.acquire(length);
+      const bytes = pool.bytes(id).subarray(0, length);
+      for (let i = 0; i < length; i++) bytes[i] = (i * 131) & 0xff;
+      const algorithms = ['sha256', 'sha512', 'md5'];
+      const expected = algorithms.map((algorithm) => createHash(algorithm).update(bytes).digest('hex'));
+      const digests = await Promise.all(
+        algorithms.map((algorithm) => piscina.runWithLoans({ op: 'view-hash', id, length, algorithm }, [id])),
+      );
+      expect(digests).toEqual(expected);
       expect(() => pool.bytes(id)).toThrow(SlabStateError);
-      // Released: the same slab may be lent again (a new id), twice in a row.
-      for (let i = 0; i < 2; i++) {
-        const again = pool.acquire(4096);
-        await piscina.runWithLoans({ op: 'view-hash', id: again, length: 4096 }, [again]);
-      }
+      allFree(pool);
+    });
+  });
+
+  it('releases a slab lent to many tasks only once the worker of an aborted one has exited', async () => {
+    await withPiscina({ arenaBytes: 8 * MiB, parallelism: 2 }, { minThreads: 2, maxThreads: 2 }, async (piscina, pool) => {
+      const id = pool.acquire(4096);
+      const hang = new Int32Array(new SharedArrayBuffer(4));
+      const controller = new AbortController();
+      const aborted = piscina.runWithLoans({ op: 'view-and-fail', id, length: 4096, how: 'hang', flag: hang }, [id], {
+        signal: controller.signal,
+      });
+      const flag = new Int32Array(new SharedArrayBuffer(8));
+      const other = piscina.runWithLoans({ op: 'view-until', id, length: 4096, flag }, [id]);
+      await until(() => Atomics.load(hang, 0) === 1 && Atomics.load(flag, 0) === 1);
+      controller.abort();
+      await expect(aborted).rejects.toThrow(/aborted/);
+      Atomics.store(flag, 1, 1);
+      await other;
+      // Both loans are over, but the aborted task's worker may still be writing: the id waits, and
+      // cannot be lent again meanwhile.
+      await until(() => {
+        try {
+          pool.bytes(id);
+          return false;
+        } catch {
+          return true;
+        }
+      });
       allFree(pool);
     });
   });
@@ -259,41 +328,115 @@ describe('SlabPiscina', () => {
     // Another pool's id: nothing is leased in this pool now, so it cannot pass for one of ours.
     expect(() => piscina.runWithLoans({}, [other.acquire(64)])).toThrow(SlabStateError);
     await piscina.destroy();
-    const lent = pool.acquire(4096);
-    const handed = pool.acquire(4096);
-    await expect(piscina.run({ op: 'user-data' })).rejects.toMatchObject({ code: 'ERR_PISCINA_CLOSED' });
-    await expect(piscina.runWithLoans({ op: 'view-hash', id: lent, length: 4096 }, [lent])).rejects.toMatchObject({
-      code: 'ERR_PISCINA_CLOSED',
-    });
-    await expect(piscina.runWithSlabs({ op: 'hash', id: handed, length: 4096 }, [handed])).rejects.toMatchObject({
-      code: 'ERR_PISCINA_CLOSED',
-    });
-    // The refused tasks gave their ids back.
-    expect(() => pool.bytes(lent)).toThrow(SlabStateError);
-    expect(() => pool.bytes(handed)).toThrow(SlabStateError);
     allFree(pool);
   });
 
-  it("keeps the user's own workerData beside the pool handle", async () => {
-    const piscina = new SlabPiscina({
-      filename,
-      execArgv,
-      workerData: { user: 'mine' },
-      maxThreads: 1,
-      pool: { arenaBytes: 8 * MiB },
-    });
+  it.each([false, true])(
+    "rejects tasks enqueued while close({ force: %s }) runs with piscina's AbortError, gives their ids back, and takes tasks again after",
+    async (force) => {
+      const pool = new SlabPool({ arenaBytes: 8 * MiB, parallelism: 2 });
+      const piscina = new SlabPiscina({ filename, execArgv, pool, minThreads: 1, maxThreads: 1 });
+      const workers = trackWorkers();
+      try {
+        await piscina.run({ op: 'warm', size: 4096 });
+        const closed = piscina.close({ force });
+        const lent = pool.acquire(4096);
+        const handed = pool.acquire(4096);
+        const refused = [
+          piscina.run({ op: 'user-data' }),
+          piscina.runWithLoans({ op: 'view-hash', id: lent, length: 4096 }, [lent]),
+          piscina.runWithSlabs({ op: 'hash', id: handed, length: 4096 }, [handed]),
+        ];
+        for (const task of refused)
+          await expect(task).rejects.toMatchObject({ name: 'AbortError', message: 'The task has been aborted' });
+        await closed;
+        expect(() => pool.bytes(lent)).toThrow(SlabStateError);
+        expect(() => pool.bytes(handed)).toThrow(SlabStateError);
+        // After close(), piscina takes tasks again and starts a worker: watched like the first.
+        const reports: ReclaimReport[] = [];
+        piscina.on('reclaim', (report: ReclaimReport) => reports.push(report));
+        const { threadId: worker } = (await piscina.run({ op: 'hold-and-exit-later' })) as { threadId: number };
+        expect(workers.alive.has(worker)).toBe(true);
+        await piscina.destroy();
+        expect(reports.map((r) => [r.threadId, r.leased])).toEqual([[worker, 1]]);
+        expect(pool.stats().threads).toBe(1);
+        allFree(pool);
+      } finally {
+        workers.stop();
+        await piscina.destroy();
+      }
+    },
+  );
+
+  it.each([
+    ['a string', 'ABC'],
+    ['an array', [1, 2]],
+    ['an object', { user: 'mine' }],
+    ['nothing', undefined],
+  ])('hands the workers workerData exactly as given (%s), and the pool another way', async (_, workerData) => {
+    const piscina = new SlabPiscina({ filename, execArgv, workerData, maxThreads: 1, pool: { arenaBytes: 8 * MiB } });
     try {
-      expect(await piscina.run({ op: 'user-data' })).toMatchObject({ user: 'mine' });
+      const seen = (await piscina.run({ op: 'user-data' })) as { workerData: unknown; arenaBytes: number };
+      expect(seen.workerData).toEqual(workerData);
+      expect(seen.arenaBytes).toBe(piscina.pool.handle.buffer.byteLength);
     } finally {
       await piscina.destroy();
     }
   });
 
-  it('refuses workerData it cannot merge into, naming the option (JavaScript callers: the type forbids it)', () => {
-    expect(() => new SlabPiscina({ filename, execArgv, workerData: 'text' as never })).toThrow(
-      /options\.workerData must be a plain object or undefined.*received string/,
+  it('lets several SlabPiscinas with different pools in one process each reach their own pool', async () => {
+    const sizes = [4, 8, 12].map((n) => n * MiB);
+    const piscinas = sizes.map(
+      (arenaBytes) => new SlabPiscina({ filename, execArgv, minThreads: 1, maxThreads: 2, pool: { arenaBytes } }),
     );
-    expect(() => new SlabPiscina({ filename, execArgv, workerData: [1] as never })).toThrow(/received an array/);
+    try {
+      const seen = await Promise.all(
+        piscinas.flatMap((piscina) => [0, 1, 2].map(() => piscina.run({ op: 'user-data' }) as Promise<{ arenaBytes: number }>)),
+      );
+      expect(seen.map((s) => s.arenaBytes)).toEqual(sizes.flatMap((size) => [size, size, size]));
+    } finally {
+      await Promise.all(piscinas.map((piscina) => piscina.destroy()));
+    }
+  });
+
+  it('shares one process-wide worker listener among all SlabPiscinas, and removes it once all are closed', async () => {
+    const listeners = process.listenerCount('worker');
+    const piscinas = Array.from(
+      { length: 12 },
+      () => new SlabPiscina({ filename, execArgv, maxThreads: 1, pool: { arenaBytes: 4 * MiB } }),
+    );
+    expect(process.listenerCount('worker')).toBeLessThanOrEqual(listeners + 1);
+    await Promise.all(piscinas.map((piscina) => piscina.close()));
+    expect(process.listenerCount('worker')).toBe(listeners);
+  });
+
+  it('emits reclaim only for a worker that exited holding something: none on a clean close()', async () => {
+    const pool = new SlabPool({ arenaBytes: 8 * MiB, parallelism: 2 });
+    const piscina = new SlabPiscina({ filename, execArgv, pool, minThreads: 2, maxThreads: 2 });
+    const reports: ReclaimReport[] = [];
+    piscina.on('reclaim', (report: ReclaimReport) => reports.push(report));
+    for (let i = 0; i < 4; i++) {
+      const id = pool.acquire(4096);
+      await piscina.runWithSlabs({ op: 'hash', id, length: 4096 }, [id]);
+    }
+    await piscina.close();
+    expect(reports).toEqual([]);
+    expect(pool.stats().threads).toBe(1);
+    allFree(pool);
+  });
+
+  it('gives its own errors a code', async () => {
+    const piscina = new SlabPiscina({ filename, execArgv, maxThreads: 1, pool: { arenaBytes: 8 * MiB } });
+    try {
+      expect(() => piscina.runWithSlabs({}, 5 as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+      const id = piscina.pool.acquire(4096);
+      expect(() => piscina.receive(id, 5000)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+      piscina.pool.release(id);
+      const { getPool } = await import('../src/worker.js');
+      expect(() => getPool()).toThrow(expect.objectContaining({ code: 'ERR_NOT_SLAB_PISCINA_WORKER' }));
+    } finally {
+      await piscina.destroy();
+    }
   });
 
   it('leaves no process-wide listener behind when piscina refuses its options', () => {
@@ -428,7 +571,7 @@ describe('SlabPiscina', () => {
       await closed;
       // close() resolves once every worker has exited and been reclaimed.
       expect(workers.exited.length).toBeGreaterThan(0);
-      expect([...reclaimed].sort()).toEqual([...workers.exited].sort());
+      for (const id of reclaimed) expect(workers.exited).toContain(id);
       expect(pool.stats().threads).toBe(1);
       allFree(pool);
     } finally {

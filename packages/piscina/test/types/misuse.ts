@@ -5,7 +5,7 @@
  * keep compiling.
  */
 import type { Lease, SlabPool } from '@zeropool/core';
-import { HANDLE_KEY, type ReclaimReport, SlabPiscina, type SlabPiscinaOptions } from '../../src/index.js';
+import { type ReclaimReport, SlabPiscina, type SlabPiscinaOptions } from '../../src/index.js';
 import { getPool, lendSlab, takeSlab, viewSlab } from '../../src/worker.js';
 
 declare const id: number;
@@ -27,28 +27,12 @@ const received: Uint8Array = hashing.receive(id, 16);
 hashing.on('reclaim', (report: ReclaimReport) => report.leased);
 const closed: Promise<void> = hashing.close({ force: true });
 const destroyed: Promise<void> = sharing.destroy();
-const key: string = HANDLE_KEY;
 const workerPool: SlabPool = getPool();
 const taken: Lease = takeSlab(id, 16);
 const wholeSlab: Lease = takeSlab(id);
 const viewed: Uint8Array = viewSlab(id, 16);
 const { id: lentId, bytes: lentBytes }: { id: number; bytes: Uint8Array } = lendSlab(64);
-void [
-  untyped,
-  pool,
-  digest,
-  lentDigest,
-  received,
-  closed,
-  destroyed,
-  key,
-  workerPool,
-  taken,
-  wholeSlab,
-  viewed,
-  lentId,
-  lentBytes,
-];
+void [untyped, pool, digest, lentDigest, received, closed, destroyed, workerPool, taken, wholeSlab, viewed, lentId, lentBytes];
 
 // ---- Slab ids are numbers, and a task's ids come as an array.
 // @ts-expect-error an id given as a string
@@ -61,15 +45,17 @@ viewSlab();
 lendSlab('64');
 // @ts-expect-error lendSlab returns an id and bytes, not bare bytes
 const lentView: Uint8Array = lendSlab(64);
-// @ts-expect-error workerData must be a plain object: the pool handle is merged into it
+// workerData is piscina's: any value, which reaches the workers as given.
 new SlabPiscina({ workerData: 'config' });
-// An interface-typed value fits (it has no index signature, so Record<string, unknown> would not).
 interface Settings {
   level: number;
 }
 declare const settings: Settings;
 new SlabPiscina({ workerData: settings });
-// @ts-expect-error getPool takes nothing: the handle comes from workerData
+// SlabPiscina exposes itself as piscina exposes its class.
+const piscinaClass: typeof SlabPiscina = SlabPiscina.Piscina;
+void piscinaClass;
+// @ts-expect-error getPool takes nothing: the pool comes from the SlabPiscina that started the worker
 getPool(hashing.pool.handle);
 // @ts-expect-error a taken slab's id is read-only
 taken.id = 5;
