@@ -23,6 +23,11 @@ describe('examples', () => {
     expect(output).toContain('| chunk | mode | MB/s | tasks/s | speed-up over copy | peak RSS |');
     for (const mode of ['clone', 'move', 'slab'])
       expect(output).toMatch(new RegExp(`\\| 1 MiB \\| ${mode} \\| \\d+ \\| \\d+ \\| [\\d.]+x \\| \\d+ MiB \\|`));
+    // The summary says what was compared, the speed-ups, the memory and the digests.
+    expect(output).toMatch(
+      / 1 MiB chunks: slab ids [\d.]+x as fast as copies, [\d.]+x as fast as Piscina\.move; peak RSS \d+ MiB, \d+ MiB (less|more) than copies/,
+    );
+    expect(output).toContain('digests: all 27 runs matched the single-thread digest');
   }, 150_000);
 
   it('worker-pipeline: bounded by the pool, digest matches, every slab back', () => {
