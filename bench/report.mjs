@@ -566,7 +566,7 @@ function tables(results, file, svgs, readmeDir) {
   // the verdicts of the run that wrote it).
   const goals = results.parts ? mustReach(results) : (results.mustReach ?? []);
   if (goals.length) {
-    out.push(`**The goals this suite was built to check** (the issues' "Must reach" items; ${at}), from the same file:`, '');
+    out.push(`**The goals this suite was built to check** (${at}), from the same file:`, '');
     out.push(
       mdTable(
         [

@@ -1,4 +1,4 @@
-// The "Must reach" figures, checked against one results file. Each entry says the goal,
+// The goals the suite was built to check, against one results file. Each entry says the goal,
 // the figure measured, where it comes from and whether it was met; nothing is rounded in the
 // pool's favour.
 
