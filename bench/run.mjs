@@ -127,7 +127,7 @@ console.log(
   ]),
 );
 if (results.mustReach.length) {
-  console.log(`\nthe issues' "Must reach" figures${quick ? ' (QUICK RUN: rough, not a verdict)' : ''}:`);
+  console.log(`\nthe goals this suite was built to check${quick ? ' (QUICK RUN: rough, not a verdict)' : ''}:`);
   for (const m of results.mustReach)
     console.log(`  ${m.met ? 'met   ' : 'MISSED'}  ${m.goal}: ${m.measured}${m.unit ? ` ${m.unit}` : ''} (${m.where})`);
 }
