@@ -83,9 +83,10 @@ export async function waitForSlab(ctx: WaitContext, size: number, c: number, opt
   let busyRetries = 0;
   const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + timeoutMs;
   // Atomics.waitAsync does not keep the event loop alive: without a handle of its own, a thread
-  // with nothing else to do would end (or a program exit) with this call never settled. The timer
-  // does nothing; the waits below wake the call.
-  const keepAlive = setTimeout(() => {}, Math.min(timeoutMs ?? MAX_TIMER_MS, MAX_TIMER_MS) + 1);
+  // with nothing else to do would end (or a program exit) with this call never settled. The
+  // interval does nothing and lasts until the call settles: a timer that expired at the timeout
+  // could let the loop end before the wait's own timeout is delivered, on a loaded machine.
+  const keepAlive = setInterval(() => {}, MAX_TIMER_MS);
   try {
     for (;;) {
       // Read the sequence before looking: a slab offered after the look bumps it, so the wait
@@ -122,14 +123,14 @@ export async function waitForSlab(ctx: WaitContext, size: number, c: number, opt
       if (!busy) owed = true;
     }
   } finally {
-    clearTimeout(keepAlive);
+    clearInterval(keepAlive);
     // close() already retracted this object's waits (its slot may belong to another thread now).
     // Never throws: a rejection here would turn a slab already taken into a lost one.
     retract(ctx, line, c);
   }
 }
 
-/** The longest delay a Node timer takes (2^31 - 1 ms): a wait without a timeout keeps the thread alive for 24.8 days. */
+/** The longest delay a Node timer takes (2^31 - 1 ms). */
 const MAX_TIMER_MS = 2 ** 31 - 2;
 
 /** How often a waiter that keeps waking to nothing asks idle threads again. */

@@ -94,11 +94,16 @@ async function runOp(pool: SlabPool, op: KillOp, stopAt: number, setup: Setup): 
       }
     });
     worker.once('error', reject);
-    worker.once('exit', () => resolve());
+    worker.once('exit', () => {
+      gone = true;
+      resolve();
+    });
   });
+  let gone = false;
   const view = new Int32Array(flag);
   const deadline = Date.now() + 20_000;
   while (Atomics.load(view, 0) === 0 && outcome.passed === undefined) {
+    if (gone) throw new Error(`${op}: the worker exited before kill point ${stopAt} without finishing its operation`);
     if (Date.now() > deadline) throw new Error(`${op}: the worker neither stopped at kill point ${stopAt} nor finished`);
     await Promise.race([finished, new Promise((r) => setTimeout(r, 1))]);
   }
