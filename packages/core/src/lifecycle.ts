@@ -76,6 +76,13 @@ const STALE_CHECK_MS = 100;
 /** How long watch keeps looking for a worker whose 'exit' came while it still ran, and how often. */
 const AFTER_EXIT_GIVE_UP_MS = 30_000;
 const AFTER_EXIT_RETRY_MS = 5;
+/**
+ * The longest pause between two of those looks. The pauses double from `AFTER_EXIT_RETRY_MS`:
+ * every look that finds the thread running uses up one of its liveness waits (a thread that is
+ * stopping does not re-arm them), and after `LIVENESS_WAITERS` such looks only the event is left
+ * to go by, so the looks are spread over the time a runtime may take to stop a thread.
+ */
+const AFTER_EXIT_RETRY_MAX_MS = 1000;
 
 /** The lifecycle side of one pool object. */
 export class Lifecycle {
@@ -164,7 +171,7 @@ export class Lifecycle {
         report = this.reclaimThread(threadId, 'exit-event');
       } catch (error) {
         if (error instanceof RunsAfterExit || error instanceof LockTimeoutError) {
-          this.reclaimWhenStopped(threadId, onReclaim, Date.now());
+          this.reclaimWhenStopped(threadId, onReclaim, Date.now(), AFTER_EXIT_RETRY_MS);
           return;
         }
         process.emitWarning(`zeropool: reclaiming thread ${threadId} failed: ${(error as Error).message}`, 'ZeropoolWarning');
@@ -185,10 +192,15 @@ export class Lifecycle {
   /**
    * watch's reclaim of a worker whose 'exit' came while one of its pool objects still answered
    * liveness checks, while another reclaim held one of its slots, or while a lock a dead thread
-   * holds stopped it: looks again every few milliseconds from the event loop, and gives up with a
-   * warning after `AFTER_EXIT_GIVE_UP_MS` (reclaim it then by hand).
+   * holds stopped it: looks again from the event loop after 5, 10, 20 ... ms (up to a second
+   * apart), and gives up with a warning after `AFTER_EXIT_GIVE_UP_MS` (reclaim it then by hand).
    */
-  private reclaimWhenStopped(threadId: number, onReclaim: ((report: ReclaimReport) => void) | undefined, since: number): void {
+  private reclaimWhenStopped(
+    threadId: number,
+    onReclaim: ((report: ReclaimReport) => void) | undefined,
+    since: number,
+    delayMs: number,
+  ): void {
     const retry = setTimeout(() => {
       if (this.host.isClosed()) return;
       let report: ReclaimReport;
@@ -198,7 +210,7 @@ export class Lifecycle {
         if (!(error instanceof RunsAfterExit) && !(error instanceof LockTimeoutError)) {
           process.emitWarning(`zeropool: reclaiming thread ${threadId} failed: ${(error as Error).message}`, 'ZeropoolWarning');
         } else if (Date.now() - since < AFTER_EXIT_GIVE_UP_MS) {
-          this.reclaimWhenStopped(threadId, onReclaim, since);
+          this.reclaimWhenStopped(threadId, onReclaim, since, Math.min(delayMs * 2, AFTER_EXIT_RETRY_MAX_MS));
         } else {
           process.emitWarning(
             `zeropool: worker thread ${threadId} emitted 'exit' but still answers liveness checks after ${AFTER_EXIT_GIVE_UP_MS} ms; not reclaimed: reclaim(${threadId}) it once it has stopped`,
@@ -208,7 +220,7 @@ export class Lifecycle {
         return;
       }
       this.deliver(report, onReclaim);
-    }, AFTER_EXIT_RETRY_MS);
+    }, delayMs);
     retry.unref();
   }
 
