@@ -6,7 +6,7 @@
 import { setImmediate } from 'node:timers';
 import { parentPort, workerData } from 'node:worker_threads';
 import { SlabPool } from '../../packages/core/dist/index.js';
-import { brokenToken, describeError, prng, randomSize, stamp } from './tokens.mjs';
+import { brokenToken, describeError, prng, takeStamped } from './tokens.mjs';
 
 const { handle, seed, index, durationMs, maxSlabSize, peers } = workerData;
 const pool = SlabPool.attach(handle);
@@ -53,14 +53,11 @@ function burst() {
     for (let i = 0; i < 200; i++) {
       const pick = random();
       if (pick < 0.45 && held.length < 64) {
-        const size = randomSize(random, maxSlabSize);
-        const id = pool.tryAcquire(size);
-        if (id === -1) {
+        const slab = takeStamped(pool, random, maxSlabSize, nextToken++);
+        if (slab === null) {
           counts.exhausted++;
           continue;
         }
-        const slab = { id, size, token: nextToken++ };
-        stamp(pool, id, size, slab.token);
         held.push(slab);
         counts.acquired++;
       } else if (held.length > 0) {

@@ -5,7 +5,7 @@
 import { setImmediate } from 'node:timers';
 import { parentPort, workerData } from 'node:worker_threads';
 import { SlabPool } from '../../packages/core/dist/index.js';
-import { brokenToken, describeError, prng, randomSize, stamp } from './tokens.mjs';
+import { brokenToken, describeError, prng, takeStamped } from './tokens.mjs';
 
 const { handle, seed, index, maxSlabSize } = workerData;
 const pool = SlabPool.attach(handle);
@@ -32,14 +32,11 @@ function burst() {
   for (let i = 0; i < 100; i++) {
     try {
       if (random() < 0.5 && held.length < 32) {
-        const size = randomSize(random, maxSlabSize);
-        const id = pool.tryAcquire(size);
-        if (id === -1) {
+        const slab = takeStamped(pool, random, maxSlabSize, nextToken++);
+        if (slab === null) {
           counts.exhausted++;
           continue;
         }
-        const slab = { id, size, token: nextToken++ };
-        stamp(pool, id, size, slab.token);
         held.push(slab);
         counts.acquired++;
       } else if (held.length > 0) {

@@ -2,22 +2,21 @@
 // seed) and a token written into each slab and checked before it is let go: a slab handed to two
 // holders at once, or taken back from a live one, shows up as a broken token.
 
-/** mulberry32: a small seeded PRNG. */
-export function prng(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 as prng } from '../../bench/lib/prng.mjs';
 
 /** A log-uniform size from 1 to `maxSlabSize`, so every size class is used. */
 export function randomSize(random, maxSlabSize) {
   const bits = Math.floor(random() * Math.log2(maxSlabSize));
   return Math.min(maxSlabSize, 1 + Math.floor(random() * 2 ** (bits + 1)));
+}
+
+/** Acquires a slab of a random size and stamps it with `token`; null when the pool is exhausted. */
+export function takeStamped(pool, random, maxSlabSize, token) {
+  const size = randomSize(random, maxSlabSize);
+  const id = pool.tryAcquire(size);
+  if (id === -1) return null;
+  stamp(pool, id, size, token);
+  return { id, size, token };
 }
 
 /** Writes `token` at the start and the end of the first `size` bytes of the slab. */

@@ -5,7 +5,7 @@
 import { setImmediate } from 'node:timers';
 import { parentPort, workerData } from 'node:worker_threads';
 import { SlabPool } from '../../packages/core/dist/index.js';
-import { prng, randomSize, stamp } from './tokens.mjs';
+import { prng, takeStamped } from './tokens.mjs';
 
 const { handle, heartbeats, index, seed, leased, cached, maxSlabSize } = workerData;
 const pool = SlabPool.attach(handle);
@@ -16,11 +16,9 @@ parentPort.postMessage({ type: 'ready', leased: held.length });
 
 function churn() {
   for (let i = 0; i < 50; i++) {
-    const size = randomSize(random, maxSlabSize);
-    const id = pool.tryAcquire(size);
-    if (id === -1) continue;
-    stamp(pool, id, size, 0xdead);
-    pool.release(id);
+    const slab = takeStamped(pool, random, maxSlabSize, 0xdead);
+    if (slab === null) continue;
+    pool.release(slab.id);
     Atomics.add(heartbeats, index, 1);
   }
   setImmediate(churn);

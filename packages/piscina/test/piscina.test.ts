@@ -52,6 +52,16 @@ function trackWorkers(): { alive: Set<number>; exited: number[]; stop: () => voi
   return { alive, exited, stop: () => process.off('worker', onWorker) };
 }
 
+/** Whether `id` is no longer leased (released, or reclaimed). */
+function released(pool: SlabPool, id: number): boolean {
+  try {
+    pool.bytes(id);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 async function until(condition: () => boolean, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!condition()) {
@@ -188,14 +198,7 @@ describe('SlabPiscina', () => {
         if (workers.alive.has(writer)) expect(pool.holderOf(id)).toBe(threadId);
         await destroyed;
         await until(() => workers.exited.includes(writer));
-        await until(() => {
-          try {
-            pool.bytes(id);
-            return false;
-          } catch {
-            return true;
-          }
-        });
+        await until(() => released(pool, id));
         allFree(pool);
       } finally {
         workers.stop();
@@ -302,14 +305,7 @@ describe('SlabPiscina', () => {
       await other;
       // Both loans are over, but the aborted task's worker may still be writing: the id waits, and
       // cannot be lent again meanwhile.
-      await until(() => {
-        try {
-          pool.bytes(id);
-          return false;
-        } catch {
-          return true;
-        }
-      });
+      await until(() => released(pool, id));
       allFree(pool);
     });
   });
