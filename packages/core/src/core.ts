@@ -41,7 +41,6 @@ import {
   SLAB_FREE,
   SLAB_LEASED,
   S_COUNT,
-  S_SEQUENCE,
   S_WAITERS,
   lockOwnerValue,
   metaWord,
@@ -52,6 +51,7 @@ import {
   threadCounterF64,
 } from './layout.js';
 import { lock, lockWithin, unlock } from './lock.js';
+import { wakeWaiters } from './recovery.js';
 import { popToCache, pushFromCache, spliceCarved } from './shard.js';
 import { claimFreeSlot, threadOfSlot } from './slots.js';
 import { STEPS, step } from './steps.js';
@@ -391,11 +391,7 @@ export class PoolCore {
 
   /** Bumps class `c`'s wake-up sequence and wakes every `acquireAsync` waiting on it. */
   protected wakeWaiters(c: number): void {
-    const sequence = reservedWord(this.layout, c) + S_SEQUENCE;
-    // The add makes the change a waiter compares against; notify wakes those already asleep.
-    Atomics.add(this.words, sequence, 1);
-    if (STEPS) step('wake.bumped');
-    Atomics.notify(this.words, sequence);
+    wakeWaiters(this.words, this.layout, c);
   }
 
   /**

@@ -210,13 +210,18 @@ export function recountWaiters(words: Int32Array, layout: ArenaLayout, c: number
   return waiting;
 }
 
-/** Bumps class `c`'s wake-up sequence and wakes its `acquireAsync` waiters, if any class has some. */
-export function wakeClass(words: Int32Array, layout: ArenaLayout, c: number): void {
-  if (Atomics.load(words, H_WAITING_CLASSES) === 0) return;
+/** Bumps class `c`'s wake-up sequence and wakes every `acquireAsync` waiting on it. */
+export function wakeWaiters(words: Int32Array, layout: ArenaLayout, c: number): void {
   const sequence = reservedWord(layout, c) + S_SEQUENCE;
   // The add makes the change a waiter compares against; notify wakes those already asleep.
   Atomics.add(words, sequence, 1);
+  if (STEPS) step('wake.bumped');
   Atomics.notify(words, sequence);
+}
+
+/** wakeWaiters, if any class has waiters. */
+export function wakeClass(words: Int32Array, layout: ArenaLayout, c: number): void {
+  if (Atomics.load(words, H_WAITING_CLASSES) !== 0) wakeWaiters(words, layout, c);
 }
 
 /**
