@@ -33,6 +33,7 @@ import {
   MAX_SLAB_SIZE_LIMIT,
   MIN_SLAB_SIZE_LIMIT,
   NO_SLAB,
+  PAGE_UNTOUCHED,
   SIGNALS_BYTES,
   S_HEAD,
   TAG_MASK,
@@ -83,7 +84,7 @@ export function writeHeader(buffer: SharedArrayBuffer, config: ResolvedConfig): 
     for (let s = 0; s <= layout.shards; s++) words[shardWord(layout, c, s) + S_HEAD] = NO_SLAB; // shards and the reserved list
   }
   const pageEntries = (layout.threadBase - layout.pageTableBase) >> 2;
-  words.fill(-1, pageClassWord(layout, 0), pageClassWord(layout, 0) + pageEntries);
+  words.fill(PAGE_UNTOUCHED, pageClassWord(layout, 0), pageClassWord(layout, 0) + pageEntries);
   // The magic goes last: a reader that sees it sees a complete header.
   Atomics.store(words, H_MAGIC, MAGIC);
 }
@@ -160,13 +161,6 @@ export function attachLayout(buffer: SharedArrayBuffer): { layout: ArenaLayout; 
     );
   }
   const arenaBytes = words[H_ARENA_BYTES] >>> 0;
-  if (arenaBytes !== buffer.byteLength) {
-    throw invalidType(
-      'handle.buffer',
-      `a SharedArrayBuffer of ${buffer.byteLength} bytes`,
-      `the ${arenaBytes}-byte arena its header describes (truncated or altered)`,
-    );
-  }
   // Slab sizes are computed with `1 <<` so they stay small integers (a `2 **` double made every
   // field derived from them a boxed number on the hot path); the shifts must be in range for that.
   const minShift = words[H_MIN_SHIFT];
@@ -198,6 +192,13 @@ export function attachLayout(buffer: SharedArrayBuffer): { layout: ArenaLayout; 
     layout.generationBits !== words[H_GENERATION_BITS]
   ) {
     throw invalidType('handle.buffer', 'an arena whose header does not match its own layout', 'an intact pool arena');
+  }
+  if (layout.bufferBytes !== buffer.byteLength) {
+    throw invalidType(
+      'handle.buffer',
+      `a SharedArrayBuffer of ${buffer.byteLength} bytes`,
+      `the ${layout.bufferBytes}-byte buffer its header describes (truncated or altered)`,
+    );
   }
   return { layout, config, tag: words[H_POOL_TAG] & TAG_MASK };
 }

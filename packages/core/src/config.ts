@@ -9,6 +9,7 @@ import { invalidType, outOfRange, unknownOption } from './errors.js';
 import {
   LINE_BYTES,
   MAX_ARENA_BYTES,
+  MAX_BUFFER_BYTES,
   MAX_SHARDS,
   MAX_SLAB_SIZE_LIMIT,
   MAX_THREADS,
@@ -219,8 +220,10 @@ export function resolveLeakDetection(
  * naming the option, the value and what is allowed. This is what `new SlabPool(options)` runs
  * before it allocates anything, so it shows the configuration a pool would get.
  *
- * `arenaBytes` is the size of the whole `SharedArrayBuffer`: the pool's tables (header, lock
- * lines, page table, thread table) come out of it, and `stats().arenaBytes` is the same number.
+ * `arenaBytes` holds the pool's tables (header, lock lines, page table, thread table) and its
+ * pages, and `stats().arenaBytes` is the same number. The `SharedArrayBuffer` is larger by the
+ * slab metadata, 12 bytes per `minSlabSize` bytes of pages (`stats().bufferBytes`), reserved whole
+ * and written only as pages are carved.
  * An arena too small to hold one page of the default `maxSlabSize` (1 MiB) next to those tables,
  * below about 1.1 MiB with the defaults of up to 32 CPUs, gets smaller defaults for what was not given: the
  * largest `maxSlabSize` (the page size) at which every size class can have a page of its own,
@@ -237,7 +240,8 @@ export function resolveLeakDetection(
  * @throws {RangeError} an option is out of range, not a power of two where one is needed, or not
  *   one of the allowed values (`leakDetection`); or an explicit `maxSlabSize` is larger than a page
  *   the arena can hold (the message names the largest that fits and the arena that would hold
- *   it); or `arenaBytes` is too small for the pool's tables and one page of `minSlabSize`; or one
+ *   it); or `arenaBytes` is too small for the pool's tables and one page of `minSlabSize`, or so
+ *   large that the buffer with its slab metadata would reach 4 GiB; or one
  *   of the environment variables holds a value it does not allow (`code: 'ERR_OUT_OF_RANGE'`).
  * @example
  * ```ts
@@ -277,9 +281,10 @@ export function resolveConfig(
   const requested = checkInteger('options.arenaBytes', options.arenaBytes ?? defaults.arenaBytes, 1, MAX_ARENA_BYTES);
   const arenaBytes = requested - (requested % PAGE_ALIGN_BYTES);
   let shape: ArenaShape = { arenaBytes, minSlabSize, maxSlabSize, shards, maxThreads };
-  // No slab count check is needed: arenas under 4 GiB with slabs of at least 64 bytes plus 12 bytes
-  // of metadata hold fewer than MAX_SLABS (2^26) slabs.
+  // No slab count check is needed: buffers under 4 GiB with slabs of at least 64 bytes hold fewer
+  // than MAX_SLABS (2^26) slabs.
   if (computeLayout(shape).pageCount < 1) shape = fitSmallArena(shape, options, requested);
+  if (computeLayout(shape).bufferBytes > MAX_BUFFER_BYTES) throw bufferTooLarge(shape, requested);
   const zeroOnRelease = checkBoolean('options.zeroOnRelease', options.zeroOnRelease ?? false);
   const zeroOnAcquire = checkBoolean('options.zeroOnAcquire', options.zeroOnAcquire ?? false);
   const debug = checkBoolean('options.debug', options.debug ?? envFlag(env, DEBUG_ENV));
@@ -361,11 +366,27 @@ function arenaTooSmall(shape: ArenaShape, options: SlabPoolOptions, requested: n
   );
 }
 
+/**
+ * The error for an arena whose slab metadata would take the buffer past `MAX_BUFFER_BYTES`: the
+ * metadata of every slab slot sits past the arena, 12 bytes per `minSlabSize` bytes of pages.
+ */
+function bufferTooLarge(shape: ArenaShape, requested: number): RangeError {
+  let largest = Math.floor(MAX_BUFFER_BYTES / (1 + META_BYTES / shape.minSlabSize) / PAGE_ALIGN_BYTES) * PAGE_ALIGN_BYTES;
+  while (computeLayout({ ...shape, arenaBytes: largest }).bufferBytes > MAX_BUFFER_BYTES) largest -= PAGE_ALIGN_BYTES;
+  return outOfRange(
+    'options.arenaBytes',
+    requested,
+    `at most ${largest} with minSlabSize ${shape.minSlabSize} (the buffer also holds ${META_BYTES} bytes of slab ` +
+      `metadata per ${shape.minSlabSize} bytes of pages, and must stay under 4 GiB)`,
+    `lower arenaBytes to ${largest}, or raise minSlabSize`,
+  );
+}
+
 /** The smallest arena (a multiple of 4096) that holds the tables of `shape` and one page. */
 function smallestArena(shape: ArenaShape): number {
   const first = computeLayout(shape);
   // The page table grows with the arena, so the estimate may fall a line short: step up to it.
-  let bytes = Math.ceil((first.dataStart + shape.maxSlabSize + META_BYTES) / PAGE_ALIGN_BYTES) * PAGE_ALIGN_BYTES;
+  let bytes = Math.ceil((first.dataStart + shape.maxSlabSize) / PAGE_ALIGN_BYTES) * PAGE_ALIGN_BYTES;
   while (bytes < MAX_ARENA_BYTES && computeLayout({ ...shape, arenaBytes: bytes }).pageCount < 1) bytes += PAGE_ALIGN_BYTES;
   return bytes;
 }

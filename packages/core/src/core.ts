@@ -20,43 +20,55 @@ import {
   type ArenaLayout,
   COUNTER_COUNT,
   C_LOCK_WAITS,
+  C_PAGES_RECARVED,
+  C_PAGES_RETURNED,
   C_REFILLS,
   C_SPILLS,
   C_STEALS,
+  C_TRIMS,
   FLAG_DEBUG,
   GEN_MASK,
   H_ARENA_LOCK,
   H_FLAGS,
   H_PAGES_CARVED,
-  H_SLAB_COUNT,
   H_WAITING_CLASSES,
-  MAX_SLABS,
-  META_BYTES,
   META_LINK,
   META_OFFSET_CLASS,
   META_STATE,
   NO_SLAB,
+  PAGE_FREE,
   RESERVED_BUSY,
   SLAB_CACHED,
   SLAB_FREE,
   SLAB_LEASED,
+  STATE_MASK,
   S_COUNT,
   S_WAITERS,
+  firstSlabOf,
+  generationOf,
   lockOwnerValue,
   metaWord,
+  ownerOf,
   packState,
   pageClassWord,
+  pageStartOf,
   reservedWord,
   shardWord,
+  slabSizeOf,
+  slabsPerPageOf,
   threadCounterF64,
 } from './layout.js';
 import { lock, lockWithin, unlock } from './lock.js';
-import { wakeWaiters } from './recovery.js';
+import { rebuildShards, wakeWaiters } from './recovery.js';
 import { popToCache, pushFromCache, spliceCarved } from './shard.js';
 import { claimFreeSlot, threadOfSlot } from './slots.js';
 import { STEPS, step } from './steps.js';
 import type { ResolvedConfig } from './types.js';
 
+/** How long giving pages back waits for each shard lock of a class before it leaves the class alone. */
+const RETURN_LOCK_MS = 5;
+/** A thread's slow paths between two looks at which classes of its cache it no longer uses. */
+export const SWEEP_SLOW_PATHS = 64;
 /** How soon, and at most how rarely, a thread with stranded slabs tries to file them from its event loop. */
 const STRANDED_RETRY_MS = 50;
 const STRANDED_RETRY_MAX_MS = 2000;
@@ -94,7 +106,7 @@ export class PoolCore {
   protected closed = false;
   /** How long lockWord waits before it throws LockTimeoutError (set by SlabPool per object). */
   protected lockTimeoutMs = 5000;
-  /** Slabs known to exist; 0 once closed, so every id takes the slow check, which refuses it. */
+  /** Slab slots (`maxSlabs`); 0 once closed, so every id takes the slow check, which refuses it. */
   protected knownSlabs = 0;
   /**
    * Per class, cached slabs a spill could not hand to any shard (every shard's lock held by a dead
@@ -106,6 +118,11 @@ export class PoolCore {
   private strandedRetry: ReturnType<typeof setTimeout> | undefined;
   /** One-slab scratch stack for moving single slabs with the batch functions. */
   private readonly scratch = new Int32Array(1);
+  /** Slow paths since the last sweep of idle classes (see sweepIdle). */
+  private slowPaths = 0;
+  /** Per class, the cache stack's length at the last sweep, and refills and spills since. */
+  private readonly sweepLengths: Int32Array;
+  private readonly sweepMoves: Int32Array;
 
   protected constructor(buffer: SharedArrayBuffer) {
     const { layout, config, tag } = attachLayout(buffer);
@@ -132,6 +149,10 @@ export class PoolCore {
     this.cacheLength = this.cache.length;
     this.cacheCapacity = this.cache.capacity;
     this.cacheStride = this.cache.stride;
+    this.sweepLengths = new Int32Array(layout.classCount);
+    this.sweepMoves = new Int32Array(layout.classCount);
+    // Every slot has metadata from the start; a slot of no slab has a state word no id matches.
+    this.knownSlabs = layout.maxSlabs;
   }
 
   /** The size class of a validated size. */
@@ -150,6 +171,8 @@ export class PoolCore {
   /** Fills an empty cache stack for class `c`: stranded slabs, home shard, the others, a new page. */
   protected refill(c: number): number {
     if (this.closed) throw closedError();
+    this.sweepMoves[c]++;
+    this.sweepIdle(c);
     const want = this.cache.refillCount(c);
     const stranded = this.stranded[c];
     if (stranded !== undefined && stranded.length > 0) {
@@ -164,6 +187,12 @@ export class PoolCore {
     got = this.steal(c, want, true);
     if (got > 0) return got;
     while (this.carve(c)) {
+      got = this.popFrom(c, this.home, want);
+      if (got > 0) return got;
+    }
+    // No page to be had: this thread's own cached slabs of other classes may be what keeps their
+    // pages from going back to the arena.
+    if (this.handBackCached(c) > 0 && this.carve(c)) {
       got = this.popFrom(c, this.home, want);
       if (got > 0) return got;
     }
@@ -211,6 +240,8 @@ export class PoolCore {
    */
   protected spill(c: number): void {
     if (this.closed) throw closedError();
+    this.sweepMoves[c]++;
+    this.sweepIdle(c);
     const count = Math.max(1, this.cacheCapacity[c] >> 1);
     this.pushOrStrand(c, count);
     this.cache.dropBottom(c, count);
@@ -277,7 +308,7 @@ export class PoolCore {
   }
 
   /** Locks a shard of class `c` whose lock is free right now, home first (no waiting); its index, or -1. */
-  private lockAnyShardNow(c: number): number {
+  protected lockAnyShardNow(c: number): number {
     const shards = this.layout.shards;
     for (let k = 0; k < shards; k++) {
       const shard = (this.home + k) & (shards - 1);
@@ -409,66 +440,204 @@ export class PoolCore {
   }
 
   /**
-   * Cuts the next free page into slabs of class `c` and puts them in the home shard. A
-   * LockTimeoutError from either lock leaves the arena as it was. A thread stopped between any two
-   * steps (`worker.terminate()` lands at calls and loop back-edges) holds the arena lock, so
-   * nobody carves until `reclaim` takes it over; each step says what that reclaim finds.
+   * Finds a page for class `c` and carves it, under the arena lock: a page given back
+   * (`PAGE_FREE`) first, then the next untouched page; with neither left, gives back the pages of
+   * other classes whose slabs are all free (returnFreePages) and carves one of those. False when
+   * no page can be had. A LockTimeoutError leaves the arena as it was.
    */
   private carve(c: number): boolean {
-    const words = this.words;
-    const layout = this.layout;
-    // One carver at a time; reclaim of a carver that died takes this lock over (takeOverLocks).
     this.lockWord(H_ARENA_LOCK);
     try {
-      const pages = words[H_PAGES_CARVED];
-      const first = words[H_SLAB_COUNT];
-      const slabSize = 1 << (this.minShift + c);
-      const count = layout.pageBytes / slabSize;
-      const pageStart = layout.dataStart + pages * layout.pageBytes;
-      const metaLow = layout.arenaBytes - first * META_BYTES;
-      if (pageStart + layout.pageBytes > metaLow - count * META_BYTES || first + count > MAX_SLABS) return false;
-      // Step 1: the new slabs' metadata lies past the slab count and the page past the page count,
-      // where no reader looks, so a stop or a lock timeout after it leaves only bytes the next
-      // carve of this page overwrites.
-      const free = packState(SLAB_FREE, this.home, this.firstGeneration);
-      for (let i = 0; i < count; i++) {
-        const meta = metaWord(this.metaTop, first + i);
-        words[meta + META_OFFSET_CLASS] = (pageStart + i * slabSize) | c;
-        words[meta + META_LINK] = i + 1 < count ? first + i + 1 : NO_SLAB;
-        words[meta + META_STATE] = free;
-      }
-      if (this.flags & FLAG_DEBUG) fillSlab(this.buffer, pageStart, layout.pageBytes, true);
-      if (STEPS) step('carve.1');
-      // Step 2: the home shard's lock, before anything visible changes, so its LockTimeoutError
-      // leaves both counters, the page table and every list as they were.
-      const line = shardWord(layout, c, this.home);
-      this.lockWord(line);
-      if (STEPS) step('carve.2');
-      // Step 3: the page's class, in the entry of a page the page count does not reach yet, which
-      // readers skip (and the next carve of this page rewrites).
-      words[pageClassWord(layout, pages)] = c;
-      if (STEPS) step('carve.3');
-      // Step 4: the slabs go on the front of the list, which now reaches past the slab count: a
-      // stop here leaves the shard locked, and reclaim rebuilds its list from the slabs below the
-      // count (recovery.ts rebuildShard), which drops them; the page is carved again later.
-      spliceCarved(words, this.metaTop, line, first, count);
-      if (STEPS) step('carve.4');
-      // Step 5: published under the shard lock, so a rebuild under it sees all of this page's
-      // slabs listed or none. A stop here leaves slabs the page count does not cover: reclaim,
-      // taking over the arena lock, counts their page from the last slab's offset (recountPages)
-      // before anyone carves, so the page is never carved twice.
-      Atomics.store(words, H_SLAB_COUNT, first + count);
-      if (STEPS) step('carve.5');
-      // Step 6: counted only after its slabs exist, so no stop leaves a counted page without slabs
-      // (lost until the pool is discarded).
-      Atomics.store(words, H_PAGES_CARVED, pages + 1);
-      if (STEPS) step('carve.6');
-      unlock(words, line);
+      let page = this.pageToCarve();
+      if (page === -1 && this.returnFreePages(c) > 0) page = this.pageToCarve();
+      if (page === -1) return false;
+      this.carvePage(page, c);
       return true;
     } finally {
-      unlock(words, H_ARENA_LOCK);
+      unlock(this.words, H_ARENA_LOCK);
     }
   }
+
+  /** A page to carve, pages given back first; -1 if none is left. The caller holds the arena lock. */
+  private pageToCarve(): number {
+    const carved = this.words[H_PAGES_CARVED];
+    for (let page = 0; page < carved; page++) {
+      if (this.words[pageClassWord(this.layout, page)] === PAGE_FREE) return page;
+    }
+    return carved < this.layout.pageCount ? carved : -1;
+  }
+
+  /**
+   * Cuts page `page` (untouched or given back) into slabs of class `c` and puts them in the home
+   * shard. The caller holds the arena lock; a thread stopped between any two steps
+   * (`worker.terminate()` lands at calls and loop back-edges) still holds it, so nobody carves
+   * until `reclaim` takes it over; each step says what that reclaim finds.
+   */
+  private carvePage(page: number, c: number): void {
+    const words = this.words;
+    const layout = this.layout;
+    const slabSize = slabSizeOf(layout, c);
+    const count = slabsPerPageOf(layout, c);
+    const first = firstSlabOf(layout, page);
+    const pageStart = pageStartOf(layout, page);
+    const recarved = words[pageClassWord(layout, page)] === PAGE_FREE;
+    // Step 1: the slots of a page the table gives no class, where no reader looks, so a stop or a
+    // lock timeout after it leaves only words the next carving of this page writes again. A slot
+    // keeps the generation its last slab left: no id carries it yet (see layout.ts).
+    for (let i = 0; i < count; i++) {
+      const meta = metaWord(this.metaTop, first + i);
+      const before = words[meta + META_STATE];
+      words[meta + META_OFFSET_CLASS] = (pageStart + i * slabSize) | c;
+      words[meta + META_LINK] = i + 1 < count ? first + i + 1 : NO_SLAB;
+      words[meta + META_STATE] = packState(SLAB_FREE, this.home, before === 0 ? this.firstGeneration : generationOf(before));
+    }
+    if (this.flags & FLAG_DEBUG) fillSlab(this.buffer, pageStart, layout.pageBytes, true);
+    if (STEPS) step('carve.1');
+    // Step 2: the home shard's lock, before anything visible changes, so its LockTimeoutError
+    // leaves the page table, the cursor and every list as they were.
+    const line = shardWord(layout, c, this.home);
+    this.lockWord(line);
+    if (STEPS) step('carve.2');
+    // Step 3: the page joins the class. A stop from here on leaves the shard locked, and reclaim
+    // rebuilds its list from the state words of the class's pages (recovery.ts rebuildShards),
+    // which lists this page's slabs.
+    Atomics.store(words, pageClassWord(layout, page), c);
+    if (STEPS) step('carve.3');
+    spliceCarved(words, this.metaTop, line, first, count);
+    if (STEPS) step('carve.4');
+    // Step 5: the cursor passes an untouched page only after its class is written, so a stop
+    // before it leaves the cursor short, which reclaim recounts from the page table
+    // (recountPages) before anyone carves.
+    if (page === words[H_PAGES_CARVED]) Atomics.store(words, H_PAGES_CARVED, page + 1);
+    if (STEPS) step('carve.5');
+    if (recarved) this.counters[C_PAGES_RECARVED]++;
+    unlock(words, line);
+  }
+
+  /**
+   * Gives back to the arena every page of a class other than `except` whose slabs are all free in
+   * the class's shards, so any class can carve it; returns how many. The caller holds the arena
+   * lock. A slab cached, leased or reserved for a waiter keeps its page in its class.
+   */
+  protected returnFreePages(except: number): number {
+    const layout = this.layout;
+    let returned = 0;
+    for (let c = 0; c < layout.classCount; c++) {
+      if (c === except) continue;
+      // A hint read without the locks: fewer free slabs than a page holds means no page is all free.
+      let free = 0;
+      for (let shard = 0; shard < layout.shards; shard++) free += this.words[shardWord(layout, c, shard) + S_COUNT];
+      if (free >= slabsPerPageOf(layout, c)) returned += this.returnPagesOf(c);
+    }
+    return returned;
+  }
+
+  /**
+   * returnFreePages for class `c`: takes every shard lock of the class, so no free slab of it can
+   * move, marks each page whose slabs are all free in a shard `PAGE_FREE`, and rebuilds the
+   * class's lists without those pages. A thread stopped at any step holds all those locks and
+   * the arena lock; reclaim rebuilds each list from the page table as it then stands, so each
+   * page is either still the class's with its slabs listed, or free with none listed. Skips the
+   * class, returning 0, when a lock stays taken for `RETURN_LOCK_MS` (a dead thread holds it).
+   */
+  private returnPagesOf(c: number): number {
+    const words = this.words;
+    const layout = this.layout;
+    let locked = 0;
+    try {
+      for (; locked < layout.shards; locked++) {
+        if (!lockWithin(words, shardWord(layout, c, locked), this.lockOwner, RETURN_LOCK_MS)) return 0;
+      }
+      if (STEPS) step('return.locked');
+      const carved = words[H_PAGES_CARVED];
+      let returned = 0;
+      for (let page = 0; page < carved; page++) {
+        if (words[pageClassWord(layout, page)] !== c || !slabsAllFree(words, layout, page, c)) continue;
+        Atomics.store(words, pageClassWord(layout, page), PAGE_FREE);
+        returned++;
+        if (STEPS) step('return.page');
+      }
+      if (returned === 0) return 0;
+      rebuildShards(words, layout, c, -1);
+      if (STEPS) step('return.rebuilt');
+      this.counters[C_PAGES_RETURNED] += returned;
+      return returned;
+    } finally {
+      for (let shard = 0; shard < locked; shard++) unlock(words, shardWord(layout, c, shard));
+    }
+  }
+
+  /** Gives back every page whose slabs are all free; returns how many. Throws LockTimeoutError for the arena lock. */
+  protected trimPages(): number {
+    this.lockWord(H_ARENA_LOCK);
+    try {
+      return this.returnFreePages(-1);
+    } finally {
+      unlock(this.words, H_ARENA_LOCK);
+    }
+  }
+
+  /**
+   * Hands this thread's cached slabs of every class but `except` (-1: every class) back to a shard
+   * whose lock is free now, as `sweepIdle` does; returns how many. Never throws or waits: a class
+   * whose every shard lock is taken keeps its slabs.
+   */
+  protected handBackCached(except: number): number {
+    let moved = 0;
+    for (let c = 0; c < this.layout.classCount; c++) if (c !== except) moved += this.handBackClass(c);
+    return moved;
+  }
+
+  /** Hands class `c`'s cached slabs to a shard whose lock is free now; how many moved (0 if none could). */
+  private handBackClass(c: number): number {
+    const length = this.cacheLength[c];
+    if (length === 0) return 0;
+    const shard = this.lockAnyShardNow(c);
+    if (shard === -1) return 0;
+    const line = shardWord(this.layout, c, shard);
+    pushFromCache(this.words, this.metaTop, line, shard, this.cacheSlabs, c * this.cacheStride, length);
+    this.cacheLength[c] = 0;
+    this.sweepLengths[c] = 0;
+    unlock(this.words, line);
+    if (STEPS) step('handback.moved');
+    if (this.words[H_WAITING_CLASSES] !== 0) this.wakeWaiters(c);
+    return length;
+  }
+
+  /**
+   * Counts a slow path of this thread and, every `SWEEP_SLOW_PATHS` of them, hands back the cached
+   * slabs of each class whose cache stack has not changed since the last sweep (a class the
+   * thread no longer uses), so they do not keep pages from other classes. Runs only from this
+   * thread's own refills and spills: a thread whose event loop is frozen still sweeps whenever it
+   * works. Never throws: a class whose shard lock cannot be taken now stays cached until the next
+   * sweep.
+   */
+  protected sweepIdle(active: number): void {
+    if (++this.slowPaths < SWEEP_SLOW_PATHS) return;
+    this.slowPaths = 0;
+    for (let c = 0; c < this.layout.classCount; c++) {
+      const length = this.cacheLength[c];
+      const idle = c !== active && length > 0 && length === this.sweepLengths[c] && this.sweepMoves[c] === 0;
+      this.sweepMoves[c] = 0;
+      this.sweepLengths[c] = length;
+      if (idle && this.handBackClass(c) > 0) this.counters[C_TRIMS]++;
+    }
+  }
+}
+
+/**
+ * Whether every slab of page `page`, carved into class `c`, is free in one of the class's shards
+ * (not cached, leased, or in the reserved list). Stable while the caller holds every shard lock of
+ * the class: only a holder of a shard's lock moves a slab into or out of it.
+ */
+function slabsAllFree(words: Int32Array, layout: ArenaLayout, page: number, c: number): boolean {
+  const first = firstSlabOf(layout, page);
+  const count = slabsPerPageOf(layout, c);
+  for (let slab = first; slab < first + count; slab++) {
+    const state = words[metaWord(layout.metaTop, slab) + META_STATE];
+    if ((state & STATE_MASK) !== SLAB_FREE || ownerOf(state) >= layout.shards) return false;
+  }
+  return true;
 }
 
 export function closedError(): Error {

@@ -27,32 +27,51 @@ export class PoolExhaustedError extends Error {
   readonly requestedSize: number;
   /** The capacity of the class it rounds up to. */
   readonly slabSize: number;
-  /** Bytes of the arena in use when the request failed. */
+  /** Arena bytes in use when the request failed: the tables and the pages carved into a class. */
   readonly usedBytes: number;
-  /**
-   * Size of the whole arena in bytes. `usedBytes` may stay below it: a class that needs a new page
-   * cannot use a remainder smaller than a page plus its slabs' metadata.
-   */
+  /** Size of the arena in bytes. */
   readonly arenaBytes: number;
+  /**
+   * Bytes of free slabs of other classes, in pages that also hold slabs in use or cached (a page
+   * goes back to the arena, for any class, only when every slab of it is free).
+   */
+  readonly freeElsewhereBytes: number;
+  /** Bytes of slabs in thread caches, every class: `flush()` or `trim()` in those threads hands them back. */
+  readonly cachedBytes: number;
 
   /**
-   * Creates the error and its message, which names the class, how full the arena is and what would
-   * help. The pool creates it; each argument becomes the field of the same name.
+   * Creates the error and its message, which names the class, how full the arena is, where free
+   * memory sits and what would help. The pool creates it; each argument becomes the field of the
+   * same name.
    */
-  constructor(requestedSize: number, slabSize: number, usedBytes: number, arenaBytes: number) {
+  constructor(
+    requestedSize: number,
+    slabSize: number,
+    usedBytes: number,
+    arenaBytes: number,
+    where: { freeElsewhereBytes: number; cachedBytes: number } = { freeElsewhereBytes: 0, cachedBytes: 0 },
+  ) {
     const percent = ((usedBytes / arenaBytes) * 100).toFixed(1);
+    const help = [
+      where.cachedBytes > 0
+        ? `${where.cachedBytes} bytes sit in thread caches: call flush() or trim() in threads gone idle (their caches keep the slabs they released)`
+        : '',
+      where.freeElsewhereBytes > 0
+        ? `${where.freeElsewhereBytes} bytes are free in pages of other classes that still hold slabs in use (a page goes back to the arena only when all its slabs are free)`
+        : '',
+      'release slabs no longer needed, wait with acquireAsync(), or create the pool with a larger arenaBytes',
+    ].filter((text) => text !== '');
     super(
       `pool exhausted: no free slab of class ${slabSize} bytes for a request of ${requestedSize} bytes, ` +
-        `and no room to carve another page (${usedBytes} of ${arenaBytes} arena bytes in use, ${percent}%): ` +
-        'release slabs no longer needed, call flush() in threads gone idle (their caches keep the slabs they ' +
-        'released), wait with acquireAsync(), or create the pool with a larger arenaBytes (a page once carved ' +
-        'stays with its size class)',
+        `and no page to carve (${usedBytes} of ${arenaBytes} arena bytes carved, ${percent}%): ${help.join('; ')}`,
     );
     this.name = 'PoolExhaustedError';
     this.requestedSize = requestedSize;
     this.slabSize = slabSize;
     this.usedBytes = usedBytes;
     this.arenaBytes = arenaBytes;
+    this.freeElsewhereBytes = where.freeElsewhereBytes;
+    this.cachedBytes = where.cachedBytes;
   }
 }
 

@@ -4,19 +4,20 @@
  */
 import {
   type ArenaLayout,
-  CLASS_MASK,
   COUNTER_COUNT,
   C_EXHAUSTED,
   C_LOCK_WAITS,
+  C_PAGES_RECARVED,
+  C_PAGES_RETURNED,
   C_RECLAIMED,
   C_REFILLS,
   C_RELEASES,
   C_SLOW_ACQUIRES,
   C_SPILLS,
   C_STEALS,
+  C_TRIMS,
   H_ARENA_LOCK,
   H_PAGES_CARVED,
-  H_SLAB_COUNT,
   H_WAITING_CLASSES,
   META_BYTES,
   META_LINK,
@@ -24,6 +25,8 @@ import {
   META_STATE,
   NO_SLAB,
   OWNER_NONE,
+  PAGE_FREE,
+  PAGE_UNTOUCHED,
   SLAB_CACHED,
   SLAB_FREE,
   SLAB_LEASED,
@@ -35,13 +38,19 @@ import {
   claimIndex,
   claimPhase,
   claimThread,
+  classOfSlot,
+  firstSlabOf,
+  forEachSlab,
   lockOwnerSlot,
   metaWord,
   ownerOf,
+  pageClassWord,
   pageOfSlab,
+  pageStartOf,
   phaseReclaimer,
   reservedWord,
   shardWord,
+  slabSizeOf,
   threadCounterF64,
   threadWord,
 } from './layout.js';
@@ -53,26 +62,47 @@ const NAP = new Int32Array(new SharedArrayBuffer(4));
 /** How long `audit` waits for each shard lock (and a reclaim in progress) before reporting it as stuck. */
 const AUDIT_LOCK_TIMEOUT_MS = 1000;
 
-/** Bytes in use: everything before the first page, the carved pages and their slabs' metadata. */
-export function usedBytesOf(words: Int32Array, layout: ArenaLayout): number {
-  const pages = Atomics.load(words, H_PAGES_CARVED);
-  const slabs = Atomics.load(words, H_SLAB_COUNT);
-  return layout.dataStart + pages * layout.pageBytes + slabs * META_BYTES;
+/** Pages by what the page table says: carved into a class now, given back, never carved. */
+export function countPages(words: Int32Array, layout: ArenaLayout): { carved: number; free: number; untouched: number } {
+  let carved = 0;
+  let free = 0;
+  for (let page = 0; page < layout.pageCount; page++) {
+    const entry = words[pageClassWord(layout, page)];
+    if (entry >= 0) carved++;
+    else if (entry === PAGE_FREE) free++;
+  }
+  return { carved, free, untouched: layout.pageCount - carved - free };
 }
 
-export function collectStats(words: Int32Array, floats: Float64Array, layout: ArenaLayout, config: ResolvedConfig): PoolStats {
-  const metaTop = layout.metaTop;
-  const slabCount = Atomics.load(words, H_SLAB_COUNT);
-  const perClass = Array.from({ length: layout.classCount }, () => ({ slabs: 0, free: 0, cached: 0, leased: 0 }));
-  for (let slab = 0; slab < slabCount; slab++) {
-    const meta = metaWord(metaTop, slab);
-    const counts = perClass[words[meta + META_OFFSET_CLASS] & CLASS_MASK];
+/** Arena bytes in use: everything before the first page, and the pages carved into a class now. */
+export function usedBytesOf(words: Int32Array, layout: ArenaLayout): number {
+  return layout.dataStart + countPages(words, layout).carved * layout.pageBytes;
+}
+
+/** Per class: pages, and slabs by state, as the state words say now. */
+export function countSlabs(
+  words: Int32Array,
+  layout: ArenaLayout,
+): { pages: number; slabs: number; free: number; cached: number; leased: number }[] {
+  const perClass = Array.from({ length: layout.classCount }, () => ({ pages: 0, slabs: 0, free: 0, cached: 0, leased: 0 }));
+  for (let page = 0; page < layout.pageCount; page++) {
+    const c = words[pageClassWord(layout, page)];
+    if (c >= 0 && c < layout.classCount) perClass[c].pages++;
+  }
+  forEachSlab(words, layout, (slab, c) => {
+    const counts = perClass[c];
     counts.slabs++;
-    const state = Atomics.load(words, meta + META_STATE) & STATE_MASK;
+    const state = Atomics.load(words, metaWord(layout.metaTop, slab) + META_STATE) & STATE_MASK;
     if (state === SLAB_FREE) counts.free++;
     else if (state === SLAB_CACHED) counts.cached++;
     else if (state === SLAB_LEASED) counts.leased++;
-  }
+  });
+  return perClass;
+}
+
+export function collectStats(words: Int32Array, floats: Float64Array, layout: ArenaLayout, config: ResolvedConfig): PoolStats {
+  const perClass = countSlabs(words, layout);
+  const pages = countPages(words, layout);
   // Slots keep their counters from thread to thread, so the totals are the sums over every slot.
   const totals = new Float64Array(COUNTER_COUNT);
   const claims = new BigInt64Array(words.buffer, 0, layout.dataStart >> 3);
@@ -84,16 +114,26 @@ export function collectStats(words: Int32Array, floats: Float64Array, layout: Ar
   }
   // Every acquire ends as exactly one leased slab or one counted release (see SlabPool.tryAcquire).
   let leased = 0;
-  for (const counts of perClass) leased += counts.leased;
+  let slabs = 0;
+  for (const counts of perClass) {
+    leased += counts.leased;
+    slabs += counts.slabs;
+  }
   const acquires = totals[C_RELEASES] + totals[C_RECLAIMED] + leased;
   const classes: ClassStats[] = perClass.map((counts, c) => ({ slabSize: config.minSlabSize * 2 ** c, ...counts }));
   return {
     arenaBytes: layout.arenaBytes,
-    usedBytes: usedBytesOf(words, layout),
-    metadataBytes: slabCount * META_BYTES,
+    bufferBytes: layout.bufferBytes,
+    usedBytes: layout.dataStart + pages.carved * layout.pageBytes,
+    metadataBytes: slabs * META_BYTES,
     overheadBytes: layout.dataStart,
     pageBytes: layout.pageBytes,
-    pagesCarved: Atomics.load(words, H_PAGES_CARVED),
+    pagesCarved: pages.carved,
+    pagesFree: pages.free,
+    pagesUntouched: pages.untouched,
+    pagesReturned: totals[C_PAGES_RETURNED],
+    pagesRecarved: totals[C_PAGES_RECARVED],
+    trims: totals[C_TRIMS],
     threads,
     classes,
     acquires,
@@ -111,15 +151,15 @@ export function collectStats(words: Int32Array, floats: Float64Array, layout: Ar
 /**
  * Checks that every shard's list and count agree with the slab state words: each listed slab is
  * free, of the shard's class, marked with that shard, listed once; every free slab is listed; each
- * cached or held slab names a thread slot below maxThreads; the page count matches the slabs carved.
- * Takes each shard's lock while walking it, and the arena lock to read the carving cursors.
+ * cached or held slab names a thread slot below maxThreads; the page table and the carving cursor
+ * agree, and each slab's metadata says the page, offset and class the page table gives it. Takes
+ * each shard's lock while walking it, and the arena lock to read the page table.
  * Returns the problems found (empty when consistent).
  */
 export function auditArena(words: Int32Array, layout: ArenaLayout, lockOwner: number): string[] {
   const problems: string[] = [];
   const metaTop = layout.metaTop;
-  const slabCount = Atomics.load(words, H_SLAB_COUNT);
-  const listed = new Uint8Array(slabCount);
+  const listed = new Uint8Array(layout.maxSlabs);
   // Shards whose lock could not be taken: their free slabs are not reported as unlisted.
   const unreadable = new Set<number>();
   for (let c = 0; c < layout.classCount; c++) {
@@ -137,7 +177,7 @@ export function auditArena(words: Int32Array, layout: ArenaLayout, lockOwner: nu
       try {
         let length = 0;
         for (let slab = words[line + S_HEAD]; slab !== NO_SLAB; slab = words[metaWord(metaTop, slab) + META_LINK]) {
-          if (slab < 0 || slab >= slabCount) {
+          if (slab < 0 || slab >= layout.maxSlabs) {
             problems.push(`class ${c} shard ${shard}: link to slab ${slab}, which does not exist`);
             break;
           }
@@ -152,8 +192,9 @@ export function auditArena(words: Int32Array, layout: ArenaLayout, lockOwner: nu
               `class ${c} shard ${shard}: slab ${slab} is listed but its state word says ${state & STATE_MASK}/${ownerOf(state)}`,
             );
           }
-          if ((words[meta + META_OFFSET_CLASS] & CLASS_MASK) !== c)
-            problems.push(`class ${c} shard ${shard}: slab ${slab} is of another class`);
+          if (classOfSlot(words, layout, slab) !== c) {
+            problems.push(`class ${c} shard ${shard}: slab ${slab} is not a slab of a page carved into this class`);
+          }
           length++;
         }
         if (length !== words[line + S_COUNT]) {
@@ -166,9 +207,7 @@ export function auditArena(words: Int32Array, layout: ArenaLayout, lockOwner: nu
       }
     }
   }
-  // The page count covers exactly the pages of the slabs published: a carver counts its page only
-  // after publishing the slabs, under the arena lock, so the two can differ only while a carver
-  // (or a dead one not yet reclaimed) holds it.
+  // The page table changes only under the arena lock: read it whole under that lock.
   if (!lockWithin(words, H_ARENA_LOCK, lockOwner, AUDIT_LOCK_TIMEOUT_MS)) {
     const holder = lockOwnerSlot(Atomics.load(words, H_ARENA_LOCK));
     problems.push(
@@ -176,18 +215,21 @@ export function auditArena(words: Int32Array, layout: ArenaLayout, lockOwner: nu
     );
   } else {
     try {
-      const pages = Atomics.load(words, H_PAGES_CARVED);
-      const slabs = Atomics.load(words, H_SLAB_COUNT);
-      const reached = slabs === 0 ? 0 : pageOfSlab(words, layout, slabs - 1) + 1;
-      if (pages !== reached) problems.push(`pages carved says ${pages}, the slabs carved fill ${reached}`);
+      auditPages(words, layout, problems);
     } finally {
       unlock(words, H_ARENA_LOCK);
     }
   }
-  for (let slab = 0; slab < slabCount; slab++) {
-    const state = Atomics.load(words, metaWord(metaTop, slab) + META_STATE);
+  forEachSlab(words, layout, (slab, c) => {
+    const meta = metaWord(metaTop, slab);
+    const state = Atomics.load(words, meta + META_STATE);
     const kind = state & STATE_MASK;
-    const c = words[metaWord(metaTop, slab) + META_OFFSET_CLASS] & CLASS_MASK;
+    const page = pageOfSlab(layout, slab);
+    const expected = (pageStartOf(layout, page) + (slab - firstSlabOf(layout, page)) * slabSizeOf(layout, c)) | c;
+    if (words[meta + META_OFFSET_CLASS] !== expected) {
+      problems.push(`slab ${slab}: its metadata gives another offset or class than its page ${page} of class ${c}`);
+    }
+    if (kind === 0) problems.push(`slab ${slab} of page ${page} has no state`);
     if (kind === SLAB_FREE && !listed[slab] && !unreadable.has(c * (layout.shards + 1) + ownerOf(state))) {
       problems.push(`slab ${slab} is free but in no shard list`);
     }
@@ -202,9 +244,28 @@ export function auditArena(words: Int32Array, layout: ArenaLayout, lockOwner: nu
         `slab ${slab} is ${kind === SLAB_CACHED ? 'cached' : 'leased'} by thread slot ${holder}, which no thread has claimed`,
       );
     }
-  }
+  });
   auditSlots(words, layout, problems);
   return problems;
+}
+
+/**
+ * The page table against the carving cursor: pages below it are carved into a class or given
+ * back, pages from it on untouched, and every entry is one of those. The caller holds the arena lock.
+ */
+function auditPages(words: Int32Array, layout: ArenaLayout, problems: string[]): void {
+  const cursor = Atomics.load(words, H_PAGES_CARVED);
+  if (cursor < 0 || cursor > layout.pageCount) problems.push(`pages carved says ${cursor}, of ${layout.pageCount} pages`);
+  for (let page = 0; page < layout.pageCount; page++) {
+    const entry = words[pageClassWord(layout, page)];
+    if (entry !== PAGE_UNTOUCHED && entry !== PAGE_FREE && !(entry >= 0 && entry < layout.classCount)) {
+      problems.push(`page ${page}: the page table says ${entry}, which is no class`);
+    } else if (page < cursor && entry === PAGE_UNTOUCHED) {
+      problems.push(`page ${page}: untouched, below the ${cursor} pages carved`);
+    } else if (page >= cursor && entry !== PAGE_UNTOUCHED) {
+      problems.push(`page ${page}: ${entry === PAGE_FREE ? 'given back' : `of class ${entry}`}, past the ${cursor} pages carved`);
+    }
+  }
 }
 
 const claimViews = new WeakMap<ArrayBufferLike, BigInt64Array>();

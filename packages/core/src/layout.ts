@@ -5,27 +5,38 @@
  * other message:
  *
  * ```text
- *  byte 0                                                                      arenaBytes
- *  ┌────────┬──────────┬──────────┬────────────┬──────────┬──────────────────────────────┐
- *  │ header │ (spare)  │  shard   │ page class │  thread  │ pages ──►      ◄── slab meta  │
- *  │ 128 B  │  128 B   │  lines   │   table    │  table   │ (slab bytes)   (12 B a slab)  │
- *  │        │          │ 128 B ea │  4 B/page  │ 128 B ea │                              │
- *  └────────┴──────────┴──────────┴────────────┴──────────┴──────────────────────────────┘
+ *  byte 0                                                arenaBytes       buffer end
+ *  ┌────────┬──────────┬──────────┬────────────┬──────────┬─────────────┬──────────────┐
+ *  │ header │ (spare)  │  shard   │ page class │  thread  │ pages       │  slab meta   │
+ *  │ 128 B  │  128 B   │  lines   │   table    │  table   │ (slab bytes)│ 12 B a slot  │
+ *  │        │          │ 128 B ea │  4 B/page  │ 128 B ea │             │ ◄── grows    │
+ *  └────────┴──────────┴──────────┴────────────┴──────────┴─────────────┴──────────────┘
  *                                                         ▲ dataStart (4096-aligned)
  * ```
  *
  * - **Header**: magic, layout version and the configuration the pool was created with, then the
- *   arena lock word and the carving cursors (pages carved, slabs created).
+ *   arena lock word and the carving cursor.
  * - **Spare line**: unused (it held retired counters before slots kept their counters for good).
  * - **Shard lines**: one 128-byte line per (size class, shard): the lock word, the head of the
  *   shard's free list and its length; plus one more per class, the reserved list, which only
- *   `acquireAsync` waiters take from, with their count and a wake-up sequence word. Contended lock words on one line run about 8x slower, so
- *   each gets its own line.
- * - **Page class table**: which size class each page was carved into (-1 while uncarved).
+ *   `acquireAsync` waiters take from, with their count and a wake-up sequence word. Contended lock
+ *   words on one line run about 8x slower, so each gets its own line.
+ * - **Page class table**: what each page is: `PAGE_UNTOUCHED` (never carved), `PAGE_FREE` (carved
+ *   once, every slab of it given back, so any class may carve it again) or the size class it is
+ *   carved into. Written only under the arena lock, and a page leaves a class only with every shard
+ *   lock of that class held as well (see core.ts `returnFreePages`).
  * - **Thread table**: one 128-byte line per thread slot: the 64-bit claim word (below), the
  *   slot's waiting bits (a bit per class with `acquireAsync` calls pending in that thread), then
  *   the slot's statistics counters as float64s. Counters are never reset: a slot's next thread
  *   adds to them, so totals are sums over all slots and no step folds one count into another.
+ * - **Pages**: `pageCount` pages of `pageBytes` (the largest slab size) from `dataStart`, each
+ *   carved into one size class on demand (memcached's slab pages) and given back once all its
+ *   slabs are free and another class needs room.
+ * - **Slab metadata**: past `arenaBytes`, 12 bytes for every slab slot the pages could hold in the
+ *   smallest class (`slabsPerPage` slots a page). Page `p` owns slab indexes
+ *   `p * slabsPerPage` up, so a page carved again into another class reuses its own slots and no
+ *   slab index ever moves to another page. The metadata is reserved whole but written only as
+ *   pages are carved, so memory the system commits follows the slabs that exist.
  *
  * The claim word of a thread slot, one BigInt64 changed only by compare-exchange: the low 32 bits
  * hold the threadId + 1 of the thread the slot belongs to (0: free), the high 32 bits its phase:
@@ -34,10 +45,6 @@
  * reclaimer checks that the thread has exited, `+ PHASE_CONFIRMED` once it knows. Both identities
  * sit in one word, so a reclaim stopped part-way is found and finished by the reclaim of its
  * reclaimer, and a closing slot whose thread stopped is reclaimed without a liveness check.
- * - **Pages** are carved from the front of the data region on demand, each into one size class
- *   (memcached's slab pages). **Slab metadata** grows from the back, 12 bytes for each slab that
- *   exists, so metadata is proportional to the slabs actually carved: 0.3% of the memory of 4 KiB
- *   slabs, 19% of 64-byte slabs. The two cursors meet when the arena is full.
  *
  * Slab metadata, three int32 words for slab `i`, at int32 index `metaTop - 3 * (i + 1)`:
  * - `META_STATE`: the slab state word (below).
@@ -69,18 +76,24 @@
  * 31-bit ids this replaced left the generation `31 - indexBits` bits, as few as 5 for the largest
  * arena of 64-byte slabs, so a slab's LIFO reuse made a stale id live again within microseconds.
  * Thread caches hold slab indexes, not ids: `acquire` reads the generation from the state word it
- * rewrites anyway. Freshly carved slabs start at a generation derived from a per-pool tag, so an id
- * from another pool rarely matches.
+ * rewrites anyway. Slabs of a page carved for the first time start at a generation derived from a
+ * per-pool tag, so an id from another pool rarely matches. A page carved again keeps each slot's
+ * generation: a free slab's generation is the next one its slot hands out, never one an id carries,
+ * so ids of the page's earlier slabs stay refused. Slots a carving does not use keep the free state
+ * word their last slab left, which no id matches.
  */
 
 /** "ZPL1" in ASCII, little-endian. */
 export const MAGIC = 0x314c505a;
 /** Bumped whenever anything in this file changes meaning; `attach` refuses other versions. */
-export const LAYOUT_VERSION = 6;
+export const LAYOUT_VERSION = 7;
 
 export const LINE_BYTES = 128;
 export const PAGE_ALIGN_BYTES = 4096;
-export const MAX_ARENA_BYTES = 2 ** 32 - PAGE_ALIGN_BYTES;
+/** The largest buffer (arena plus slab metadata): offsets and int32 indexes then stay in range. */
+export const MAX_BUFFER_BYTES = 2 ** 32 - PAGE_ALIGN_BYTES;
+/** The largest `arenaBytes` asked for; the slab metadata past it must fit `MAX_BUFFER_BYTES` too. */
+export const MAX_ARENA_BYTES = MAX_BUFFER_BYTES;
 export const MIN_SLAB_SIZE_LIMIT = 64;
 export const MAX_SLAB_SIZE_LIMIT = 2 ** 30;
 /** The owner field of a free slab names its shard; index `shards` is the class's reserved list. */
@@ -112,12 +125,11 @@ export const H_THREAD_BASE = 15;
 // Second half of the header line: mutable, guarded by the arena lock.
 export const H_ARENA_LOCK = 16;
 /**
- * Pages carved so far. Written under the arena lock, after the page's slabs are published (so a
- * carver that died in between left it one short, and reclaim recounts it), read with Atomics.load.
+ * Pages ever carved: pages from here on are untouched. Written under the arena lock after the
+ * page's class (so a carver that died in between left it one short, and reclaim recounts it from
+ * the page table), read with Atomics.load.
  */
 export const H_PAGES_CARVED = 17;
-/** Slabs created so far. Published with Atomics.store after their metadata is written. */
-export const H_SLAB_COUNT = 18;
 /** `GEN_BITS`, so an arena of another id format is refused on attach. */
 export const H_GENERATION_BITS = 19;
 export const H_PARALLELISM = 20;
@@ -145,7 +157,13 @@ export const C_SPILLS = 4;
 export const C_STEALS = 5;
 export const C_LOCK_WAITS = 6;
 export const C_EXHAUSTED = 7;
-export const COUNTER_COUNT = 8;
+/** Pages given back to the arena because every slab of them was free. */
+export const C_PAGES_RETURNED = 8;
+/** Carvings of a page given back before (into any class). */
+export const C_PAGES_RECARVED = 9;
+/** Idle classes a thread's own slow path handed back from its cache (see core.ts `sweepIdle`). */
+export const C_TRIMS = 10;
+export const COUNTER_COUNT = 11;
 
 // Shard line, int32 offsets from the line's start.
 export const S_LOCK = 0;
@@ -159,7 +177,7 @@ export const S_SEQUENCE = 4;
 
 // Thread line: the 64-bit claim word at byte 0; at int32 offset T_WAITING a bit per class on which
 // this slot's thread has acquireAsync calls pending (so recovery can retract a dead thread's
-// waits); counters as float64s from byte 64.
+// waits); counters as float64s from byte 16 (COUNTER_COUNT of them fit the line).
 export const T_WAITING = 2;
 export const PHASE_OPEN = 0;
 export const PHASE_CLOSING = 1;
@@ -172,7 +190,8 @@ export const MAX_CLASSES = 25;
  * The signals buffer, a small SharedArrayBuffer beside the arena (in the handle), three int32
  * words per thread slot:
  * - word `slot`: a bit per class that an acquireAsync waiter asks that thread to hand back from its
- *   cache;
+ *   cache, and `TRIM_REQUEST`, set by a thread that found the arena full or called `trim()`, asking
+ *   it to hand back its whole cache to the shards;
  * - word `LIVENESS_BASE + slot`: never written. The slot's pool object keeps `LIVENESS_WAITERS`
  *   Atomics.waitAsync calls pending on it. V8 drops a thread's pending waits when the thread ends,
  *   so `Atomics.notify(word, 1)` wakes one while the thread runs and none once it has exited: that
@@ -190,6 +209,8 @@ export const MAX_CLASSES = 25;
  * thread's event loop runs the resolution: on the arena, closed pools' arenas stayed allocated.
  */
 export const LIVENESS_BASE = MAX_THREADS + 1;
+/** The flush-request bit asking a thread to hand back every cached slab (class bits stop at 24). */
+export const TRIM_REQUEST = 1 << 30;
 export const PROBES_BASE = 2 * (MAX_THREADS + 1);
 export const LIVENESS_WAITERS = 4;
 /**
@@ -199,7 +220,7 @@ export const LIVENESS_WAITERS = 4;
  */
 export const LIVENESS_UNARMED = LIVENESS_WAITERS + 1;
 export const SIGNALS_BYTES = 3 * (MAX_THREADS + 1) * 4;
-export const T_COUNTERS_BYTE = 64;
+export const T_COUNTERS_BYTE = 16;
 
 // Slab metadata.
 export const META_WORDS = 3;
@@ -209,6 +230,12 @@ export const META_LINK = 1;
 export const META_OFFSET_CLASS = 2;
 export const CLASS_MASK = 31;
 export const NO_SLAB = -1;
+
+// Page class table entries other than a class index.
+/** A page never carved: it and every page after it up to `pageCount`, past `H_PAGES_CARVED`. */
+export const PAGE_UNTOUCHED = -1;
+/** A page given back (every slab of it was free): carved again before any untouched page. */
+export const PAGE_FREE = -2;
 
 // Slab state word.
 export const STATE_MASK = 3;
@@ -257,19 +284,24 @@ export interface ArenaLayout {
   readonly shards: number;
   readonly maxThreads: number;
   readonly pageBytes: number;
+  /** Pages the arena holds: `arenaBytes - dataStart` over `pageBytes`. */
   readonly pageCount: number;
+  /** Slab slots of a page: its slab count in the smallest class (`pageBytes / minSlabSize`). */
+  readonly slabsPerPage: number;
   readonly shardBase: number;
   readonly pageTableBase: number;
   readonly threadBase: number;
   readonly dataStart: number;
+  /** The whole buffer: `arenaBytes` and the slab metadata past it. */
+  readonly bufferBytes: number;
   /**
-   * Int32 index one past the arena's last word, where slab metadata starts growing down: the arena
-   * size over 4, computed once here because `arenaBytes >> 2` is negative from 2 GiB up.
+   * Int32 index one past the buffer's last word, where slab metadata starts growing down: the
+   * buffer size over 4, computed once here because `bytes >> 2` is negative from 2 GiB up.
    */
   readonly metaTop: number;
   /** Bits of generation an id and a state word carry (`GEN_BITS`), whatever the arena's size. */
   readonly generationBits: number;
-  /** The most slabs the arena could ever hold: all of it carved into the smallest class. */
+  /** Slab slots: every page carved into the smallest class (`pageCount * slabsPerPage`). */
   readonly maxSlabs: number;
 }
 
@@ -287,8 +319,8 @@ const alignUp = (value: number, to: number): number => Math.ceil(value / to) * t
 export const log2 = (powerOfTwo: number): number => 31 - Math.clz32(powerOfTwo);
 
 /**
- * Computes where everything goes. `pageCount` is the number of pages that fit if every page were
- * carved into the largest class; smaller classes need more metadata and so fewer pages fit.
+ * Computes where everything goes: the tables, then as many whole pages as fit below `arenaBytes`,
+ * then the metadata of every slab slot those pages have.
  */
 export function computeLayout(input: LayoutInput): ArenaLayout {
   const minShift = log2(input.minSlabSize);
@@ -302,13 +334,10 @@ export function computeLayout(input: LayoutInput): ArenaLayout {
   const pageTableBase = shardBase + classCount * (input.shards + 1) * LINE_BYTES;
   const threadBase = alignUp(pageTableBase + pageTableEntries * 4, LINE_BYTES);
   const dataStart = alignUp(threadBase + input.maxThreads * LINE_BYTES, PAGE_ALIGN_BYTES);
-  const metaPerLargestPage = META_BYTES; // one slab per page in the largest class
-  const pageCount = Math.max(
-    0,
-    Math.min(pageTableEntries, Math.floor((input.arenaBytes - dataStart) / (pageBytes + metaPerLargestPage))),
-  );
-  // The most slabs the arena could ever hold: all of it carved into the smallest class.
-  const maxSlabs = Math.max(1, Math.floor((input.arenaBytes - dataStart) / (input.minSlabSize + META_BYTES)));
+  const pageCount = Math.max(0, Math.min(pageTableEntries, Math.floor((input.arenaBytes - dataStart) / pageBytes)));
+  const slabsPerPage = pageBytes / input.minSlabSize;
+  const maxSlabs = pageCount * slabsPerPage;
+  const bufferBytes = input.arenaBytes + maxSlabs * META_BYTES;
   return {
     generationBits: GEN_BITS,
     maxSlabs,
@@ -320,11 +349,13 @@ export function computeLayout(input: LayoutInput): ArenaLayout {
     maxThreads: input.maxThreads,
     pageBytes,
     pageCount,
+    slabsPerPage,
     shardBase,
     pageTableBase,
     threadBase,
     dataStart,
-    metaTop: input.arenaBytes / 4,
+    bufferBytes,
+    metaTop: bufferBytes / 4,
   };
 }
 
@@ -366,12 +397,57 @@ export const metaWord = (metaTop: number, slabIndex: number): number => metaTop 
 /** Byte offset of a slab from its `META_OFFSET_CLASS` word (unsigned: offsets reach 2^32 - 4096). */
 export const slabOffset = (offsetClass: number): number => (offsetClass & ~CLASS_MASK) >>> 0;
 
-/** The page that slab `slabIndex` was carved from, read from its metadata. */
-export const pageOfSlab = (words: Int32Array, layout: ArenaLayout, slabIndex: number): number =>
-  Math.floor((slabOffset(words[metaWord(layout.metaTop, slabIndex) + META_OFFSET_CLASS]) - layout.dataStart) / layout.pageBytes);
+/** The page whose slots include slab index `slabIndex`. */
+export const pageOfSlab = (layout: ArenaLayout, slabIndex: number): number => Math.floor(slabIndex / layout.slabsPerPage);
 
-/** Bytes of metadata for `slabCount` slabs. */
-export const metaBytesFor = (slabCount: number): number => slabCount * META_BYTES;
+/** The first slab index of page `page`. */
+export const firstSlabOf = (layout: ArenaLayout, page: number): number => page * layout.slabsPerPage;
+
+/** How many slabs a page carved into class `classIndex` has. */
+export const slabsPerPageOf = (layout: ArenaLayout, classIndex: number): number => layout.slabsPerPage >> classIndex;
+
+/** The slab size of class `classIndex`, in bytes. */
+export const slabSizeOf = (layout: ArenaLayout, classIndex: number): number => 1 << (layout.minShift + classIndex);
+
+/** Byte offset of page `page`. */
+export const pageStartOf = (layout: ArenaLayout, page: number): number => layout.dataStart + page * layout.pageBytes;
+
+/**
+ * Calls `visit(slab, classIndex)` for every slab of every page carved into a class, pages in
+ * order (or in reverse with `backwards`). The page table is read as it stands: exact under the
+ * arena lock, a moment's view otherwise. It reads every page's entry, not only those below the
+ * carving cursor: a carver stopped after writing a page's class and before moving the cursor left
+ * a page that recovery must list.
+ */
+export function forEachSlab(
+  words: Int32Array,
+  layout: ArenaLayout,
+  visit: (slab: number, classIndex: number) => void,
+  backwards = false,
+): void {
+  const pages = layout.pageCount;
+  for (let k = 0; k < pages; k++) {
+    const page = backwards ? pages - 1 - k : k;
+    const c = words[pageClassWord(layout, page)];
+    if (c < 0) continue;
+    const first = firstSlabOf(layout, page);
+    const count = slabsPerPageOf(layout, c);
+    if (backwards) for (let slab = first + count - 1; slab >= first; slab--) visit(slab, c);
+    else for (let slab = first; slab < first + count; slab++) visit(slab, c);
+  }
+}
+
+/**
+ * The class slab index `slabIndex` belongs to now, or -1 if no slab of a carved page has it (its
+ * page is untouched or free, or its carving uses fewer slots). Read under the arena lock, or as a
+ * moment's view.
+ */
+export function classOfSlot(words: Int32Array, layout: ArenaLayout, slabIndex: number): number {
+  const page = pageOfSlab(layout, slabIndex);
+  if (page >= layout.pageCount) return -1;
+  const c = words[pageClassWord(layout, page)];
+  return c >= 0 && slabIndex - firstSlabOf(layout, page) < slabsPerPageOf(layout, c) ? c : -1;
+}
 
 export const packState = (state: number, owner: number, generation: number): number =>
   (generation << GEN_SHIFT) | (owner << OWNER_SHIFT) | state;

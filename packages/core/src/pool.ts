@@ -16,7 +16,7 @@ import {
   invalidType,
   outOfRange,
 } from './errors.js';
-import { auditArena, collectStats, usedBytesOf } from './inspect.js';
+import { auditArena, collectStats, countSlabs, usedBytesOf } from './inspect.js';
 import {
   CLASS_MASK,
   C_EXHAUSTED,
@@ -28,8 +28,6 @@ import {
   GEN_FIELD,
   GEN_MASK,
   GEN_SHIFT,
-  H_PAGES_CARVED,
-  H_SLAB_COUNT,
   H_WAITING_CLASSES,
   ID_FROM_GEN_FIELD,
   ID_GENERATION_UNIT,
@@ -47,7 +45,9 @@ import {
   SLAB_LEASED,
   S_COUNT,
   S_WAITERS,
+  TRIM_REQUEST,
   T_WAITING,
+  computeLayout,
   generationOfId,
   isIdShaped,
   metaWord,
@@ -57,6 +57,7 @@ import {
   slabId,
   slabOfId,
   slabOffset,
+  slabSizeOf,
   threadWord,
 } from './layout.js';
 import { LeakTracker } from './leaks.js';
@@ -120,13 +121,14 @@ export class SlabPool extends PoolCore {
   private readonly signals: Int32Array;
 
   /**
-   * A direct-mapped cache of views: entry `slab & VIEW_CACHE_MASK` holds the view of the slab whose
-   * index is in `viewSlabs` at the same position. Bounded memory, and a lookup is two array reads.
-   * (A plain array indexed by slab went into V8's dictionary mode for large indexes: 41 ns instead
-   * of 25 ns per acquire + bytes + release, measured with 40 000 slabs carved.)
+   * A direct-mapped cache of views: entry `slab & VIEW_CACHE_MASK` holds the view whose slab's
+   * `META_OFFSET_CLASS` word (offset and class, which say exactly what the view covers) is in
+   * `viewKeys` at the same position, so a page carved again into another class never gets a view
+   * of its old slabs. Bounded memory; a plain array indexed by slab goes into V8's dictionary mode
+   * for large indexes. Offsets start past the tables, so no key is 0.
    */
   private readonly views: Uint8Array[] = new Array<Uint8Array>(VIEW_CACHE_SIZE).fill(EMPTY_VIEW);
-  private readonly viewSlabs = new Int32Array(VIEW_CACHE_SIZE).fill(-1);
+  private readonly viewKeys = new Int32Array(VIEW_CACHE_SIZE);
   private readonly leaks: LeakTracker;
   /** Liveness, reclaim, watch and giving up the slot (lifecycle.ts). */
   private readonly lifecycle: Lifecycle;
@@ -160,7 +162,7 @@ export class SlabPool extends PoolCore {
     const prefault = existing === undefined && resolvePrefault(options?.prefault);
     let buffer = existing?.buffer;
     if (buffer === undefined && config !== undefined) {
-      buffer = new SharedArrayBuffer(config.arenaBytes);
+      buffer = new SharedArrayBuffer(computeLayout(config).bufferBytes);
       // A write, not a read: reading a fresh page maps the shared zero page and faults again on
       // the first write. Nobody else can see the buffer yet.
       if (prefault) {
@@ -204,7 +206,7 @@ export class SlabPool extends PoolCore {
     this.leaks = new LeakTracker(
       leakDetection,
       (id) =>
-        slabOfId(id) < Atomics.load(this.words, H_SLAB_COUNT) &&
+        slabOfId(id) < this.layout.maxSlabs &&
         (Atomics.load(this.words, metaWord(this.metaTop, slabOfId(id))) & NOT_OWNER) ===
           (SLAB_LEASED | (generationOfId(id) << GEN_SHIFT)),
     );
@@ -273,6 +275,7 @@ export class SlabPool extends PoolCore {
   private answerFlushRequests(): void {
     const classes = Atomics.exchange(this.signals, this.slot, 0);
     let again = 0;
+    if ((classes & TRIM_REQUEST) !== 0) this.handBackCached(-1);
     for (let c = 0; c < this.layout.classCount; c++) {
       if ((classes & (1 << c)) === 0) continue;
       const length = this.cacheLength[c];
@@ -623,11 +626,12 @@ export class SlabPool extends PoolCore {
       const slab = id >>> 0;
       const generation = (id / ID_GENERATION_UNIT) & GEN_MASK;
       const entry = slab & VIEW_CACHE_MASK;
+      const meta = this.metaTop - META_WORDS * (slab + 1);
       if (
         (id - slab) / ID_GENERATION_UNIT === generation &&
         slab < this.knownSlabs &&
-        (this.words[this.metaTop - META_WORDS * (slab + 1)] & NOT_OWNER) === (SLAB_LEASED | (generation << GEN_SHIFT)) &&
-        this.viewSlabs[entry] === slab
+        (this.words[meta] & NOT_OWNER) === (SLAB_LEASED | (generation << GEN_SHIFT)) &&
+        this.viewKeys[entry] === this.words[meta + META_OFFSET_CLASS]
       ) {
         return this.views[entry];
       }
@@ -637,9 +641,7 @@ export class SlabPool extends PoolCore {
 
   /** `bytes` for an id its fast path did not take: checks it (throwing SlabStateError) and makes the view if needed. */
   private bytesSlow(id: number): Uint8Array {
-    const slab = this.checkLeased(id);
-    const entry = slab & VIEW_CACHE_MASK;
-    return this.viewSlabs[entry] === slab ? this.views[entry] : this.makeView(slab);
+    return this.viewOf(this.checkLeased(id));
   }
 
   /**
@@ -670,9 +672,7 @@ export class SlabPool extends PoolCore {
    */
   get(size: number): Lease {
     const id = this.acquire(size);
-    const slab = slabOfId(id);
-    const entry = slab & VIEW_CACHE_MASK;
-    const view = this.viewSlabs[entry] === slab ? this.views[entry] : this.makeView(slab);
+    const view = this.viewOf(slabOfId(id));
     // A subarray per lease cost 19 ns of 47 (get + dispose of 64 KiB, mitata, 6 fresh processes
     // each, Node 20.20): a size that fills the slab takes the cached view itself.
     const lease = new SlabLease(this, id, size === view.length ? view : view.subarray(0, size), this.leaks);
@@ -818,6 +818,33 @@ export class SlabPool extends PoolCore {
       this.pushToHome(c, c * this.cacheStride, length, this.cacheSlabs);
       this.cacheLength[c] = 0;
     }
+  }
+
+  /**
+   * Gives memory back for any size class to use: hands this thread's cached slabs back to the
+   * shards (as `flush` does), asks every other attached thread to do the same, and returns to the
+   * arena each page whose slabs are all free in the shards, so the next carving of any class can
+   * take it. Pages also go back without it, whenever a class needs a page and none is left; call
+   * it when a workload changes its mix of sizes, or before reading `stats()`. Another thread
+   * hands back its cache when its event loop next runs, or on its next slow path (a thread
+   * blocked between tasks, as piscina's workers are, does neither until it works again).
+   * @returns how many pages went back to the arena.
+   * @throws {LockTimeoutError} a shard lock or the arena lock stayed held for `lockTimeoutMs` (its
+   *   holder died and was not reclaimed); what was done before stays done.
+   * @throws {Error} this pool object was closed (`code: 'ERR_POOL_CLOSED'`).
+   * @example
+   * ```ts
+   * declare const headers: number[]; // small slabs this thread is done with
+   * for (const id of headers) pool.release(id);
+   * const pages = pool.trim(); // their pages can now be carved into slabs of any size
+   * console.log(`${pages} pages of ${pool.stats().pageBytes} bytes went back to the arena`);
+   * ```
+   */
+  trim(): number {
+    if (this.closed) throw closedError();
+    this.flush();
+    this.requestFlushes(TRIM_REQUEST);
+    return this.trimPages();
   }
 
   /**
@@ -987,12 +1014,10 @@ export class SlabPool extends PoolCore {
   }
 
   /**
-   * The slow half of the id checks: `knownSlabs` is this thread's last look at the shared slab
-   * count (it only grows), so an index past it may be a slab carved since. Re-reads the count, and
-   * throws unless the id is a well-formed index below it on an open pool object.
+   * The slow half of the id checks: throws unless the id is a well-formed index of a slab slot on
+   * an open pool object (`knownSlabs` is 0 once closed).
    */
   private checkIdSlow(id: number): void {
-    if (!this.closed) this.knownSlabs = Atomics.load(this.words, H_SLAB_COUNT);
     if (this.closed || !isIdShaped(id) || slabOfId(id) >= this.knownSlabs) {
       throw this.badIdError(id);
     }
@@ -1027,12 +1052,14 @@ export class SlabPool extends PoolCore {
     return slab;
   }
 
-  private makeView(slab: number): Uint8Array {
+  /** The view of a leased slab: from the view cache, or made and cached. */
+  private viewOf(slab: number): Uint8Array {
+    const entry = slab & VIEW_CACHE_MASK;
     const word = this.words[metaWord(this.metaTop, slab) + META_OFFSET_CLASS];
-    const offset = slabOffset(word);
-    const view = new Uint8Array(this.buffer, offset, 1 << (this.minShift + (word & CLASS_MASK)));
-    this.views[slab & VIEW_CACHE_MASK] = view;
-    this.viewSlabs[slab & VIEW_CACHE_MASK] = slab;
+    if (this.viewKeys[entry] === word) return this.views[entry];
+    const view = new Uint8Array(this.buffer, slabOffset(word), 1 << (this.minShift + (word & CLASS_MASK)));
+    this.views[entry] = view;
+    this.viewKeys[entry] = word;
     return view;
   }
 
@@ -1136,21 +1163,27 @@ export class SlabPool extends PoolCore {
       drain: (c) => this.drainReserved(c),
       countExhausted: () => this.counters[C_EXHAUSTED]++,
       classHasSlabs: (c) => {
-        const pages = Atomics.load(this.words, H_PAGES_CARVED);
-        for (let page = 0; page < pages; page++) if (this.words[pageClassWord(this.layout, page)] === c) return true;
+        for (let page = 0; page < this.layout.pageCount; page++)
+          if (this.words[pageClassWord(this.layout, page)] === c) return true;
         return false;
       },
       exhaustedError: (size) => this.exhaustedError(size),
       slabSize: (c) => 1 << (this.minShift + c),
-      requestFlushes: (c) => {
-        for (let slot = 0; slot < this.layout.maxThreads; slot++) {
-          if (slot === this.slot || !slotOpen(this.claims, this.layout, slot)) continue;
-          Atomics.or(this.signals, slot, 1 << c);
-          Atomics.notify(this.signals, slot);
-        }
-      },
+      requestFlushes: (c) => this.requestFlushes(1 << c),
     };
     return this.waits;
+  }
+
+  /**
+   * Sets `bits` (class bits, `TRIM_REQUEST`) in every other attached thread's flush-request word
+   * and wakes it; each answers from its event loop (see listenForFlushRequests).
+   */
+  private requestFlushes(bits: number): void {
+    for (let slot = 0; slot < this.layout.maxThreads; slot++) {
+      if (slot === this.slot || !slotOpen(this.claims, this.layout, slot)) continue;
+      Atomics.or(this.signals, slot, bits);
+      Atomics.notify(this.signals, slot);
+    }
   }
 
   /**
@@ -1195,11 +1228,23 @@ export class SlabPool extends PoolCore {
   }
 
   private exhaustedError(size: number): PoolExhaustedError {
+    const c = this.classOf(size);
+    let freeElsewhereBytes = 0;
+    let cachedBytes = 0;
+    countSlabs(this.words, this.layout).forEach((counts, k) => {
+      const slabSize = slabSizeOf(this.layout, k);
+      if (k !== c) freeElsewhereBytes += counts.free * slabSize;
+      cachedBytes += counts.cached * slabSize;
+    });
     return new PoolExhaustedError(
       size,
-      1 << (this.minShift + this.classOf(size)),
+      slabSizeOf(this.layout, c),
       usedBytesOf(this.words, this.layout),
       this.layout.arenaBytes,
+      {
+        freeElsewhereBytes,
+        cachedBytes,
+      },
     );
   }
 

@@ -12,22 +12,20 @@
  */
 import {
   type ArenaLayout,
-  CLASS_MASK,
   GEN_MASK,
   GEN_SHIFT,
   H_ARENA_LOCK,
   H_PAGES_CARVED,
-  H_SLAB_COUNT,
   H_WAITING_CLASSES,
   LOCK_WAITERS,
   META_LINK,
-  META_OFFSET_CLASS,
   META_STATE,
   NOT_OWNER,
   NO_SLAB,
   OWNER_MASK,
   OWNER_NONE,
   OWNER_SHIFT,
+  PAGE_UNTOUCHED,
   SLAB_CACHED,
   SLAB_FREE,
   SLAB_LEASED,
@@ -37,9 +35,10 @@ import {
   S_SEQUENCE,
   S_WAITERS,
   T_WAITING,
+  forEachSlab,
   lockOwnerSlot,
   metaWord,
-  pageOfSlab,
+  pageClassWord,
   reservedWord,
   shardWord,
   threadWord,
@@ -83,7 +82,7 @@ export function takeOverLocks(ctx: RecoveryContext, deadSlot: number): number {
       const line = shardWord(layout, c, shard);
       if (takeOver(ctx, line, deadSlot)) {
         if (STEPS) step('recover.lock-taken');
-        rebuildShard(words, layout, line, c, shard);
+        rebuildShards(words, layout, c, shard);
         // A thread stopped while it registered or withdrew a wait left the counts half-changed.
         if (shard === layout.shards) recountWaiters(words, layout, c);
         unlock(words, line);
@@ -94,9 +93,9 @@ export function takeOverLocks(ctx: RecoveryContext, deadSlot: number): number {
       }
     }
   }
-  // The arena lock guards the carving cursors. A carver publishes a page's slabs before it counts
-  // the page (see carve): one that died between the two left the page count short, so recount it
-  // before the unlock lets another carver take that page again.
+  // The arena lock guards the page table and the carving cursor. A carver writes a page's class
+  // before it moves the cursor (see carvePage): one that died between the two left the cursor
+  // short, so recount it before the unlock lets another carver take that page again.
   if (takeOver(ctx, H_ARENA_LOCK, deadSlot)) {
     recountPages(words, layout);
     unlock(words, H_ARENA_LOCK);
@@ -106,13 +105,14 @@ export function takeOverLocks(ctx: RecoveryContext, deadSlot: number): number {
 }
 
 /**
- * Makes the page count cover every published slab: pages are carved in order, so the page of the
- * last slab below the slab count is the last page carved. The caller holds the arena lock.
+ * Moves the carving cursor past every page the page table gives a class or marks given back. The
+ * caller holds the arena lock.
  */
 export function recountPages(words: Int32Array, layout: ArenaLayout): void {
-  const slabs = Atomics.load(words, H_SLAB_COUNT);
-  if (slabs === 0) return;
-  const pages = pageOfSlab(words, layout, slabs - 1) + 1;
+  let pages = 0;
+  for (let page = 0; page < layout.pageCount; page++) {
+    if (words[pageClassWord(layout, page)] !== PAGE_UNTOUCHED) pages = page + 1;
+  }
   if (pages > words[H_PAGES_CARVED]) Atomics.store(words, H_PAGES_CARVED, pages);
 }
 
@@ -127,27 +127,39 @@ function takeOver(ctx: RecoveryContext, index: number, deadSlot: number): boolea
 }
 
 /**
- * Rebuilds the free list of shard `shard` of class `c` from the state words: exactly the slabs of
- * that class marked free in that shard, each once. The caller holds the shard's lock. Slabs a dead
- * thread had half-moved out of the list are marked cached by it and come back through
- * `collectSlabs`; slabs it had half-moved in are marked free here and are relinked.
+ * Rebuilds the free lists of class `c` from the state words: shard `only`'s, or with -1 all its
+ * shards' (not the reserved list's): exactly the slabs of the class's pages marked free in that
+ * shard, each once, in index order. The caller holds those shards' locks. Slabs a dead thread had
+ * half-moved out of a list are marked cached by it and come back through `collectSlabs`; slabs it
+ * had half-moved in are marked free here and are relinked; slabs of a page it had given back are
+ * left out with their page.
  */
-export function rebuildShard(words: Int32Array, layout: ArenaLayout, line: number, c: number, shard: number): void {
+export function rebuildShards(words: Int32Array, layout: ArenaLayout, c: number, only: number): void {
   const metaTop = layout.metaTop;
-  const slabCount = Atomics.load(words, H_SLAB_COUNT);
-  let head = NO_SLAB;
-  let count = 0;
-  for (let slab = slabCount - 1; slab >= 0; slab--) {
-    const meta = metaWord(metaTop, slab);
-    if ((words[meta + META_OFFSET_CLASS] & CLASS_MASK) !== c) continue;
-    const state = Atomics.load(words, meta + META_STATE);
-    if ((state & STATE_MASK) !== SLAB_FREE || ((state >>> OWNER_SHIFT) & OWNER_MASK) !== shard) continue;
-    words[meta + META_LINK] = head;
-    head = slab;
-    count++;
+  const first = only === -1 ? 0 : only;
+  const last = only === -1 ? layout.shards - 1 : only;
+  const heads = new Int32Array(last - first + 1).fill(NO_SLAB);
+  const counts = new Int32Array(last - first + 1);
+  forEachSlab(
+    words,
+    layout,
+    (slab, classIndex) => {
+      if (classIndex !== c) return;
+      const meta = metaWord(metaTop, slab);
+      const state = Atomics.load(words, meta + META_STATE);
+      const shard = (state >>> OWNER_SHIFT) & OWNER_MASK;
+      if ((state & STATE_MASK) !== SLAB_FREE || shard < first || shard > last) return;
+      words[meta + META_LINK] = heads[shard - first];
+      heads[shard - first] = slab;
+      counts[shard - first]++;
+    },
+    true,
+  );
+  for (let shard = first; shard <= last; shard++) {
+    const line = shardWord(layout, c, shard);
+    words[line + S_HEAD] = heads[shard - first];
+    words[line + S_COUNT] = counts[shard - first];
   }
-  words[line + S_HEAD] = head;
-  words[line + S_COUNT] = count;
 }
 
 /**
@@ -163,20 +175,17 @@ export function collectSlabs(
 ): { cached: number; leased: number } {
   const { words, layout } = ctx;
   const metaTop = layout.metaTop;
-  const slabCount = Atomics.load(words, H_SLAB_COUNT);
   let cached = 0;
   let leased = 0;
-  for (let slab = 0; slab < slabCount; slab++) {
+  forEachSlab(words, layout, (slab, c) => {
     const meta = metaWord(metaTop, slab);
     const state = Atomics.load(words, meta + META_STATE);
     const kind = state & STATE_MASK;
     const generation = state >>> GEN_SHIFT;
-    const c = words[meta + META_OFFSET_CLASS] & CLASS_MASK;
     if (kind === SLAB_CACHED && ((state >>> OWNER_SHIFT) & OWNER_MASK) === deadSlot) {
       // Only its dead owner could change this word, so the exchange should not fail; if it does,
       // the slab is someone else's now and stays theirs.
-      if (Atomics.compareExchange(words, meta + META_STATE, state, ctx.cachedBits | (generation << GEN_SHIFT)) !== state)
-        continue;
+      if (Atomics.compareExchange(words, meta + META_STATE, state, ctx.cachedBits | (generation << GEN_SHIFT)) !== state) return;
       onSlab(c, slab, false);
       cached++;
       if (STEPS) step('reclaim.collected-one');
@@ -185,12 +194,12 @@ export function collectSlabs(
       // One exchange on the word that holds both holder and generation: an `adopt` by a live thread,
       // or a release by a thread that was handed the id without adopting it, races on the same
       // word, and if it wins, the slab is that thread's and we leave it.
-      if (Atomics.compareExchange(words, meta + META_STATE, state, ctx.cachedBits | (next << GEN_SHIFT)) !== state) continue;
+      if (Atomics.compareExchange(words, meta + META_STATE, state, ctx.cachedBits | (next << GEN_SHIFT)) !== state) return;
       onSlab(c, slab, true);
       leased++;
       if (STEPS) step('reclaim.collected-one');
     }
-  }
+  });
   return { cached, leased };
 }
 
@@ -261,13 +270,12 @@ export function retractWaits(
  */
 export function disownLeases(words: Int32Array, layout: ArenaLayout, slot: number): void {
   const metaTop = layout.metaTop;
-  const slabCount = Atomics.load(words, H_SLAB_COUNT);
-  for (let slab = 0; slab < slabCount; slab++) {
+  forEachSlab(words, layout, (slab) => {
     const meta = metaWord(metaTop, slab) + META_STATE;
     const state = Atomics.load(words, meta);
-    if ((state & STATE_MASK) !== SLAB_LEASED || ((state >>> OWNER_SHIFT) & OWNER_MASK) !== slot) continue;
+    if ((state & STATE_MASK) !== SLAB_LEASED || ((state >>> OWNER_SHIFT) & OWNER_MASK) !== slot) return;
     // If a release or an adopt changes the word first, the slab is no longer this slot's anyway.
     Atomics.compareExchange(words, meta, state, (state & NOT_OWNER) | (OWNER_NONE << OWNER_SHIFT));
     if (STEPS) step('close.disowned-one');
-  }
+  });
 }

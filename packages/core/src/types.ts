@@ -20,10 +20,13 @@ declare global {
 /** Options for {@link SlabPool}. Every member is optional; defaults come from {@link resolveConfig}. */
 export interface SlabPoolOptions {
   /**
-   * Total size of the shared arena in bytes, rounded down to a multiple of 4096: the whole
-   * `SharedArrayBuffer`, whose tables (header, lock lines, page table, thread table: about 45 KiB
-   * with the defaults) and slab metadata come out of it; `handle.buffer.byteLength` and
-   * `stats().arenaBytes` are this number. Any size from 64 KiB to 4 GiB - 4 KiB works with the
+   * Size of the arena in bytes, rounded down to a multiple of 4096: the pool's tables (header,
+   * lock lines, page table, thread table: about 45 KiB with the defaults) and its pages of slabs;
+   * `stats().arenaBytes` is this number. The `SharedArrayBuffer` is larger by the slab metadata,
+   * 12 bytes per `minSlabSize` bytes of pages (19% more with 64-byte slabs, `stats().bufferBytes`),
+   * reserved whole but written only as pages are carved, so the memory the system commits for it
+   * follows the slabs in use. Any size from 64 KiB up to about 4 GiB / (1 + 12 / minSlabSize)
+   * (3.37 GiB with 64-byte slabs, so that the buffer stays under 4 GiB) works with the
    * other options left out: an arena too small to hold a page of 1 MiB next to its tables (below
    * about 1.1 MiB; 2 MiB past 32 CPUs, whose defaults have more threads and shards) gets a smaller
    * default `maxSlabSize`, the largest at which every size class can have a page (64 KiB for a
@@ -216,7 +219,9 @@ export interface PoolHandle {
 export interface ClassStats {
   /** Capacity of each slab in this class, in bytes. */
   readonly slabSize: number;
-  /** Slabs carved into this class so far. Always `free + cached + leased`. */
+  /** Pages carved into this class now. */
+  readonly pages: number;
+  /** Slabs of this class's pages. Always `free + cached + leased`. */
   readonly slabs: number;
   /** Slabs in the shared free lists. */
   readonly free: number;
@@ -228,18 +233,33 @@ export interface ClassStats {
 
 /** A snapshot of the pool, counted across all threads. */
 export interface PoolStats {
-  /** Size of the arena in bytes. */
+  /** Size of the arena in bytes: tables and pages. */
   readonly arenaBytes: number;
-  /** Bytes in use: fixed overhead, carved pages and slab metadata. */
+  /** Size of the `SharedArrayBuffer`: the arena and, past it, room for the metadata of every slab slot. */
+  readonly bufferBytes: number;
+  /** Arena bytes in use: the tables and the pages carved into a class now (not the metadata past the arena). */
   readonly usedBytes: number;
-  /** Bytes of slab metadata (12 bytes per carved slab). */
+  /** Bytes of slab metadata of the pages carved into a class now (12 bytes per slab). */
   readonly metadataBytes: number;
   /** Bytes before the first page: header, lock lines, page table, thread table. */
   readonly overheadBytes: number;
   /** Page size in bytes: the largest slab size. Arena memory goes to a size class one page at a time. */
   readonly pageBytes: number;
-  /** Pages carved into size classes so far. A carved page stays in its class for the life of the pool. */
+  /** Pages carved into a size class now. */
   readonly pagesCarved: number;
+  /**
+   * Pages carved once and given back (every slab of them was free): the next carving of any class
+   * takes one of these before an untouched page.
+   */
+  readonly pagesFree: number;
+  /** Pages never carved yet. */
+  readonly pagesUntouched: number;
+  /** Times a page went back to the arena because every slab of it was free. */
+  readonly pagesReturned: number;
+  /** Times a page given back was carved again, into any class. */
+  readonly pagesRecarved: number;
+  /** Times a thread handed back the cached slabs of a class it had stopped using (see `trim`). */
+  readonly trims: number;
   /** Thread slots currently attached. */
   readonly threads: number;
   /**

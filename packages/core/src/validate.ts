@@ -5,12 +5,12 @@
 import {
   type ArenaLayout,
   GEN_SHIFT,
-  H_SLAB_COUNT,
   META_STATE,
   SLAB_CACHED,
   SLAB_FREE,
   SLAB_LEASED,
   STATE_MASK,
+  classOfSlot,
   generationOfId,
   isIdShaped,
   metaWord,
@@ -37,11 +37,13 @@ export function describeBadId(id: unknown, words: Int32Array, layout: ArenaLayou
   }
   const slab = slabOfId(id);
   const generation = generationOfId(id);
-  const slabCount = Atomics.load(words, H_SLAB_COUNT);
-  if (slab >= slabCount) {
-    return `slab ${slab} does not exist (the pool has ${slabCount} slabs so far): the id is from another pool, or was changed on its way`;
+  if (slab >= layout.maxSlabs) {
+    return `slab ${slab} does not exist (the pool has ${layout.maxSlabs} slab slots): the id is from another pool, or was changed on its way`;
   }
   const state = Atomics.load(words, metaWord(layout.metaTop, slab) + META_STATE);
+  if (classOfSlot(words, layout, slab) === -1 && (state & STATE_MASK) !== SLAB_LEASED) {
+    return `slab ${slab} is not in use: no page is carved into slabs that include it now (the id is from another pool, stale since its page went back to the arena, or was changed on its way)`;
+  }
   const current = state >>> GEN_SHIFT;
   const kind = state & STATE_MASK;
   // An id cut to its low 32 bits names its slab at generation 0.

@@ -6,7 +6,9 @@ import {
   H_PAGES_CARVED,
   H_WAITING_CLASSES,
   META_LINK,
+  META_OFFSET_CLASS,
   NO_SLAB,
+  PAGE_FREE,
   SLAB_CACHED,
   SLAB_FREE,
   S_COUNT,
@@ -18,6 +20,7 @@ import {
   generationOf,
   metaWord,
   packState,
+  pageClassWord,
   reclaimPhase,
   reservedWord,
   shardWord,
@@ -102,9 +105,31 @@ describe('audit', () => {
     expect(p.audit()).toEqual([`slab ${slab} is cached by thread slot 6, which no thread has claimed`]);
   });
 
-  it('reports a page count that does not cover the slabs carved', () => {
+  it('reports a carving cursor that disagrees with the page table', () => {
     const { pool: p, words } = pool();
     Atomics.add(words, H_PAGES_CARVED, 1);
-    expect(p.audit()).toEqual(['pages carved says 2, the slabs carved fill 1']);
+    expect(p.audit()).toEqual(['page 1: untouched, below the 2 pages carved']);
+  });
+
+  it('reports a page given back whose slabs are still listed, and a page table entry that is no class', () => {
+    const { pool: p, words } = pool();
+    const { layout } = internalsOf(p);
+    words[pageClassWord(layout, 0)] = PAGE_FREE;
+    words[pageClassWord(layout, 1)] = 99;
+    Atomics.store(words, H_PAGES_CARVED, 2);
+    const problems = p.audit();
+    expect(problems).toContainEqual(
+      expect.stringMatching(/class 6 shard 0: slab \d+ is not a slab of a page carved into this class/),
+    );
+    expect(problems).toContainEqual('page 1: the page table says 99, which is no class');
+  });
+
+  it("reports a slab whose metadata gives another offset than its page's", () => {
+    const { pool: p, words, leased } = pool();
+    const { layout } = internalsOf(p);
+    words[metaWord(layout.metaTop, slabOfId(leased[1])) + META_OFFSET_CLASS] += 4096;
+    expect(p.audit()).toEqual([
+      `slab ${slabOfId(leased[1])}: its metadata gives another offset or class than its page 0 of class 6`,
+    ]);
   });
 });

@@ -562,7 +562,7 @@ describe('common mistakes', () => {
         type: TypeError,
         code: 'ERR_INVALID_ARG_TYPE',
         argument: 'handle',
-        value: `a SharedArrayBuffer of ${8 << 20} bytes`,
+        value: `a SharedArrayBuffer of ${pool.handle.buffer.byteLength} bytes`,
         fix: /pass pool\.handle, not its buffer alone/,
       },
     ],
@@ -607,19 +607,32 @@ describe('common mistakes', () => {
 
   it('exhaustion says what would help, and counts the attempt but changes nothing else', () => {
     const small = new SlabPool({ arenaBytes: 4 * MiB, parallelism: 2, maxThreads: 8, shards: 1 });
+    // A leased 64-byte slab keeps its page (the rest of it free); another pool object caches 128-byte slabs.
+    const pin = small.acquire(64);
+    const other = SlabPool.attach(small.handle);
+    other.release(other.acquire(128));
     const ids: number[] = [];
     for (let next = small.tryAcquire(MiB); next !== -1; next = small.tryAcquire(MiB)) ids.push(next);
     const before = small.stats();
-    const error = thrown(() => small.acquire(MiB));
+    const error = thrown(() => small.acquire(MiB)) as PoolExhaustedError;
     expect(error).toBeInstanceOf(PoolExhaustedError);
     expect(error.code).toBe('ERR_POOL_EXHAUSTED');
     expect(error.message).toMatch(/^pool exhausted: no free slab of class 1048576 bytes for a request of 1048576 bytes/);
+    const cached = before.classes.reduce((n, c) => n + c.cached * c.slabSize, 0);
+    const freeElsewhere = before.classes.reduce((n, c) => n + (c.slabSize === MiB ? 0 : c.free * c.slabSize), 0);
+    expect(cached).toBeGreaterThan(0);
+    expect(freeElsewhere).toBeGreaterThan(MiB / 2);
+    expect({ cached: error.cachedBytes, freeElsewhere: error.freeElsewhereBytes }).toEqual({ cached, freeElsewhere });
+    expect(error.message).toContain(`${cached} bytes sit in thread caches: call flush() or trim() in threads gone idle`);
+    expect(error.message).toContain(`${freeElsewhere} bytes are free in pages of other classes that still hold slabs in use`);
     expect(error.message).toMatch(
-      /: release slabs no longer needed, call flush\(\) in threads gone idle .*, wait with acquireAsync\(\), or create the pool with a larger arenaBytes/,
+      /release slabs no longer needed, wait with acquireAsync\(\), or create the pool with a larger arenaBytes$/,
     );
     expect(small.stats()).toEqual({ ...before, exhausted: before.exhausted + 1 });
     expect(small.audit()).toEqual([]);
     for (const held of ids) small.release(held);
+    small.release(pin);
+    other.close();
     small.close();
   });
 

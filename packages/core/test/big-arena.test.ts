@@ -29,11 +29,24 @@ function expectWritableAtBothEnds(pool: SlabPool, id: number, value: number): vo
   expect([fresh[0], fresh[view.length - 1]]).toEqual([value, value + 1]);
 }
 
+/** The largest arena with the default 64-byte slabs, as the error for a larger one names it. */
+function largestArena(): number {
+  try {
+    new SlabPool({ arenaBytes: MAX_ARENA_BYTES, parallelism: 2 }).close();
+  } catch (error) {
+    const match = /at most (\d+) with minSlabSize 64/.exec((error as Error).message);
+    if (error instanceof RangeError && match !== null) return Number(match[1]);
+    throw error;
+  }
+  throw new Error('an arena of MAX_ARENA_BYTES with 64-byte slabs was not refused');
+}
+
 describe('arenas of 2 GiB and more', () => {
   it.each([
-    ['2 GiB', 2 * GiB],
-    ['4 GiB - 4 KiB (the largest allowed)', MAX_ARENA_BYTES],
-  ])('creates a %s arena and hands out its slabs up to the end, with stats and audit to match', (_, arenaBytes) => {
+    ['2 GiB', () => 2 * GiB],
+    ['the largest allowed with 64-byte slabs', largestArena],
+  ])('creates a %s arena and hands out its slabs up to the end, with stats and audit to match', (_, size) => {
+    const arenaBytes = size();
     const pool = new SlabPool({ arenaBytes, parallelism: 2 });
     try {
       expect(pool.config.arenaBytes).toBe(arenaBytes);
@@ -43,13 +56,16 @@ describe('arenas of 2 GiB and more', () => {
       expect(stats.arenaBytes).toBe(arenaBytes);
       expect(stats.pagesCarved).toBe(ids.length);
       expect(stats.metadataBytes).toBe(12 * ids.length);
-      expect(stats.usedBytes).toBe(stats.overheadBytes + ids.length * MiB + stats.metadataBytes);
-      expect(stats.arenaBytes - stats.usedBytes).toBeLessThan(MiB + 12);
+      expect(stats.usedBytes).toBe(stats.overheadBytes + ids.length * MiB);
+      expect(stats.arenaBytes - stats.usedBytes).toBeLessThan(MiB);
+      // The buffer holds the metadata of every 64-byte slot past the arena, and stays under 4 GiB.
+      expect(stats.bufferBytes).toBe(arenaBytes + 12 * ids.length * (MiB / 64));
+      expect(stats.bufferBytes).toBeLessThanOrEqual(MAX_ARENA_BYTES);
       expect(stats.classes.find((c) => c.slabSize === MiB)).toMatchObject({ slabs: ids.length, leased: ids.length });
       const last = highest(pool, ids);
       const end = pool.bytes(last).byteOffset + MiB;
       expect(end).toBeGreaterThan(arenaBytes - 2 * MiB);
-      expect(end).toBeLessThanOrEqual(arenaBytes - stats.metadataBytes);
+      expect(end).toBeLessThanOrEqual(arenaBytes);
       expectWritableAtBothEnds(pool, last, 7);
       // Distinct, non-overlapping slabs all the way up.
       const offsets = ids.map((id) => pool.bytes(id).byteOffset).sort((a, b) => a - b);
@@ -70,8 +86,9 @@ describe('arenas of 2 GiB and more', () => {
   });
 
   it('carves a page of small slabs past 2 GiB and serves all of them, the last one included, to another pool object', () => {
-    // 1 GiB pages: the third and last page of a maximal arena starts past 2^31.
-    const pool = new SlabPool({ arenaBytes: MAX_ARENA_BYTES, maxSlabSize: GiB, parallelism: 2 });
+    // 1 GiB pages: the third and last page of an arena just under 4 GiB starts past 2^31 (with
+    // 4 KiB slots, the slab metadata past the arena takes 9 MiB of the rest).
+    const pool = new SlabPool({ arenaBytes: 4 * GiB - 16 * MiB, minSlabSize: 4096, maxSlabSize: GiB, parallelism: 2 });
     const other = SlabPool.attach(pool.handle);
     try {
       const big = [pool.acquire(GiB), pool.acquire(GiB)];
@@ -79,7 +96,7 @@ describe('arenas of 2 GiB and more', () => {
       const stats = pool.stats();
       expect(stats.pagesCarved).toBe(3);
       expect(small.length).toBe(GiB / 4096);
-      expect(stats.usedBytes).toBe(stats.overheadBytes + 3 * GiB + stats.metadataBytes);
+      expect(stats.usedBytes).toBe(stats.overheadBytes + 3 * GiB);
       expect(pool.bytes(small[0]).byteOffset).toBeGreaterThan(2 * GiB);
       const last = highest(pool, small);
       expect(pool.bytes(last).byteOffset + 4096).toBe(stats.overheadBytes + 3 * GiB);

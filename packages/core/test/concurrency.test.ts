@@ -37,17 +37,22 @@ describe('many threads', () => {
       console.log(
         `stress (seed ${seed}, ${STRESS_MS} ms, ${workers} workers): ${total('acquired')} acquired, ${total('released')} released, ` +
           `${total('sent')} handed over, ${total('checked')} tokens checked, ${total('exhausted')} exhausted; ` +
-          `${stats.refills} refills, ${stats.spills} spills, ${stats.steals} steals, ${stats.lockWaits} lock waits`,
+          `${stats.refills} refills, ${stats.spills} spills, ${stats.steals} steals, ${stats.lockWaits} lock waits, ` +
+          `${stats.pagesReturned} pages given back, ${stats.pagesRecarved} carved again`,
       );
       expect(problems, `seed ${seed}`).toEqual([]);
       // Work happened in every class, and hand-offs crossed threads.
       expect(total('acquired'), `seed ${seed}`).toBeGreaterThan(10_000);
       expect(total('sent'), `seed ${seed}`).toBe(total('received'));
       expect(total('sent'), `seed ${seed}`).toBeGreaterThan(1000);
+      // Pages account for every slab: each class has whole pages of slabs, and the classes' pages
+      // are the pages carved (some went back to the arena and were carved again on the way).
       expect(
-        stats.classes.every((c) => c.slabs > 0),
-        `seed ${seed}: every class carved`,
-      ).toBe(true);
+        stats.classes.reduce((n, c) => n + c.pages, 0),
+        `seed ${seed}`,
+      ).toBe(stats.pagesCarved);
+      for (const c of stats.classes) expect(c.slabs, `seed ${seed}`).toBe((c.pages * stats.pageBytes) / c.slabSize);
+      expect(stats.pagesCarved, `seed ${seed}`).toBeGreaterThan(0);
       // Nothing lost: every slab is free in a shard, none cached or leased.
       for (const c of stats.classes) {
         expect({ slabSize: c.slabSize, cached: c.cached, leased: c.leased, free: c.free }, `seed ${seed}`).toEqual({

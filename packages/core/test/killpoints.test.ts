@@ -48,11 +48,13 @@ async function setUp(op: KillOp, pool: SlabPool): Promise<Setup> {
       const held = exhaust64(pool);
       return { ...none, held, ids: [held[0]] };
     }
-    case 'close':
-      // Free 2 KiB slabs for its acquires (carved before the 64 KiB slabs fill the arena).
-      pool.release(pool.acquire(2 * KiB));
+    case 'close': {
+      // Free 2 KiB slabs for its acquires (carved before the 64 KiB slabs fill the arena; the one
+      // leased here keeps their page from going back to the arena for them).
+      const pin = pool.acquire(2 * KiB);
       pool.flush();
-      return { ...none, held: exhaust64(pool) };
+      return { ...none, held: [pin, ...exhaust64(pool)] };
+    }
     case 'reclaim': {
       const victim = new Worker(fixture('victim-worker.ts'), { workerData: { handle: pool.handle } });
       const tid = victim.threadId;
@@ -62,6 +64,14 @@ async function setUp(op: KillOp, pool: SlabPool): Promise<Setup> {
     }
     case 'watch':
       return { ...none, victim: fixture('victim-worker.ts') };
+    case 'return': {
+      // One page of 1 KiB slabs, all free once the rest of the arena is leased as 64 KiB slabs.
+      const small = pool.acquire(KiB);
+      const held = exhaust64(pool);
+      pool.release(small);
+      pool.flush();
+      return { ...none, held };
+    }
     default:
       return none;
   }
@@ -161,7 +171,7 @@ function expectWhole(pool: SlabPool, where: string): void {
 }
 
 const OPS: Array<{ op: KillOp; expect: string[] }> = [
-  { op: 'acquire', expect: ['carve.1', 'carve.6', 'refill.moved', 'steal.moved', 'take.popped', 'spill.moved'] },
+  { op: 'acquire', expect: ['carve.1', 'carve.5', 'refill.moved', 'steal.moved', 'take.popped', 'spill.moved'] },
   { op: 'release', expect: ['release.exchanged', 'release.room', 'spill.locked', 'shard.push-one'] },
   { op: 'adopt', expect: ['adopt.read', 'release.exchanged'] },
   {
@@ -181,6 +191,7 @@ const OPS: Array<{ op: KillOp; expect: string[] }> = [
     expect: ['reclaim.claimed', 'reclaim.confirmed', 'reclaim.locks', 'reclaim.collected-one', 'reclaim.emptied'],
   },
   { op: 'watch', expect: ['reclaim.claimed', 'reclaim.collected', 'reclaim.emptied'] },
+  { op: 'return', expect: ['handback.moved', 'return.locked', 'return.page', 'return.rebuilt', 'carve.3', 'spill.moved'] },
 ];
 
 describe('a thread stopped at any kill point', () => {

@@ -7,6 +7,7 @@ import {
   ID_FROM_GEN_FIELD,
   LINE_BYTES,
   MAX_ARENA_BYTES,
+  MAX_BUFFER_BYTES,
   MAX_ID,
   MAX_SHARDS,
   MAX_SLABS,
@@ -22,6 +23,7 @@ import {
   generationOf,
   generationOfId,
   isIdShaped,
+  metaWord,
   ownerOf,
   packState,
   shardWord,
@@ -52,8 +54,13 @@ describe('computeLayout', () => {
     expect(threadWord(layout, 1) * 4 - threadWord(layout, 0) * 4).toBe(LINE_BYTES);
   });
 
-  it('counts the most slabs the arena could hold: all of it carved into the smallest class', () => {
-    expect(layout.maxSlabs).toBe(Math.floor(((64 << 20) - layout.dataStart) / (64 + META_BYTES)));
+  it('gives every page a slab slot for each smallest slab it could hold, with metadata past the arena', () => {
+    expect(layout.pageCount).toBe(Math.floor(((64 << 20) - layout.dataStart) / (1 << 20)));
+    expect(layout.slabsPerPage).toBe((1 << 20) / 64);
+    expect(layout.maxSlabs).toBe(layout.pageCount * layout.slabsPerPage);
+    expect(layout.bufferBytes).toBe((64 << 20) + layout.maxSlabs * META_BYTES);
+    // The lowest slab's metadata lies past the arena: no page overlaps it.
+    expect(metaWord(layout.metaTop, layout.maxSlabs - 1) * 4).toBe(64 << 20);
   });
 });
 
@@ -105,12 +112,19 @@ describe('the id format', () => {
     }
   });
 
-  it('puts the top of slab metadata at the end of the arena for every size allowed, 2 GiB and up included', () => {
-    for (const arenaBytes of [64 << 20, 2 ** 31 - 4096, 2 ** 31, 3 * 2 ** 30, MAX_ARENA_BYTES]) {
-      const big = computeLayout({ arenaBytes, minSlabSize: 64, maxSlabSize: 1 << 20, shards: 4, maxThreads: 256 });
-      expect(big.metaTop * 4, `arenaBytes ${arenaBytes}`).toBe(arenaBytes);
-      // Slab indexes stay in range however the arena is carved: 64-byte slabs with their metadata.
-      expect(big.maxSlabs).toBeGreaterThanOrEqual(Math.floor((arenaBytes - big.dataStart) / (64 + META_BYTES)));
+  it('puts the top of slab metadata at the end of the buffer, and keeps the buffer under 4 GiB, for every size allowed', () => {
+    for (const [arenaBytes, minSlabSize] of [
+      [64 << 20, 64],
+      [2 ** 31 - 4096, 64],
+      [2 ** 31, 256],
+      [3 * 2 ** 30, 64],
+      [MAX_ARENA_BYTES - (16 << 20), 4096],
+    ]) {
+      const big = computeLayout({ arenaBytes, minSlabSize, maxSlabSize: 1 << 20, shards: 4, maxThreads: 256 });
+      expect(big.metaTop * 4, `arenaBytes ${arenaBytes}`).toBe(big.bufferBytes);
+      expect(big.bufferBytes).toBeLessThanOrEqual(MAX_BUFFER_BYTES);
+      // Slab indexes stay in range however the arena is carved.
+      expect(big.maxSlabs).toBe(big.pageCount * ((1 << 20) / minSlabSize));
       expect(big.maxSlabs).toBeLessThanOrEqual(MAX_SLABS);
     }
   });

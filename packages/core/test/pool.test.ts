@@ -48,8 +48,10 @@ describe('acquire', () => {
       slabs.add(id % 2 ** 32);
       if (i % 2 === 0) pool.release(id);
     }
-    // Slab indexes count up from 0 as pages are carved, so the low 32 bits are small.
-    expect(Math.max(...slabs)).toBeLessThan(pool.stats().classes.reduce((n, c) => n + c.slabs, 0));
+    // The low 32 bits are the slab index: below the arena's slab slots (every page in 64-byte slabs).
+    const stats = pool.stats();
+    const slots = (stats.pagesCarved + stats.pagesFree + stats.pagesUntouched) * (stats.pageBytes / 64);
+    expect(Math.max(...slabs)).toBeLessThan(slots);
   });
 
   it('carves any mix of sizes until the arena is full, then throws PoolExhaustedError naming the class and the fill', () => {
@@ -65,7 +67,7 @@ describe('acquire', () => {
     const exhausted = error as PoolExhaustedError;
     expect(exhausted.code).toBe('ERR_POOL_EXHAUSTED');
     expect(exhausted.message).toMatch(/no free slab of class \d+ bytes for a request of \d+ bytes/);
-    expect(exhausted.message).toMatch(/of 8388608 arena bytes in use/);
+    expect(exhausted.message).toMatch(/of 8388608 arena bytes carved/);
     expect(held.length).toBeGreaterThan(6);
     const stats = pool.stats();
     expect(stats.exhausted).toBe(1);
@@ -291,10 +293,12 @@ describe('stats', () => {
     expect(stats.pagesCarved).toBe(1);
     expect(stats.pageBytes).toBe(MiB);
     expect(stats.metadataBytes).toBe(12 * (MiB / 4096));
-    expect(stats.usedBytes).toBe(stats.overheadBytes + MiB + stats.metadataBytes);
+    expect(stats.usedBytes).toBe(stats.overheadBytes + MiB);
+    expect(stats.classes.find((c) => c.slabSize === 4096)?.pages).toBe(1);
     expect(stats.threads).toBe(1);
     expect(stats.classes.find((c) => c.slabSize === 4096)).toEqual({
       slabSize: 4096,
+      pages: 1,
       slabs: 256,
       free: 240,
       cached: 15,
