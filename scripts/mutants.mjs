@@ -49,12 +49,33 @@ const MUTANTS = [
     tests: ['packages/core/test/recovery.test.ts', '-t', "exit' that comes while it still runs"],
   },
   {
-    name: 'carve counts the page before its slabs exist',
-    file: 'core.ts',
-    find: "      Atomics.store(words, H_SLAB_COUNT, first + count);\n      if (STEPS) step('carve.5');\n      // Step 6: counted only after its slabs exist, so no stop leaves a counted page without slabs\n      // (lost until the pool is discarded).\n      Atomics.store(words, H_PAGES_CARVED, pages + 1);",
+    name: 'recovery lists only the pages below the carving cursor',
+    file: 'layout.ts',
+    find: '  const pages = layout.pageCount;\n  for (let k = 0; k < pages; k++) {',
     replace:
-      "      Atomics.store(words, H_PAGES_CARVED, pages + 1);\n      if (STEPS) step('carve.5');\n      Atomics.store(words, H_SLAB_COUNT, first + count);",
+      '  const pages = Math.min(Atomics.load(words, H_PAGES_CARVED), layout.pageCount);\n  for (let k = 0; k < pages; k++) {',
     tests: ['packages/core/test/killpoints.test.ts', '-t', 'acquire'],
+  },
+  {
+    name: 'a page goes back while a slab of it is cached',
+    file: 'core.ts',
+    find: '    if ((state & STATE_MASK) !== SLAB_FREE || ownerOf(state) >= layout.shards) return false;',
+    replace: '    if ((state & STATE_MASK) === SLAB_LEASED) return false;',
+    tests: ['packages/core/test/memory.test.ts', '-t', 'another thread caches slabs of'],
+  },
+  {
+    name: 'a page goes back with its slabs still listed',
+    file: 'core.ts',
+    find: '      rebuildShards(words, layout, c, -1);\n',
+    replace: '',
+    tests: ['packages/core/test/memory.test.ts'],
+  },
+  {
+    name: 'a page carved again starts its slots at the first generation',
+    file: 'core.ts',
+    find: 'before === 0 ? this.firstGeneration : generationOf(before)',
+    replace: 'this.firstGeneration',
+    tests: ['packages/core/test/memory.test.ts', '-t', 'stale'],
   },
   {
     name: 'audit() finds nothing',
