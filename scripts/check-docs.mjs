@@ -91,10 +91,10 @@ for (const pkg of packages) {
   if (ofPackage.length === 0) continue;
   const exampleDir = join(root, pkg.dir, '.doc-examples');
   const assumed = context[pkg.name] ?? { imports: [], globals: [] };
-  const contextFile = join(exampleDir, 'context.d.ts');
-  const contextSource = [...assumed.imports, 'declare global {', ...assumed.globals.map((g) => `  var ${g};`), '}', ''].join(
-    '\n',
-  );
+  // A module, not a .d.ts, which skipLibCheck would leave unchecked.
+  const contextFile = join(exampleDir, 'context.mts');
+  const globals = ['declare global {', ...assumed.globals.map((g) => `  var ${g};`), '}', 'export {};', ''];
+  const contextSource = [...assumed.imports, ...globals].join('\n');
   const virtualFiles = new Map([[contextFile, contextSource]]);
   const exampleFiles = ofPackage.map(({ label, module, code }, index) => {
     const file = join(exampleDir, `example-${index}.mts`);
