@@ -1,7 +1,8 @@
 // The public entry points of the workspace packages, read from each package.json `exports`:
 // `"./worker": { "default": "./dist/worker.js" }` is `@zeropool/piscina/worker`, built from
 // src/worker.ts (scripts/build-package.mjs maps src/<name>.ts to dist/<name>.js). The API reference
-// (scripts/typedoc-plugin.mjs) and its check (scripts/check-docs.mjs) both ask here.
+// (scripts/typedoc-plugin.mjs) and its checks (scripts/typedoc-doc-rules.mjs, scripts/check-docs.mjs)
+// all ask here.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
