@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { SlabPool } from '@zeropool/core';
 import { bench, do_not_optimize, run, summary } from 'mitata';
 import { inlineCycles } from './lib/anatomy.mjs';
+import { fmtHeap, fmtNs, fmtRatio, round } from './lib/format.mjs';
 import { coreRevision, cpuNote, currentCpu, measureCases, parseOptions } from './lib/harness.mjs';
 
 const quick = process.argv.includes('--quick');
@@ -128,14 +129,14 @@ if (quick) {
     sink,
   });
 }
-for (let round = 1; round <= (quick ? 0 : rounds); round++) {
-  process.stdout.write(`round ${round} of ${rounds} (a fresh process each) ... `);
+for (let k = 1; k <= (quick ? 0 : rounds); k++) {
+  process.stdout.write(`round ${k} of ${rounds} (a fresh process each) ... `);
   const args = ['--expose-gc', fileURLToPath(import.meta.url), '--one-round', ...(quick ? ['--quick'] : [])];
   const line = execFileSync(process.execPath, args, { encoding: 'utf8' }).trim().split('\n').pop();
   const result = JSON.parse(line);
   perRound.push(result);
   console.log(
-    `pool ${result.pool.toFixed(1)} ns, allocUnsafe ${result.alloc.toFixed(0)} ns, SharedArrayBuffer ${result.sab.toFixed(0)} ns${cpuNote(result.cpuAtStart, result.cpu)}`,
+    `pool ${fmtNs(result.pool)}, allocUnsafe ${fmtNs(result.alloc)}, SharedArrayBuffer ${fmtNs(result.sab)}${cpuNote(result.cpuAtStart, result.cpu)}`,
   );
 }
 // The last round again in this process, printed in full, so mitata's own summary is on screen.
@@ -160,23 +161,20 @@ for (let id = small.tryAcquire(4096); id !== -1; id = small.tryAcquire(4096)) he
 const full = small.stats();
 const overheadPct = ((full.metadataBytes + full.overheadBytes) / full.arenaBytes) * 100;
 
-const f = (x) => x.toFixed(1);
 console.log('');
 console.log(
   `machine: ${cpus()[0]?.model ?? 'unknown cpu'}, ${availableParallelism()} CPUs, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}${quick ? ' (quick run: figures are rough)' : ''}`,
 );
-console.log(`medians of ${rounds} round(s); per-round pool medians: ${perRound.map((r) => f(r.pool)).join(', ')} ns`);
-console.log(`pool acquire+bytes+release 64 KiB: ${f(poolNs)} ns (goal <= 25 ns)`);
+console.log(`medians of ${rounds} round(s); per-round pool medians: ${perRound.map((r) => fmtNs(r.pool)).join(', ')}`);
+console.log(`pool acquire+bytes+release 64 KiB: ${fmtNs(poolNs)} (goal <= 25 ns)`);
 console.log(
-  `Buffer.allocUnsafe(65536): ${f(allocNs)} ns; pool is ${overAlloc.toFixed(0)}x faster (goal >= 50x; per round: ${perRound.map((r) => (r.alloc / r.pool).toFixed(0)).join(', ')})`,
+  `Buffer.allocUnsafe(65536): ${fmtNs(allocNs)}; pool is ${fmtRatio(overAlloc)} faster (goal >= 50x; per round: ${perRound.map((r) => fmtRatio(r.alloc / r.pool)).join(', ')})`,
 );
-console.log(`new SharedArrayBuffer(65536): ${f(sabNs)} ns; pool is ${overSab.toFixed(0)}x faster`);
+console.log(`new SharedArrayBuffer(65536): ${fmtNs(sabNs)}; pool is ${fmtRatio(overSab)} faster`);
 console.log(
-  `where the pool's time goes: its steps inline take ${f(inlineCasNs)} ns with the compare-exchange, ${f(inlinePlainNs)} ns with a plain load and store instead: detecting a racing double release costs ${f(inlineCasNs - inlinePlainNs)} ns of the pool's ${f(poolNs)} ns here`,
+  `where the pool's time goes: its steps inline take ${fmtNs(inlineCasNs)} with the compare-exchange, ${fmtNs(inlinePlainNs)} with a plain load and store instead: detecting a racing double release costs ${fmtNs(inlineCasNs - inlinePlainNs)} of the pool's ${fmtNs(poolNs)} here`,
 );
-console.log(
-  `pool heap per iteration (mitata): ${heap === undefined ? 'n/a (run with --expose-gc)' : `${heap.toFixed(1)} bytes`}`,
-);
+console.log(`pool heap per iteration (mitata): ${heap === undefined ? 'n/a (run with --expose-gc)' : fmtHeap(heap)}`);
 console.log(
   `metadata + fixed overhead, 64 MiB arena of 4 KiB slabs (${held.length} slabs): ${overheadPct.toFixed(2)}% (goal <= 1%)`,
 );
@@ -192,7 +190,6 @@ if (!quick || jsonPath) {
   const stem = `${new Date().toISOString().slice(0, 10)}-${machine}-core`;
   let name = `${stem}.json`;
   for (let n = 2; !jsonPath && existsSync(new URL(`./results/${name}`, import.meta.url)); n++) name = `${stem}-${n}.json`;
-  const round = (x) => Math.round(x * 100) / 100;
   const record = {
     benchmark: 'bench/core.bench.mjs',
     quick,

@@ -8,6 +8,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { SlabPool } from '@zeropool/core';
 import { bench, do_not_optimize, run, summary } from 'mitata';
+import { fmtBytes, fmtNs, round } from './lib/format.mjs';
 import { machineInfo, machineTag } from './lib/harness.mjs';
 
 const quick = process.argv.includes('--quick');
@@ -44,14 +45,17 @@ for (const size of SIZES) {
 }
 const results = await run(quick ? { min_cpu_time: 20e6, max_samples: 100 } : {});
 const medians = {};
-for (const b of results.benchmarks) medians[b.alias] = Math.round(b.runs[0].stats.p50 * 10) / 10;
+for (const b of results.benchmarks) medians[b.alias] = round(b.runs[0].stats.p50, 1);
 console.log('');
 for (const size of SIZES) {
   const plain = medians[`plain ${size}`];
-  const line = VARIANTS.slice(1).map(
-    ([name]) => `${name} ${medians[`${name} ${size}`]} ns (+${(medians[`${name} ${size}`] - plain).toFixed(0)} ns)`,
+  const line = VARIANTS.slice(1).map(([name]) => {
+    const ns = medians[`${name} ${size}`];
+    return `${name} ${fmtNs(ns)} (+${fmtNs(ns - plain)})`;
+  });
+  console.log(
+    `${fmtBytes(size)}: plain ${fmtNs(plain)}; ${line.join('; ')}; Buffer.alloc ${fmtNs(medians[`Buffer.alloc ${size}`])}`,
   );
-  console.log(`${size} B: plain ${plain} ns; ${line.join('; ')}; Buffer.alloc ${medians[`Buffer.alloc ${size}`]} ns`);
 }
 if (!quick) {
   const dir = new URL('./results/', import.meta.url);

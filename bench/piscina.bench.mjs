@@ -36,22 +36,8 @@
 import { availableParallelism } from 'node:os';
 import { SlabPiscina } from '@zeropool/piscina';
 import { Piscina } from 'piscina';
-import {
-  KiB,
-  MiB,
-  bars,
-  fmtBytes,
-  fmtNs,
-  fmtRatio,
-  header,
-  median,
-  parseOptions,
-  progress,
-  progressDone,
-  round2,
-  table,
-  writeFigures,
-} from './lib/harness.mjs';
+import { KiB, MiB, fmtBytes, fmtNs, fmtRatio, round } from './lib/format.mjs';
+import { bars, header, median, parseOptions, progress, progressDone, table, writeFigures } from './lib/harness.mjs';
 import { mulberry32 } from './lib/prng.mjs';
 
 const options = parseOptions();
@@ -177,13 +163,13 @@ async function interleaved(ways, size, many) {
   progressDone();
   return {
     rounds,
-    nsPerTask: Object.fromEntries(ways.map((way) => [way, round2(median(samples[way]))])),
+    nsPerTask: Object.fromEntries(ways.map((way) => [way, round(median(samples[way]))])),
     interquartileNs: Object.fromEntries(
-      ways.map((way) => [way, [round2(quantile(samples[way], 0.25)), round2(quantile(samples[way], 0.75))]]),
+      ways.map((way) => [way, [round(quantile(samples[way], 0.25)), round(quantile(samples[way], 0.75))]]),
     ),
     // Paired within each round (the ways ran within a few milliseconds of each other), then the
     // median over rounds: a ratio does not mix a fast stretch of one way with a slow one of another.
-    ratio: (a, b) => round2(median(perRound[a].map((ns, round) => ns / perRound[b][round]))),
+    ratio: (a, b) => round(median(perRound[a].map((ns, k) => ns / perRound[b][k]))),
   };
 }
 
@@ -225,19 +211,19 @@ async function measureSize(size, many) {
     nsPerTask: ns,
     interquartileNs: all.interquartileNs,
     idOverFloor: all.ratio('id', 'empty'),
-    idOverFloorNs: round2(ns.id - ns.empty),
+    idOverFloorNs: round(ns.id - ns.empty),
     idIsFaster: { copy: all.ratio('copy', 'id'), move: all.ratio('move', 'id') },
     loanOverFloor: all.ratio('loan', 'empty'),
-    loanOverFloorNs: round2(ns.loan - ns.empty),
+    loanOverFloorNs: round(ns.loan - ns.empty),
     loanIsFaster: { copy: all.ratio('copy', 'loan'), move: all.ratio('move', 'loan') },
     floor: {
       rounds: floor.rounds,
       nsPerTask: floor.nsPerTask,
       interquartileNs: floor.interquartileNs,
       idOverFloor: floor.ratio('id', 'empty'),
-      idOverFloorNs: round2(floor.nsPerTask.id - floor.nsPerTask.empty),
+      idOverFloorNs: round(floor.nsPerTask.id - floor.nsPerTask.empty),
       loanOverFloor: floor.ratio('loan', 'empty'),
-      loanOverFloorNs: round2(floor.nsPerTask.loan - floor.nsPerTask.empty),
+      loanOverFloorNs: round(floor.nsPerTask.loan - floor.nsPerTask.empty),
     },
   };
 }
@@ -322,7 +308,7 @@ for (const many of [false, true]) {
   for (const size of SIZES) sizes.push(await measureSize(size, many));
   results[key] = {
     inFlight: many ? IN_FLIGHT : 1,
-    emptyTaskNs: round2(median(sizes.map((s) => s.nsPerTask.empty))),
+    emptyTaskNs: round(median(sizes.map((s) => s.nsPerTask.empty))),
     sizes,
   };
   const what = many ? `${IN_FLIGHT} tasks in flight` : 'one task in flight';
@@ -335,8 +321,8 @@ for (const many of [false, true]) {
         fmtNs(s.floor.nsPerTask.empty),
         fmtNs(s.floor.nsPerTask.id),
         fmtNs(s.floor.nsPerTask.loan),
-        `${s.floor.idOverFloor.toFixed(2)}x`,
-        `${s.floor.loanOverFloor.toFixed(2)}x`,
+        fmtRatio(s.floor.idOverFloor, 2),
+        fmtRatio(s.floor.loanOverFloor, 2),
       ]),
     ]),
   );
@@ -362,8 +348,8 @@ for (const many of [false, true]) {
         fmtNs(s.nsPerTask.move),
         fmtNs(s.nsPerTask.id),
         fmtNs(s.nsPerTask.loan),
-        `${s.idOverFloor.toFixed(2)}x`,
-        `${s.loanOverFloor.toFixed(2)}x`,
+        fmtRatio(s.idOverFloor, 2),
+        fmtRatio(s.loanOverFloor, 2),
         `${fmtRatio(s.loanIsFaster.copy)} faster`,
         `${fmtRatio(s.loanIsFaster.move)} faster`,
       ]),

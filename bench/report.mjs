@@ -11,6 +11,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fmtBytes as bytes, fmtNs as ns, fmtRate as rate, fmtRatio as ratio } from './lib/format.mjs';
 import { mustReach } from './lib/must-reach.mjs';
 
 const argv = process.argv.slice(2);
@@ -40,16 +41,6 @@ export function newestResults(dir = here('./results/')) {
 // ---------------------------------------------------------------------------------------------
 // Formatting
 
-const bytes = (n) => (n >= 1048576 ? `${n / 1048576} MiB` : n >= 1024 ? `${n / 1024} KiB` : `${n} B`);
-const ns = (x) => {
-  if (!Number.isFinite(x)) return 'n/a';
-  if (x < 0) return `−${ns(-x)}`;
-  if (x < 1e3) return `${x.toFixed(x < 10 ? 2 : 1)} ns`;
-  if (x < 1e6) return `${(x / 1e3).toFixed(x < 1e4 ? 2 : 1)} µs`;
-  return `${(x / 1e6).toFixed(2)} ms`;
-};
-const ratio = (x) => (Number.isFinite(x) ? `${x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2)}x` : 'n/a');
-const rate = (x) => (!Number.isFinite(x) ? 'n/a' : x >= 1e6 ? `${(x / 1e6).toFixed(2)} M/s` : `${(x / 1e3).toFixed(0)} k/s`);
 const escapeXml = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 const mdTable = (rows, align) =>
@@ -486,7 +477,7 @@ function tables(results, file, svgs, readmeDir) {
       `**piscina end to end** (${at}${other('piscina')}; \`bench/piscina.bench.mjs\`; ${q.threads} piscina threads; median time per task; ${q.method ?? ''}):`,
       '',
     );
-    const x = (v) => `${v.toFixed(2)}x`;
+    const x = (v) => ratio(v, 2);
     // Floor rounds (results files from 2026-12-02-2cpu-vm-2.json on): the empty task and the slab ids only.
     if (['oneInFlight', 'manyInFlight'].every((key) => q[key].sizes.every((s) => s.floor !== undefined))) {
       out.push(

@@ -1,5 +1,5 @@
 // Shared plumbing for the benchmark programs: command-line options, machine description, medians,
-// number formatting, a progress line, the JSON a program hands to the suite runner, and the bridge
+// plain-text tables, a progress line, the JSON a program hands to the suite runner, and the bridge
 // to mitata (single-thread cases) with a quick mode that skips mitata's start-up calibration.
 //
 // Every program in bench/ takes the same flags:
@@ -14,9 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
 import { barplot, bench, flags, measure, run, summary } from 'mitata';
-
-export const KiB = 1024;
-export const MiB = 1024 * 1024;
+import { fmtHeap, fmtNs, fmtRatio } from './format.mjs';
 
 /** Parses the flags every program shares. */
 export function parseOptions(argv = process.argv.slice(2)) {
@@ -62,40 +60,10 @@ export function median(values) {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-export const round2 = (x) => (Number.isFinite(x) ? Math.round(x * 100) / 100 : null);
-export const round3 = (x) => (Number.isFinite(x) ? Math.round(x * 1000) / 1000 : null);
-
-/** `24.8 ns`, `1.12 µs`, `3.40 ms`. */
-export function fmtNs(ns) {
-  if (!Number.isFinite(ns)) return 'n/a';
-  if (ns < 0) return `-${fmtNs(-ns)}`;
-  if (ns < 1e3) return `${ns.toFixed(ns < 10 ? 2 : 1)} ns`;
-  if (ns < 1e6) return `${(ns / 1e3).toFixed(2)} µs`;
-  if (ns < 1e9) return `${(ns / 1e6).toFixed(2)} ms`;
-  return `${(ns / 1e9).toFixed(2)} s`;
-}
-
-/** `12.3 M/s`. */
-export function fmtRate(perSecond) {
-  if (!Number.isFinite(perSecond)) return 'n/a';
-  if (perSecond >= 1e6) return `${(perSecond / 1e6).toFixed(2)} M/s`;
-  if (perSecond >= 1e3) return `${(perSecond / 1e3).toFixed(1)} k/s`;
-  return `${perSecond.toFixed(0)} /s`;
-}
-
-export function fmtBytes(bytes) {
-  if (bytes >= MiB && bytes % MiB === 0) return `${bytes / MiB} MiB`;
-  if (bytes >= KiB && bytes % KiB === 0) return `${bytes / KiB} KiB`;
-  return `${bytes} B`;
-}
-
-export const fmtRatio = (x) =>
-  Number.isFinite(x) ? `${x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2)}x` : 'n/a';
-
 /** A plain-text table: rows of cells, first row the header; numbers right-aligned. */
 export function table(rows) {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
-  const right = rows[0].map((_, c) => rows.slice(1).every((r) => /^[-+\d.,x%µnmsMkK/ ()]+$/.test(String(r[c]))));
+  const right = rows[0].map((_, c) => rows.slice(1).every((r) => /^[-+\d.,x%µnmsMkKB/ ()]+$/.test(String(r[c]))));
   const line = (r) =>
     r.map((cell, c) => (right[c] ? String(cell).padStart(widths[c]) : String(cell).padEnd(widths[c]))).join('  ');
   return [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
@@ -258,7 +226,7 @@ export async function measureCases(groups, { options, print = true, tune = {} })
     return figures;
   }
   for (const group of groups) {
-    const rows = [['case', 'median', 'p75', 'heap B/iter', 'vs baseline']];
+    const rows = [['case', 'median', 'p75', 'heap/iter', 'vs baseline']];
     const baseline = group.cases.find((c) => c.baseline)?.name;
     for (const c of group.cases) {
       if (print) progress(`measuring ${c.name}`);
@@ -270,7 +238,7 @@ export async function measureCases(groups, { options, print = true, tune = {} })
       const f = figures[c.name];
       const vs =
         baseline && c.name !== baseline ? `${fmtRatio(f.p50 / figures[baseline].p50)} slower` : c.baseline ? 'baseline' : '';
-      rows.push([c.name, fmtNs(f.p50), fmtNs(f.p75), f.heap === null ? 'n/a' : f.heap.toFixed(1), vs]);
+      rows.push([c.name, fmtNs(f.p50), fmtNs(f.p75), fmtHeap(f.heap), vs]);
     }
     if (print) console.log(`\n${group.title}\n${table(rows)}`);
   }
