@@ -8,7 +8,7 @@
 //
 //   node --expose-gc bench/core.bench.mjs           full run (5 rounds), recorded in bench/results/
 //   node --expose-gc bench/core.bench.mjs --quick   1 short round in this process, for CI (checks
-//                                                   it runs, not speed; mitata's calibration skipped)
+//                                                   it runs, not speed)
 //   --json <path>                                   write the record there instead (the suite runner
 //                                                   folds it into its results file)
 // A recorded file is never overwritten: a second full run on the same day gets a -2, -3... suffix.
@@ -100,8 +100,8 @@ if (oneRound) {
 const perRound = [];
 if (quick) {
   const cpuAtStart = currentCpu();
-  // mitata's run() ignores measurement options and calibrates for about 4 s before it starts, so
-  // the quick round measures the three cases directly with a small budget (lib/harness.mjs).
+  // run() takes no measurement options and calibrates for seconds first: the quick round goes
+  // through measureCases (lib/harness.mjs), mitata's `measure` with a small budget.
   const figures = await measureCases(
     [
       {

@@ -1,6 +1,6 @@
 // Shared plumbing for the benchmark programs: command-line options, machine description, medians,
-// plain-text tables, a progress line, the JSON a program hands to the suite runner, and the bridge
-// to mitata (single-thread cases) with a quick mode that skips mitata's start-up calibration.
+// plain-text tables, a progress line, the JSON a program hands to the suite runner, single-thread
+// cases measured with mitata, and rounds in fresh processes.
 //
 // Every program in bench/ takes the same flags:
 //   --quick         small and fast: checks that it runs, figures are rough
@@ -13,7 +13,7 @@ import { availableParallelism, cpus, hostname, loadavg, tmpdir, totalmem } from 
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
-import { barplot, bench, flags, measure, run, summary } from 'mitata';
+import { measure } from 'mitata';
 import { fmtHeap, fmtNs, fmtRatio } from './format.mjs';
 
 /** Parses the flags every program shares. */
@@ -118,12 +118,8 @@ export function writeFigures(options, part) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// mitata
-//
-// mitata 1.0.34's run() ignores measurement options (only `measure` takes them), and begins by
-// calibrating four empty functions for about 4 s. Full runs go through run() for mitata's own
-// summaries and bar plots; quick runs call `measure` directly with a small time budget and print
-// a compact table, so `pnpm bench:quick` stays within its minute.
+// Single-thread cases, through mitata's `measure`: it takes the measurement options, which `run()`
+// does not, and the harness prints the figures as its own table.
 
 const heapUsed = () => {
   const m = getHeapStatistics();
@@ -131,116 +127,46 @@ const heapUsed = () => {
 };
 
 /**
- * Calls `fn` for about `ms` milliseconds before it is measured. mitata warms up with two calls,
- * and on a busy 2-core machine V8's optimizing compiler (a background thread) had often not
- * finished by then: the first case measured 10-20x slower than the same case measured again.
+ * Calls `fn` for about `ms` milliseconds before it is measured: mitata warms up with two calls,
+ * too few on a busy 2-core machine for V8's optimizing compiler (a background thread) to finish.
  */
-export async function warmUp(fn, ms) {
+async function warmUp(fn, ms) {
   const until = performance.now() + ms;
-  let calls = 0;
   while (performance.now() < until) {
     const r = fn();
     if (r instanceof Promise) await r;
-    calls++;
   }
-  return calls;
 }
 
-/**
- * Makes a mitata benchmark measure with `tune` (mitata's `measure` options). Replaces the trial's
- * `run` with the same logic as mitata's static case, plus the options; depends on mitata 1.0's
- * trial shape, which the lockfile pins.
- */
-function tuned(b, tune, warm) {
-  b.run = async function runTuned(shouldThrow = false) {
-    let stats;
-    let error;
-    try {
-      await warmUp(this.f, warm);
-      stats = await measure(this.f, {
-        heap: heapUsed,
-        inner_gc: this._gc === 'inner',
-        gc: this._gc ? undefined : false,
-        ...tune,
-      });
-    } catch (err) {
-      error = err;
-      if (shouldThrow) throw err;
-    }
-    return {
-      kind: 'static',
-      args: this._args,
-      alias: this._name,
-      group: this._group,
-      baseline: !!(this.flags & flags.baseline),
-      runs: [{ stats, error, args: {}, name: this._name }],
-      style: { highlight: this._highlight, compact: !!(this.flags & flags.compact) },
-    };
-  };
-  return b;
-}
-
-/** mitata `measure` options for full and quick runs. */
-export function tuneFor(options, extra = {}) {
-  // Batching (many calls per sample) only for calls under 5 µs: mitata decides from one warm-up
-  // call, and a large allocation that happened to be fast once was otherwise timed 4096 at a time.
-  return options.quick
-    ? { min_cpu_time: 20e6, min_samples: 8, max_samples: 2000, batch_threshold: 5e3, batch_samples: 256, ...extra.quick }
-    : { min_cpu_time: 300e6, batch_threshold: 5e3, batch_samples: 2048, ...extra.full };
-}
+// mitata `measure` options. Batching (many calls per sample) only for calls under 5 µs: mitata
+// decides from one warm-up call, so a large allocation that happened to be fast once was batched.
+const QUICK = { min_cpu_time: 20e6, min_samples: 8, max_samples: 2000, batch_threshold: 5e3, batch_samples: 256 };
+const FULL = { min_cpu_time: 300e6, batch_threshold: 5e3, batch_samples: 2048 };
 
 /**
  * Measures groups of single-thread cases. `groups`: `[{ title, cases: [{ name, fn, baseline? }] }]`,
- * names unique across groups. Full runs print mitata's summary and bar plot per group; quick runs
- * print one compact table. Returns `{ [name]: { p50, avg, p75, p99, heap } }` in ns (heap: bytes per
- * iteration, when mitata could measure it).
+ * names unique across groups; prints a table a group. Returns `{ [name]: { p50, avg, p75, p99,
+ * heap, samples } }` in ns (heap: bytes per iteration, null where mitata could not measure it).
  */
-export async function measureCases(groups, { options, print = true, tune = {} }) {
+export async function measureCases(groups, { options, print = true }) {
   const figures = {};
-  const keep = (name, stats) => {
-    figures[name] = {
-      p50: stats.p50,
-      avg: stats.avg,
-      p75: stats.p75,
-      p99: stats.p99,
-      heap: stats.heap?.avg ?? null,
-      samples: stats.samples?.length ?? null,
-    };
-  };
-  const t = tuneFor(options, tune);
-  const warm = options.quick ? 30 : 200;
-  if (!options.quick) {
-    for (const group of groups) {
-      summary(() =>
-        barplot(() => {
-          for (const c of group.cases) tuned(bench(c.name, c.fn), { ...t, ...c.tune }, warm).baseline(!!c.baseline);
-        }),
-      );
-    }
-    const result = await run({
-      print: print ? undefined : () => {},
-      throw: true,
-      colors: !!process.stdout.isTTY && !process.env.NO_COLOR,
-    });
-    for (const trial of result.benchmarks) keep(trial.alias, trial.runs[0].stats);
-    return figures;
-  }
   for (const group of groups) {
-    const rows = [['case', 'median', 'p75', 'heap/iter', 'vs baseline']];
-    const baseline = group.cases.find((c) => c.baseline)?.name;
     for (const c of group.cases) {
       if (print) progress(`measuring ${c.name}`);
-      await warmUp(c.fn, warm);
-      keep(c.name, await measure(c.fn, { heap: heapUsed, ...t, ...c.tune }));
+      await warmUp(c.fn, options.quick ? 30 : 200);
+      const stats = await measure(c.fn, { heap: heapUsed, ...(options.quick ? QUICK : FULL) });
+      const { p50, avg, p75, p99 } = stats;
+      figures[c.name] = { p50, avg, p75, p99, heap: stats.heap?.avg ?? null, samples: stats.samples?.length ?? null };
     }
     progressDone();
-    for (const c of group.cases) {
+    if (!print) continue;
+    const baseline = figures[group.cases.find((c) => c.baseline)?.name];
+    const rows = group.cases.map((c) => {
       const f = figures[c.name];
-      const vs =
-        baseline && c.name !== baseline ? `${fmtRatio(f.p50 / figures[baseline].p50)} slower` : c.baseline ? 'baseline' : '';
-      rows.push([c.name, fmtNs(f.p50), fmtNs(f.p75), fmtHeap(f.heap), vs]);
-    }
-    if (print) console.log(`\n${group.title}\n${table(rows)}`);
+      const vs = c.baseline ? 'baseline' : baseline ? fmtRatio(f.p50 / baseline.p50) : '';
+      return [c.name, fmtNs(f.p50), fmtNs(f.p75), fmtNs(f.p99), fmtHeap(f.heap), vs];
+    });
+    console.log(`\n${group.title}\n${table([['case', 'median', 'p75', 'p99', 'heap/iter', 'time / baseline'], ...rows])}`);
   }
   return figures;
 }
@@ -326,6 +252,3 @@ export function cpuNote(atStart, atEnd) {
   if (atStart === null || atStart === undefined || atEnd === null || atEnd === undefined) return '';
   return atStart === atEnd ? ` on CPU ${atEnd}` : ` on CPU ${atStart}, then ${atEnd}`;
 }
-
-/** Median over rounds of `pick(round)`. */
-export const medianOver = (rounds, pick) => median(rounds.map(pick).filter(Number.isFinite));
