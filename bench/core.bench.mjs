@@ -62,7 +62,7 @@ const sabCase = () => {
 };
 // Where the pool's time goes (lib/anatomy.mjs): its cycle written out inline, with and without the
 // compare-exchange that makes a racing double release fail.
-const inline = inlineCycles(SIZE);
+const inline = inlineCycles(pool, SIZE);
 // mitata forgets registered benchmarks after a run, so each round registers them again.
 const register = () =>
   summary(() => {
