@@ -265,7 +265,7 @@ function tables(results, file, image) {
       ['malloc', '`@thi.ng/malloc`'],
     ];
     section(
-      `**One thread, per size** (${at}${other('single-thread')}; \`bench/single-thread.bench.mjs\`; medians of ${single.rounds} round${single.rounds === 1 ? '' : 's'}, each in a fresh process; "x" = the alternative's time over the pool's, same round; every case writes and reads the first and last byte):`,
+      `**One thread, per size** (${at}${other('single-thread')}; \`bench/single-thread.bench.mjs\`; medians of ${single.rounds} round${single.rounds === 1 ? '' : 's'}, each in a fresh process; "x" = the alternative's time over the pool's, same round):`,
       columnTable(
         [
           ['size', (z) => fmtBytes(z.size)],
@@ -314,7 +314,7 @@ function tables(results, file, image) {
   if (s?.local) {
     const c2c = s.coreToCore;
     section(
-      `**Scaling** (${at}${other('scaling')}; \`bench/scaling.bench.mjs\`; ${fmtBytes(s.slabBytes)} slabs; workers time fixed batches after a shared start signal, median of ${s.reps} batches; efficiency = throughput(N) / (N × throughput(1)); this machine has ${s.cores} cores, so rows beyond ${s.cores} workers show oversubscription, not scaling):`,
+      `**Scaling** (${at}${other('scaling')}; \`bench/scaling.bench.mjs\`; ${fmtBytes(s.slabBytes)} slabs; median of ${s.reps} batches; efficiency = throughput(N) / (N × throughput(1)); this machine has ${s.cores} cores, so rows beyond ${s.cores} workers show oversubscription, not scaling):`,
       columnTable(
         [
           ['workers', (i) => `${s.local[i].workers}${s.local[i].workers > s.cores ? ' (over)' : ''}`],
@@ -331,7 +331,7 @@ function tables(results, file, image) {
         0,
       ),
       c2c &&
-        `Core-to-core latency in the same run: two workers passing one shared word back and forth took ${c2c.roundTripNs} ns per round trip (median of ${s.reps} batches of ${c2c.roundTrips}), so ${c2c.oneWayNs} ns one way, as long as ${c2c.oneWayInLocalLifecycles} thread-local lifecycles of one worker: what a dependent cache miss on a line the other core wrote costs (the rings pass ids in batches, which overlap such misses).`,
+        `Core-to-core latency in the same run: two workers passing one shared word back and forth took ${c2c.roundTripNs} ns per round trip (median of ${s.reps} batches of ${c2c.roundTrips}), so ${c2c.oneWayNs} ns one way, as long as ${c2c.oneWayInLocalLifecycles} thread-local lifecycles of one worker.`,
       image('scaling', 'scaling curve'),
     );
   }
@@ -414,12 +414,11 @@ function tables(results, file, image) {
           ],
           floorRows,
         ),
-      floor &&
-        'Rounds of all five ways (the speed-ups over copies and moves). The garbage of megabyte copies and moves is collected in the tasks after them, more in tasks that allocate (the slab-id tasks allocate a view; the empty task nothing); where samples fall into a fast and a slow cluster, as at 4 MiB one in flight, the median of all samples moves with a few percent more slow ones, and the paired per-round ratios are the figures to read:',
+      floor && 'Rounds of all five ways (the speed-ups over copies and moves; the ratios are medians of per-round ratios):',
       modeTable(q.oneInFlight, 'one task in flight'),
       modeTable(q.manyInFlight, `${q.manyInFlight.inFlight} tasks in flight`),
       crash &&
-        `Crash phase of the same run: ${crash.rounds} rounds, ${crash.workersReclaimed} piscina workers died mid-task holding slabs (\`process.exit\`, or terminated by piscina when their task was aborted), ${crash.slabsReclaimed} slabs reclaimed from them; afterwards ${crash.leased} slabs leased (${crash.slabs} carved: ${crash.free} free, ${crash.cached} cached).`,
+        `Crash phase of the same run: ${crash.rounds} rounds, ${crash.workersReclaimed} piscina workers died mid-task holding slabs, ${crash.slabsReclaimed} slabs reclaimed from them; afterwards ${crash.leased} slabs leased (${crash.slabs} carved: ${crash.free} free, ${crash.cached} cached).`,
       charts.some(Boolean) && charts.filter(Boolean).join(' '),
     );
   }
