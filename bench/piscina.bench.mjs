@@ -11,13 +11,10 @@
 // and read by the task.
 //
 // How it measures: interleaved rounds, not one case after another. With one task in flight the
-// floor is the time a parked piscina thread takes to wake, and it drifted from one minute to the
-// next (about 14 to 78 us on the Intel VM of 2026-11-25, 25 to 65 us on the AMD VM of 2026-12-02),
-// more than the differences being measured; mitata
-// measures each case in its own stretch of time, so a case could land in a fast or a slow stretch
-// (the first full run had the empty task at 70 us and Piscina.move of 1 MiB at 61 us). Here every
-// round runs each way a few times in a shuffled order, and each figure is the median of all its
-// samples: every way sees the same drift.
+// floor is the time a parked piscina thread takes to wake, which drifts from one minute to the
+// next by more than the differences being measured; measured one case after another, a case lands
+// in a fast or a slow stretch. Here every round runs each way a few times in a shuffled order, and
+// each figure is the median of all its samples: every way sees the same drift.
 //
 // Two sets of rounds per size. The floor rounds run only the empty task and the two slab-id ways:
 // the goal "within 1.15x of the empty task" is judged on them. The rounds of all five ways give
@@ -230,10 +227,8 @@ async function measureSize(size, many) {
 
 /**
  * Before any size is measured, every way runs WARM_UP tasks at every size, one in flight, then
- * WARM_UP more in batches of IN_FLIGHT: the first size measured in each mode used to pay for code
- * not yet optimized. With only the per-size warm-up (200 tasks, or 20 batches, per way), 4 KiB
- * measured first put the slab ids at 1.11-1.17x the empty task (and Piscina.move at 1.15x, one in
- * flight) and the same 4 KiB measured again later in the same process at 1.02-1.08x.
+ * WARM_UP more in batches of IN_FLIGHT, so the first size measured in each mode does not pay for
+ * code not yet optimized (the per-size warm-up alone was too short for that).
  */
 async function warmUp() {
   for (const size of SIZES)

@@ -25,9 +25,8 @@ const only = value('--only')?.split(',');
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 
 /**
- * Parts in running order, with each one's full-run budget on the 2-core development machine
- * (measured on 2026-12-02: 59, 72, 37, 13, 11, 10, 8, 36 and 33 s, 278 s in all, with the machine
- * otherwise idle). The whole suite must stay under 10 minutes.
+ * Parts in running order, with each one's full-run budget on a 2-core machine otherwise idle, a
+ * little above what it takes there; the whole suite must stay under 10 minutes.
  */
 const PARTS = [
   { name: 'core', file: 'core.bench.mjs', title: 'the core benchmark (64 KiB, one thread, fresh-process rounds)', budgetSec: 65 },

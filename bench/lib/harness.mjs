@@ -214,11 +214,8 @@ export async function inRounds({ url, options, rounds, work }) {
 
 /**
  * The CPU this process last ran on (Linux: field 39 of /proc/self/stat), or null elsewhere. Rounds
- * record it at their start and end, as context: on the 2-vCPU development VM of 2026-12-02 the same
- * single-thread loop ran at two speeds, and pinned with taskset one vCPU was the slow one (64 KiB
- * acquire + bytes + release 17.6-19.1 vs 27.5-29.7 ns; typed-array loads and stores 1.17 vs
- * 1.6-1.7 ns; a compare-exchange 11.5 vs 14.2 ns), but which one changed during the day, and one
- * vCPU gave both speeds within one run: the number does not explain a round's speed by itself.
+ * record it at their start and end as context: on a VM one virtual CPU can run the same loop
+ * slower than another for a while, though the number alone does not explain a round's speed.
  */
 export function currentCpu() {
   try {

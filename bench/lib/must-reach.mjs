@@ -101,8 +101,8 @@ export function mustReach(results) {
         where: ways.length > 1 ? `${where}; met by: ${metBy.join(', ') || 'neither way'}` : where,
       });
     };
-    // Results files from 2026-12-02-2cpu-vm-2.json on have floor rounds (the empty task and the slab ids only),
-    // on which this goal is judged; older ones have only the rounds of all five ways.
+    // The goal is judged on the floor rounds (the empty task and the slab ids only) where a results
+    // file has them; older files have only the rounds of all five ways.
     const floorRounds = all.every((s) => s.floor !== undefined);
     judge(
       'slab-id task within 1.15x of the empty piscina task, 4 KiB to 4 MiB, one and many in flight',
