@@ -14,11 +14,10 @@
 //   node --expose-gc bench/id-format.bench.mjs --quick    1 round of each, not recorded
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { do_not_optimize, bench as mitataBench, run } from 'mitata';
 import { fmtHeap, fmtNs, round } from './lib/format.mjs';
-import { coreRevision, cpuNote, currentCpu, machineTag, median } from './lib/harness.mjs';
+import { coreRevision, cpuNote, currentCpu, machineInfo, machineTag, median } from './lib/harness.mjs';
 
 const BASELINE_COMMIT = 'b33a735';
 const quick = process.argv.includes('--quick');
@@ -101,9 +100,11 @@ const heapOf = (design, key) => {
 };
 const cycle = summary('cycle');
 const batch = summary('batch');
-const machine = `${cpus()[0]?.model ?? 'unknown cpu'}, ${availableParallelism()} CPUs, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`;
+const m = machineInfo();
 console.log('');
-console.log(`machine: ${machine}; node ${process.version}${quick ? ' (quick run: figures are rough)' : ''}`);
+console.log(
+  `machine: ${m.cpu}, ${m.cores} CPUs, ${m.memoryGiB} GiB; node ${m.node}${quick ? ' (quick run: figures are rough)' : ''}`,
+);
 console.log(`medians of ${rounds} round(s) of each design, alternating, each in a fresh process`);
 console.log(
   `${CYCLE}: 31-bit ids (${BASELINE_COMMIT}) ${fmtNs(cycle.baseline)}, today ${fmtNs(cycle.current)}: ratio ${cycle.ratio.toFixed(3)} (goal <= 1.2; per round: ${perRound.map((r) => (r.current.cycle / r.baseline.cycle).toFixed(2)).join(', ')})`,
@@ -122,9 +123,9 @@ if (!quick) {
   const record = {
     benchmark: 'bench/id-format.bench.mjs',
     date: new Date().toISOString(),
-    node: process.version,
-    cpu: cpus()[0]?.model,
-    cores: availableParallelism(),
+    node: m.node,
+    cpu: m.cpu,
+    cores: m.cores,
     core: coreRevision(),
     baseline: `bench/baseline/core-${BASELINE_COMMIT}.mjs`,
     rounds,
