@@ -32,6 +32,13 @@ function newestResults(dir) {
 // ---------------------------------------------------------------------------------------------
 // SVG charts: a line chart (scaling) and grouped bars on a log scale, in one frame.
 
+/** What the single-thread part times beside the pool's cache hit, by their key in its figures. */
+const ALTERNATIVES = [
+  ['allocUnsafe', 'Buffer.allocUnsafe'],
+  ['uint8array', 'new Uint8Array'],
+  ['sab', 'new SharedArrayBuffer'],
+  ['malloc', '@thi.ng/malloc'],
+];
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
 const FONT = 'font-family="Helvetica, Arial, sans-serif"';
 const [W, H, L, T, B] = [760, 440, 80, 64, 56];
@@ -168,17 +175,11 @@ function charts(results, outDir, stem) {
   }
   const single = parts['single-thread'];
   if (single?.sizes) {
-    const alternatives = [
-      ['allocUnsafe', 'Buffer.allocUnsafe'],
-      ['uint8array', 'new Uint8Array'],
-      ['sab', 'new SharedArrayBuffer'],
-      ['malloc', '@thi.ng/malloc'],
-    ];
     const svg = groupedLogBarsSvg({
       title: 'Pool cache hit vs the alternative, one thread (higher = pool faster)',
       subtitle,
-      groups: single.sizes.map((s) => ({ label: fmtBytes(s.size), values: alternatives.map(([k]) => s.poolIsFaster[k]) })),
-      series: alternatives.map(([, name], i) => ({ name, color: COLORS[i] })),
+      groups: single.sizes.map((s) => ({ label: fmtBytes(s.size), values: ALTERNATIVES.map(([k]) => s.poolIsFaster[k]) })),
+      series: ALTERNATIVES.map(([, name], i) => ({ name, color: COLORS[i] })),
       yLabel: "alternative's time / pool's time (log scale)",
       reference: { value: 1, label: '1x: as fast as the pool' },
     });
@@ -257,13 +258,7 @@ function tables(results, file, image) {
 
   const single = p['single-thread'];
   if (single?.sizes) {
-    const alternatives = [
-      ['lease', '`get()` lease + dispose'],
-      ['allocUnsafe', '`Buffer.allocUnsafe`'],
-      ['uint8array', '`new Uint8Array`'],
-      ['sab', '`new SharedArrayBuffer`'],
-      ['malloc', '`@thi.ng/malloc`'],
-    ];
+    const alternatives = [['lease', '`get()` lease + dispose'], ...ALTERNATIVES.map(([k, name]) => [k, `\`${name}\``])];
     section(
       `**One thread, per size** (${at}${other('single-thread')}; \`bench/single-thread.bench.mjs\`; medians of ${single.rounds} round${single.rounds === 1 ? '' : 's'}, each in a fresh process; "x" = the alternative's time over the pool's, same round):`,
       columnTable(
