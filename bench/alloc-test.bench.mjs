@@ -12,22 +12,8 @@ import { availableParallelism } from 'node:os';
 import { MemPool } from '@thi.ng/malloc';
 import { SlabPool } from '@zeropool/core';
 import { do_not_optimize } from 'mitata';
-import {
-  MiB,
-  fmtBytes,
-  fmtNs,
-  fmtRate,
-  fmtRatio,
-  header,
-  measureCases,
-  median,
-  parseOptions,
-  progress,
-  progressDone,
-  round2,
-  table,
-  writeFigures,
-} from './lib/harness.mjs';
+import { MiB, fmtBytes, fmtNs, fmtRate, fmtRatio, round } from './lib/format.mjs';
+import { header, measureCases, median, parseOptions, progress, progressDone, table, writeFigures } from './lib/harness.mjs';
 import { skewedSizes, slabSizeFor } from './lib/sizes.mjs';
 import { startTeam } from './lib/team.mjs';
 
@@ -59,14 +45,14 @@ const waste = [...classes.values()]
   .map((c) => ({
     slabSize: c.slabSize,
     requests: c.count,
-    sharePercent: round2((c.count / SEQUENCE) * 100),
-    meanRequestedBytes: round2(c.requestedBytes / c.count),
-    wastedBytesPerRequest: round2(c.slabSize - c.requestedBytes / c.count),
-    wastedPercent: round2(((c.slabSize * c.count - c.requestedBytes) / (c.slabSize * c.count)) * 100),
+    sharePercent: round((c.count / SEQUENCE) * 100),
+    meanRequestedBytes: round(c.requestedBytes / c.count),
+    wastedBytesPerRequest: round(c.slabSize - c.requestedBytes / c.count),
+    wastedPercent: round(((c.slabSize * c.count - c.requestedBytes) / (c.slabSize * c.count)) * 100),
   }));
 const totalRequested = sequence.reduce((a, b) => a + b, 0);
 const totalCapacity = sequence.reduce((a, b) => a + slabSizeFor(b), 0);
-const overallWastePercent = round2(((totalCapacity - totalRequested) / totalCapacity) * 100);
+const overallWastePercent = round(((totalCapacity - totalRequested) / totalCapacity) * 100);
 console.log(`\nwasted bytes per class (capacity - requested), over ${SEQUENCE} requests`);
 console.log(
   table([
@@ -156,15 +142,15 @@ const singleThread = await measureCases(
 );
 const oneThread = {
   nsPerStep: {
-    pool: round2(singleThread['alloc-test pool'].p50),
-    malloc: round2(singleThread['alloc-test @thi.ng/malloc'].p50),
-    allocUnsafe: round2(singleThread['alloc-test Buffer.allocUnsafe'].p50),
+    pool: round(singleThread['alloc-test pool'].p50),
+    malloc: round(singleThread['alloc-test @thi.ng/malloc'].p50),
+    allocUnsafe: round(singleThread['alloc-test Buffer.allocUnsafe'].p50),
   },
   mallocFailures,
 };
 oneThread.poolIsFaster = {
-  malloc: round2(oneThread.nsPerStep.malloc / oneThread.nsPerStep.pool),
-  allocUnsafe: round2(oneThread.nsPerStep.allocUnsafe / oneThread.nsPerStep.pool),
+  malloc: round(oneThread.nsPerStep.malloc / oneThread.nsPerStep.pool),
+  allocUnsafe: round(oneThread.nsPerStep.allocUnsafe / oneThread.nsPerStep.pool),
 };
 console.log(
   `one thread, per step: pool ${fmtNs(oneThread.nsPerStep.pool)}, @thi.ng/malloc ${fmtNs(oneThread.nsPerStep.malloc)} (pool ${fmtRatio(oneThread.poolIsFaster.malloc)} as fast${mallocFailures ? `; ${mallocFailures} malloc failures` : ''}), Buffer.allocUnsafe ${fmtNs(oneThread.nsPerStep.allocUnsafe)} (${fmtRatio(oneThread.poolIsFaster.allocUnsafe)})`,
@@ -202,7 +188,7 @@ async function workers(count) {
       workers: count,
       stepsPerSecond: Math.round(median(rates)),
       perWorkerStepsPerSecond: Math.round(median(perWorker)),
-      wastedPercentSeen: round2(((capacity - requested) / capacity) * 100),
+      wastedPercentSeen: round(((capacity - requested) / capacity) * 100),
       leasedAfter: stats.classes.reduce((n, k) => n + k.leased, 0),
       auditProblems: shared.audit().length,
       usedBytesAfter: stats.usedBytes,

@@ -15,20 +15,8 @@
 import { MemPool } from '@thi.ng/malloc';
 import { SlabPool } from '@zeropool/core';
 import { do_not_optimize } from 'mitata';
-import {
-  KiB,
-  MiB,
-  fmtNs,
-  fmtRatio,
-  header,
-  inRounds,
-  measureCases,
-  median,
-  parseOptions,
-  round2,
-  table,
-  writeFigures,
-} from './lib/harness.mjs';
+import { KiB, MiB, fmtNs, fmtRatio, round } from './lib/format.mjs';
+import { header, inRounds, measureCases, median, parseOptions, table, writeFigures } from './lib/harness.mjs';
 import { mulberry32 } from './lib/prng.mjs';
 
 const options = parseOptions();
@@ -267,8 +255,8 @@ if (options.round === undefined) {
 }
 const rounds = await inRounds({ url: import.meta.url, options, rounds: ROUNDS, work: oneRound });
 
-const med = (name) => round2(median(rounds.map((r) => r.figures[name].p50)));
-const ratio = (name, base) => round2(median(rounds.map((r) => r.figures[name].p50 / r.figures[base].p50)));
+const med = (name) => round(median(rounds.map((r) => r.figures[name].p50)));
+const ratio = (name, base) => round(median(rounds.map((r) => r.figures[name].p50 / r.figures[base].p50)));
 const patterns = {
   pingPong: {
     perIterationNs: { pool: med('ping-pong pool'), allocUnsafe: med('ping-pong Buffer.allocUnsafe') },
@@ -292,7 +280,7 @@ const patterns = {
   cacheSizes: rounds[0].cacheSizes.map((c) => ({
     ...c,
     perBurstNs: med(c.name),
-    perAcquireReleaseNs: round2(med(c.name) / BURST),
+    perAcquireReleaseNs: round(med(c.name) / BURST),
   })),
   exhaustion: {
     held: rounds[0].exhaustion.held,

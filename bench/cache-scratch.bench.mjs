@@ -17,21 +17,8 @@
 //   node --expose-gc bench/cache-scratch.bench.mjs [--quick] [--json <path>]
 import { availableParallelism } from 'node:os';
 import { SlabPool } from '@zeropool/core';
-import {
-  KiB,
-  MiB,
-  fmtBytes,
-  fmtNs,
-  fmtRatio,
-  header,
-  median,
-  parseOptions,
-  progress,
-  progressDone,
-  round2,
-  table,
-  writeFigures,
-} from './lib/harness.mjs';
+import { KiB, MiB, fmtBytes, fmtNs, fmtRatio, round } from './lib/format.mjs';
+import { header, median, parseOptions, progress, progressDone, table, writeFigures } from './lib/harness.mjs';
 import { startTeam } from './lib/team.mjs';
 
 const options = parseOptions();
@@ -108,9 +95,9 @@ for (const c of CASES) {
   results[c.key] = {
     label: c.label,
     unit: c.unit,
-    nsPerOpOneWorker: round2(one.nsPerOp),
-    nsPerOpTwoWorkers: round2(two.nsPerOp),
-    slowdown: round2(two.nsPerOp / one.nsPerOp),
+    nsPerOpOneWorker: round(one.nsPerOp),
+    nsPerOpTwoWorkers: round(two.nsPerOp),
+    slowdown: round(two.nsPerOp / one.nsPerOp),
     neighbourBytes: two.neighbourBytes,
     lockWaitsTwoWorkers: c.variant === 'locks' ? two.lockWaits : undefined,
   };

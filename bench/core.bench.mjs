@@ -8,21 +8,30 @@
 //
 //   node --expose-gc bench/core.bench.mjs           full run (5 rounds), recorded in bench/results/
 //   node --expose-gc bench/core.bench.mjs --quick   1 short round in this process, for CI (checks
-//                                                   it runs, not speed; mitata's calibration skipped)
+//                                                   it runs, not speed)
 //   --json <path>                                   write the record there instead (the suite runner
 //                                                   folds it into its results file)
 // A recorded file is never overwritten: a second full run on the same day gets a -2, -3... suffix.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, hostname, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { SlabPool } from '@zeropool/core';
 import { bench, do_not_optimize, run, summary } from 'mitata';
 import { inlineCycles } from './lib/anatomy.mjs';
-import { coreRevision, cpuNote, currentCpu, measureCases, parseOptions } from './lib/harness.mjs';
+import { fmtHeap, fmtNs, fmtRatio, round } from './lib/format.mjs';
+import {
+  coreRevision,
+  cpuNote,
+  currentCpu,
+  machineInfo,
+  machineTag,
+  measureCases,
+  median,
+  parseOptions,
+} from './lib/harness.mjs';
 
-const quick = process.argv.includes('--quick');
-const jsonPath = parseOptions().json;
+const options = parseOptions();
+const { quick, json: jsonPath } = options;
 const oneRound = process.argv.includes('--one-round');
 const rounds = quick ? 1 : 5;
 const SIZE = 64 * 1024;
@@ -61,81 +70,53 @@ const sabCase = () => {
 };
 // Where the pool's time goes (lib/anatomy.mjs): its cycle written out inline, with and without the
 // compare-exchange that makes a racing double release fail.
-const inline = inlineCycles(SIZE);
+const inline = inlineCycles(pool, SIZE);
+const CASES = [
+  { key: 'pool', name: POOL, fn: poolCase, baseline: true },
+  { key: 'alloc', name: ALLOC, fn: allocCase },
+  { key: 'sab', name: SAB, fn: sabCase },
+  { key: 'inlineCas', name: INLINE_CAS, fn: inline.withCompareExchange },
+  { key: 'inlinePlain', name: INLINE_PLAIN, fn: inline.withPlainStore },
+];
 // mitata forgets registered benchmarks after a run, so each round registers them again.
 const register = () =>
   summary(() => {
-    bench(POOL, poolCase).baseline(true);
-    bench(ALLOC, allocCase);
-    bench(SAB, sabCase);
-    bench(INLINE_CAS, inline.withCompareExchange);
-    bench(INLINE_PLAIN, inline.withPlainStore);
+    for (const c of CASES) bench(c.name, c.fn).baseline(!!c.baseline);
   });
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[(sorted.length - 1) >> 1];
-};
-if (oneRound) {
+/**
+ * One round in this process: mitata's run() with its own budget, or for quick runs measureCases
+ * (lib/harness.mjs), since run() takes no budget and calibrates for seconds first.
+ */
+async function measureRound() {
   const cpuAtStart = currentCpu();
-  register();
-  const results = await run({ print: () => {} });
-  const stats = (name) => results.benchmarks.find((b) => b.alias === name).runs[0].stats;
-  console.log(
-    JSON.stringify({
-      pool: stats(POOL).p50,
-      heap: stats(POOL).heap?.avg,
-      alloc: stats(ALLOC).p50,
-      sab: stats(SAB).p50,
-      inlineCas: stats(INLINE_CAS).p50,
-      inlinePlain: stats(INLINE_PLAIN).p50,
-      cpuAtStart,
-      cpu: currentCpu(),
-      sink,
-    }),
-  );
+  let stats;
+  if (quick) {
+    const figures = await measureCases([{ title: 'quick round (one process, small budget)', cases: CASES }], { options });
+    stats = (name) => figures[name];
+  } else {
+    register();
+    const { benchmarks } = await run({ print: () => {} });
+    const byName = Object.fromEntries(benchmarks.map((b) => [b.alias, b.runs[0].stats]));
+    stats = (name) => ({ p50: byName[name].p50, heap: byName[name].heap?.avg });
+  }
+  const figures = Object.fromEntries(CASES.map((c) => [c.key, stats(c.name).p50]));
+  return { ...figures, heap: stats(POOL).heap ?? undefined, cpuAtStart, cpu: currentCpu(), sink };
+}
+
+if (oneRound) {
+  console.log(JSON.stringify(await measureRound()));
   process.exit(0);
 }
-const perRound = [];
-if (quick) {
-  const cpuAtStart = currentCpu();
-  // mitata's run() ignores measurement options and calibrates for about 4 s before it starts, so
-  // the quick round measures the three cases directly with a small budget (lib/harness.mjs).
-  const figures = await measureCases(
-    [
-      {
-        title: 'quick round (one process, small budget)',
-        cases: [
-          { name: POOL, baseline: true, fn: poolCase },
-          { name: ALLOC, fn: allocCase },
-          { name: SAB, fn: sabCase },
-          { name: INLINE_CAS, fn: inline.withCompareExchange },
-          { name: INLINE_PLAIN, fn: inline.withPlainStore },
-        ],
-      },
-    ],
-    { options: { quick: true } },
-  );
-  perRound.push({
-    pool: figures[POOL].p50,
-    heap: figures[POOL].heap ?? undefined,
-    alloc: figures[ALLOC].p50,
-    sab: figures[SAB].p50,
-    inlineCas: figures[INLINE_CAS].p50,
-    inlinePlain: figures[INLINE_PLAIN].p50,
-    cpuAtStart,
-    cpu: currentCpu(),
-    sink,
-  });
-}
-for (let round = 1; round <= (quick ? 0 : rounds); round++) {
-  process.stdout.write(`round ${round} of ${rounds} (a fresh process each) ... `);
-  const args = ['--expose-gc', fileURLToPath(import.meta.url), '--one-round', ...(quick ? ['--quick'] : [])];
+const perRound = quick ? [await measureRound()] : [];
+for (let k = 1; !quick && k <= rounds; k++) {
+  process.stdout.write(`round ${k} of ${rounds} (a fresh process each) ... `);
+  const args = ['--expose-gc', fileURLToPath(import.meta.url), '--one-round'];
   const line = execFileSync(process.execPath, args, { encoding: 'utf8' }).trim().split('\n').pop();
   const result = JSON.parse(line);
   perRound.push(result);
   console.log(
-    `pool ${result.pool.toFixed(1)} ns, allocUnsafe ${result.alloc.toFixed(0)} ns, SharedArrayBuffer ${result.sab.toFixed(0)} ns${cpuNote(result.cpuAtStart, result.cpu)}`,
+    `pool ${fmtNs(result.pool)}, allocUnsafe ${fmtNs(result.alloc)}, SharedArrayBuffer ${fmtNs(result.sab)}${cpuNote(result.cpuAtStart, result.cpu)}`,
   );
 }
 // The last round again in this process, printed in full, so mitata's own summary is on screen.
@@ -160,23 +141,21 @@ for (let id = small.tryAcquire(4096); id !== -1; id = small.tryAcquire(4096)) he
 const full = small.stats();
 const overheadPct = ((full.metadataBytes + full.overheadBytes) / full.arenaBytes) * 100;
 
-const f = (x) => x.toFixed(1);
 console.log('');
+const m = machineInfo();
 console.log(
-  `machine: ${cpus()[0]?.model ?? 'unknown cpu'}, ${availableParallelism()} CPUs, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}${quick ? ' (quick run: figures are rough)' : ''}`,
+  `machine: ${m.cpu}, ${m.cores} CPUs, ${m.memoryGiB} GiB; node ${m.node}${quick ? ' (quick run: figures are rough)' : ''}`,
 );
-console.log(`medians of ${rounds} round(s); per-round pool medians: ${perRound.map((r) => f(r.pool)).join(', ')} ns`);
-console.log(`pool acquire+bytes+release 64 KiB: ${f(poolNs)} ns (goal <= 25 ns)`);
+console.log(`medians of ${rounds} round(s); per-round pool medians: ${perRound.map((r) => fmtNs(r.pool)).join(', ')}`);
+console.log(`pool acquire+bytes+release 64 KiB: ${fmtNs(poolNs)} (goal <= 25 ns)`);
 console.log(
-  `Buffer.allocUnsafe(65536): ${f(allocNs)} ns; pool is ${overAlloc.toFixed(0)}x faster (goal >= 50x; per round: ${perRound.map((r) => (r.alloc / r.pool).toFixed(0)).join(', ')})`,
+  `Buffer.allocUnsafe(65536): ${fmtNs(allocNs)}; pool is ${fmtRatio(overAlloc)} faster (goal >= 50x; per round: ${perRound.map((r) => fmtRatio(r.alloc / r.pool)).join(', ')})`,
 );
-console.log(`new SharedArrayBuffer(65536): ${f(sabNs)} ns; pool is ${overSab.toFixed(0)}x faster`);
+console.log(`new SharedArrayBuffer(65536): ${fmtNs(sabNs)}; pool is ${fmtRatio(overSab)} faster`);
 console.log(
-  `where the pool's time goes: its steps inline take ${f(inlineCasNs)} ns with the compare-exchange, ${f(inlinePlainNs)} ns with a plain load and store instead: detecting a racing double release costs ${f(inlineCasNs - inlinePlainNs)} ns of the pool's ${f(poolNs)} ns here`,
+  `where the pool's time goes: its steps inline take ${fmtNs(inlineCasNs)} with the compare-exchange, ${fmtNs(inlinePlainNs)} with a plain load and store instead: detecting a racing double release costs ${fmtNs(inlineCasNs - inlinePlainNs)} of the pool's ${fmtNs(poolNs)} here`,
 );
-console.log(
-  `pool heap per iteration (mitata): ${heap === undefined ? 'n/a (run with --expose-gc)' : `${heap.toFixed(1)} bytes`}`,
-);
+console.log(`pool heap per iteration (mitata): ${heap === undefined ? 'n/a (run with --expose-gc)' : fmtHeap(heap)}`);
 console.log(
   `metadata + fixed overhead, 64 MiB arena of 4 KiB slabs (${held.length} slabs): ${overheadPct.toFixed(2)}% (goal <= 1%)`,
 );
@@ -184,22 +163,16 @@ if (sink === -1) console.log(sink);
 
 // Full runs are recorded, so every figure quoted elsewhere can point at the run it came from.
 if (!quick || jsonPath) {
-  const machine = `${availableParallelism()}cpu-${
-    hostname()
-      .replace(/[^a-z0-9-]/gi, '')
-      .slice(0, 24) || 'host'
-  }`;
-  const stem = `${new Date().toISOString().slice(0, 10)}-${machine}-core`;
+  const stem = `${new Date().toISOString().slice(0, 10)}-${machineTag()}-core`;
   let name = `${stem}.json`;
   for (let n = 2; !jsonPath && existsSync(new URL(`./results/${name}`, import.meta.url)); n++) name = `${stem}-${n}.json`;
-  const round = (x) => Math.round(x * 100) / 100;
   const record = {
     benchmark: 'bench/core.bench.mjs',
     quick,
     date: new Date().toISOString(),
-    node: process.version,
-    cpu: cpus()[0]?.model,
-    cores: availableParallelism(),
+    node: m.node,
+    cpu: m.cpu,
+    cores: m.cores,
     core: coreRevision(),
     rounds,
     medianNs: {

@@ -7,10 +7,11 @@
 //   node --expose-gc bench/hygiene.bench.mjs [--quick]
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { SlabPool } from '@zeropool/core';
-import { bench, do_not_optimize, run, summary } from 'mitata';
-import { machineInfo, machineTag } from './lib/harness.mjs';
+import { do_not_optimize } from 'mitata';
+import { fmtBytes, fmtNs, round } from './lib/format.mjs';
+import { machineInfo, machineTag, measureCases, parseOptions } from './lib/harness.mjs';
 
-const quick = process.argv.includes('--quick');
+const options = parseOptions();
 const SIZES = [4096, 65536];
 const VARIANTS = [
   ['plain', {}],
@@ -19,41 +20,46 @@ const VARIANTS = [
   ['debug', { debug: true }],
 ];
 let sink = 0;
-for (const size of SIZES) {
-  summary(() => {
-    for (const [name, options] of VARIANTS) {
-      const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2, ...options });
-      pool.release(pool.acquire(size));
-      bench(`${name} ${size}`, () => {
-        const id = pool.acquire(size);
-        const view = pool.bytes(id);
-        view[0] = 1;
-        view[size - 1] = 2;
-        sink += view[0] + view[size - 1];
-        pool.release(id);
-      });
-    }
-    bench(`Buffer.alloc ${size}`, () => {
-      const view = Buffer.alloc(size);
+const groups = SIZES.map((size) => {
+  const cases = VARIANTS.map(([name, poolOptions]) => {
+    const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2, ...poolOptions });
+    pool.release(pool.acquire(size));
+    const fn = () => {
+      const id = pool.acquire(size);
+      const view = pool.bytes(id);
       view[0] = 1;
       view[size - 1] = 2;
       sink += view[0] + view[size - 1];
-      do_not_optimize(view);
-    });
+      pool.release(id);
+    };
+    return { name: `${name} ${size}`, fn, baseline: name === 'plain' };
   });
-}
-const results = await run(quick ? { min_cpu_time: 20e6, max_samples: 100 } : {});
-const medians = {};
-for (const b of results.benchmarks) medians[b.alias] = Math.round(b.runs[0].stats.p50 * 10) / 10;
+  const allocFn = () => {
+    const view = Buffer.alloc(size);
+    view[0] = 1;
+    view[size - 1] = 2;
+    sink += view[0] + view[size - 1];
+    do_not_optimize(view);
+  };
+  return {
+    title: `${fmtBytes(size)}, one thread (plain pool = baseline)`,
+    cases: [...cases, { name: `Buffer.alloc ${size}`, fn: allocFn }],
+  };
+});
+const figures = await measureCases(groups, { options });
+const medians = Object.fromEntries(Object.entries(figures).map(([name, f]) => [name, round(f.p50, 1)]));
 console.log('');
 for (const size of SIZES) {
   const plain = medians[`plain ${size}`];
-  const line = VARIANTS.slice(1).map(
-    ([name]) => `${name} ${medians[`${name} ${size}`]} ns (+${(medians[`${name} ${size}`] - plain).toFixed(0)} ns)`,
+  const line = VARIANTS.slice(1).map(([name]) => {
+    const ns = medians[`${name} ${size}`];
+    return `${name} ${fmtNs(ns)} (+${fmtNs(ns - plain)})`;
+  });
+  console.log(
+    `${fmtBytes(size)}: plain ${fmtNs(plain)}; ${line.join('; ')}; Buffer.alloc ${fmtNs(medians[`Buffer.alloc ${size}`])}`,
   );
-  console.log(`${size} B: plain ${plain} ns; ${line.join('; ')}; Buffer.alloc ${medians[`Buffer.alloc ${size}`]} ns`);
 }
-if (!quick) {
+if (!options.quick) {
   const dir = new URL('./results/', import.meta.url);
   mkdirSync(dir, { recursive: true });
   let name = `${new Date().toISOString().slice(0, 10)}-${machineTag()}-hygiene.json`;

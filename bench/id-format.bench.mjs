@@ -14,10 +14,10 @@
 //   node --expose-gc bench/id-format.bench.mjs --quick    1 round of each, not recorded
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { do_not_optimize, bench as mitataBench, run } from 'mitata';
-import { coreRevision, cpuNote, currentCpu, machineTag, median } from './lib/harness.mjs';
+import { fmtHeap, fmtNs, round } from './lib/format.mjs';
+import { coreRevision, cpuNote, currentCpu, machineInfo, machineTag, median } from './lib/harness.mjs';
 
 const BASELINE_COMMIT = 'b33a735';
 const quick = process.argv.includes('--quick');
@@ -76,22 +76,19 @@ const oneRound = (design) => {
   return JSON.parse(line);
 };
 const perRound = [];
-for (let round = 1; round <= rounds; round++) {
+for (let k = 1; k <= rounds; k++) {
   // Alternate which design goes first, so neither always runs on a machine warmed by the other.
-  const order = round % 2 === 1 ? ['baseline', 'current'] : ['current', 'baseline'];
+  const order = k % 2 === 1 ? ['baseline', 'current'] : ['current', 'baseline'];
   const pair = {};
   for (const design of order) {
-    process.stdout.write(`round ${round} of ${rounds}, ${design} (a fresh process) ... `);
+    process.stdout.write(`round ${k} of ${rounds}, ${design} (a fresh process) ... `);
     const result = oneRound(design);
     pair[design] = result;
-    console.log(
-      `${CYCLE}: ${result.cycle.toFixed(1)} ns, batch: ${result.batch.toFixed(0)} ns${cpuNote(result.cpuAtStart, result.cpu)}`,
-    );
+    console.log(`${CYCLE}: ${fmtNs(result.cycle)}, batch: ${fmtNs(result.batch)}${cpuNote(result.cpuAtStart, result.cpu)}`);
   }
   perRound.push(pair);
 }
 
-const f = (x) => (x === null || x === undefined ? 'n/a' : x.toFixed(1));
 const summary = (key) => ({
   baseline: median(perRound.map((r) => r.baseline[key])),
   current: median(perRound.map((r) => r.current[key])),
@@ -103,43 +100,44 @@ const heapOf = (design, key) => {
 };
 const cycle = summary('cycle');
 const batch = summary('batch');
-const machine = `${cpus()[0]?.model ?? 'unknown cpu'}, ${availableParallelism()} CPUs, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`;
+const m = machineInfo();
 console.log('');
-console.log(`machine: ${machine}; node ${process.version}${quick ? ' (quick run: figures are rough)' : ''}`);
+console.log(
+  `machine: ${m.cpu}, ${m.cores} CPUs, ${m.memoryGiB} GiB; node ${m.node}${quick ? ' (quick run: figures are rough)' : ''}`,
+);
 console.log(`medians of ${rounds} round(s) of each design, alternating, each in a fresh process`);
 console.log(
-  `${CYCLE}: 31-bit ids (${BASELINE_COMMIT}) ${f(cycle.baseline)} ns, today ${f(cycle.current)} ns: ratio ${cycle.ratio.toFixed(3)} (goal <= 1.2; per round: ${perRound.map((r) => (r.current.cycle / r.baseline.cycle).toFixed(2)).join(', ')})`,
+  `${CYCLE}: 31-bit ids (${BASELINE_COMMIT}) ${fmtNs(cycle.baseline)}, today ${fmtNs(cycle.current)}: ratio ${cycle.ratio.toFixed(3)} (goal <= 1.2; per round: ${perRound.map((r) => (r.current.cycle / r.baseline.cycle).toFixed(2)).join(', ')})`,
 );
 console.log(
-  `${BATCHED}: 31-bit ids ${f(batch.baseline)} ns, today ${f(batch.current)} ns: ratio ${batch.ratio.toFixed(3)} (per round: ${perRound.map((r) => (r.current.batch / r.baseline.batch).toFixed(2)).join(', ')})`,
+  `${BATCHED}: 31-bit ids ${fmtNs(batch.baseline)}, today ${fmtNs(batch.current)}: ratio ${batch.ratio.toFixed(3)} (per round: ${perRound.map((r) => (r.current.batch / r.baseline.batch).toFixed(2)).join(', ')})`,
 );
 console.log(
-  `heap per iteration (mitata): cycle ${f(heapOf('baseline', 'cycleHeap'))} -> ${f(heapOf('current', 'cycleHeap'))} bytes; batch ${f(heapOf('baseline', 'batchHeap'))} -> ${f(heapOf('current', 'batchHeap'))} bytes`,
+  `heap per iteration (mitata): cycle ${fmtHeap(heapOf('baseline', 'cycleHeap'))} -> ${fmtHeap(heapOf('current', 'cycleHeap'))}; batch ${fmtHeap(heapOf('baseline', 'batchHeap'))} -> ${fmtHeap(heapOf('current', 'batchHeap'))}`,
 );
 
 if (!quick) {
   const stem = `${new Date().toISOString().slice(0, 10)}-${machineTag()}-id-format`;
   let name = `${stem}.json`;
   for (let n = 2; existsSync(new URL(`./results/${name}`, import.meta.url)); n++) name = `${stem}-${n}.json`;
-  const round2 = (x) => (x === null || x === undefined ? null : Math.round(x * 100) / 100);
   const record = {
     benchmark: 'bench/id-format.bench.mjs',
     date: new Date().toISOString(),
-    node: process.version,
-    cpu: cpus()[0]?.model,
-    cores: availableParallelism(),
+    node: m.node,
+    cpu: m.cpu,
+    cores: m.cores,
     core: coreRevision(),
     baseline: `bench/baseline/core-${BASELINE_COMMIT}.mjs`,
     rounds,
     medianNs: {
-      cycle64KiB: { baseline31BitIds: round2(cycle.baseline), current: round2(cycle.current), ratio: round2(cycle.ratio) },
-      batch16x4KiB: { baseline31BitIds: round2(batch.baseline), current: round2(batch.current), ratio: round2(batch.ratio) },
+      cycle64KiB: { baseline31BitIds: round(cycle.baseline), current: round(cycle.current), ratio: round(cycle.ratio) },
+      batch16x4KiB: { baseline31BitIds: round(batch.baseline), current: round(batch.current), ratio: round(batch.ratio) },
     },
     heapBytesPerIteration: {
-      cycle64KiB: { baseline31BitIds: round2(heapOf('baseline', 'cycleHeap')), current: round2(heapOf('current', 'cycleHeap')) },
+      cycle64KiB: { baseline31BitIds: round(heapOf('baseline', 'cycleHeap')), current: round(heapOf('current', 'cycleHeap')) },
       batch16x4KiB: {
-        baseline31BitIds: round2(heapOf('baseline', 'batchHeap')),
-        current: round2(heapOf('current', 'batchHeap')),
+        baseline31BitIds: round(heapOf('baseline', 'batchHeap')),
+        current: round(heapOf('current', 'batchHeap')),
       },
     },
     perRound: perRound.map((r) =>
@@ -147,10 +145,10 @@ if (!quick) {
         ['baseline', 'current'].map((design) => [
           design,
           {
-            cycle: round2(r[design].cycle),
-            cycleHeap: round2(r[design].cycleHeap),
-            batch: round2(r[design].batch),
-            batchHeap: round2(r[design].batchHeap),
+            cycle: round(r[design].cycle),
+            cycleHeap: round(r[design].cycleHeap),
+            batch: round(r[design].batch),
+            batchHeap: round(r[design].batchHeap),
             cpuAtStart: r[design].cpuAtStart ?? null,
             cpuAtEnd: r[design].cpu ?? null,
           },

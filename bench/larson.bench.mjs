@@ -12,19 +12,8 @@
 //   node --expose-gc bench/larson.bench.mjs [--quick] [--json <path>]
 import { availableParallelism } from 'node:os';
 import { SlabPool } from '@zeropool/core';
-import {
-  MiB,
-  fmtNs,
-  fmtRate,
-  header,
-  median,
-  parseOptions,
-  progress,
-  progressDone,
-  round2,
-  table,
-  writeFigures,
-} from './lib/harness.mjs';
+import { MiB, fmtNs, fmtRate, round } from './lib/format.mjs';
+import { header, median, parseOptions, progress, progressDone, table, writeFigures } from './lib/harness.mjs';
 import { mulberry32 } from './lib/prng.mjs';
 import { logUniformSizes } from './lib/sizes.mjs';
 import { startTeam } from './lib/team.mjs';
@@ -94,9 +83,9 @@ async function measure(count) {
     stepsPerWorkerPerRound: settings.steps,
     tableSlots: slots,
     stepsPerSecond: Math.round(median(rounds.map((r) => r.stepsPerSecond))),
-    nsPerStep: round2(1e9 / median(rounds.map((r) => r.stepsPerSecond))),
-    roundMs: round2(median(rounds.map((r) => r.roundMs))),
-    workerStartupMs: round2(median(rounds.map((r) => r.startupMs))),
+    nsPerStep: round(1e9 / median(rounds.map((r) => r.stepsPerSecond))),
+    roundMs: round(median(rounds.map((r) => r.roundMs))),
+    workerStartupMs: round(median(rounds.map((r) => r.startupMs))),
     perRound: rounds.map((r) => Math.round(r.stepsPerSecond)),
     badStamps,
     leasedAfter: stats.classes.reduce((n, c) => n + c.leased, 0),

@@ -11,13 +11,10 @@
 // and read by the task.
 //
 // How it measures: interleaved rounds, not one case after another. With one task in flight the
-// floor is the time a parked piscina thread takes to wake, and it drifted from one minute to the
-// next (about 14 to 78 us on the Intel VM of 2026-11-25, 25 to 65 us on the AMD VM of 2026-12-02),
-// more than the differences being measured; mitata
-// measures each case in its own stretch of time, so a case could land in a fast or a slow stretch
-// (the first full run had the empty task at 70 us and Piscina.move of 1 MiB at 61 us). Here every
-// round runs each way a few times in a shuffled order, and each figure is the median of all its
-// samples: every way sees the same drift.
+// floor is the time a parked piscina thread takes to wake, which drifts from one minute to the
+// next by more than the differences being measured; measured one case after another, a case lands
+// in a fast or a slow stretch. Here every round runs each way a few times in a shuffled order, and
+// each figure is the median of all its samples: every way sees the same drift.
 //
 // Two sets of rounds per size. The floor rounds run only the empty task and the two slab-id ways:
 // the goal "within 1.15x of the empty task" is judged on them. The rounds of all five ways give
@@ -36,22 +33,8 @@
 import { availableParallelism } from 'node:os';
 import { SlabPiscina } from '@zeropool/piscina';
 import { Piscina } from 'piscina';
-import {
-  KiB,
-  MiB,
-  bars,
-  fmtBytes,
-  fmtNs,
-  fmtRatio,
-  header,
-  median,
-  parseOptions,
-  progress,
-  progressDone,
-  round2,
-  table,
-  writeFigures,
-} from './lib/harness.mjs';
+import { KiB, MiB, fmtBytes, fmtNs, fmtRatio, round } from './lib/format.mjs';
+import { bars, header, median, parseOptions, progress, progressDone, table, writeFigures } from './lib/harness.mjs';
 import { mulberry32 } from './lib/prng.mjs';
 
 const options = parseOptions();
@@ -177,13 +160,13 @@ async function interleaved(ways, size, many) {
   progressDone();
   return {
     rounds,
-    nsPerTask: Object.fromEntries(ways.map((way) => [way, round2(median(samples[way]))])),
+    nsPerTask: Object.fromEntries(ways.map((way) => [way, round(median(samples[way]))])),
     interquartileNs: Object.fromEntries(
-      ways.map((way) => [way, [round2(quantile(samples[way], 0.25)), round2(quantile(samples[way], 0.75))]]),
+      ways.map((way) => [way, [round(quantile(samples[way], 0.25)), round(quantile(samples[way], 0.75))]]),
     ),
     // Paired within each round (the ways ran within a few milliseconds of each other), then the
     // median over rounds: a ratio does not mix a fast stretch of one way with a slow one of another.
-    ratio: (a, b) => round2(median(perRound[a].map((ns, round) => ns / perRound[b][round]))),
+    ratio: (a, b) => round(median(perRound[a].map((ns, k) => ns / perRound[b][k]))),
   };
 }
 
@@ -225,29 +208,27 @@ async function measureSize(size, many) {
     nsPerTask: ns,
     interquartileNs: all.interquartileNs,
     idOverFloor: all.ratio('id', 'empty'),
-    idOverFloorNs: round2(ns.id - ns.empty),
+    idOverFloorNs: round(ns.id - ns.empty),
     idIsFaster: { copy: all.ratio('copy', 'id'), move: all.ratio('move', 'id') },
     loanOverFloor: all.ratio('loan', 'empty'),
-    loanOverFloorNs: round2(ns.loan - ns.empty),
+    loanOverFloorNs: round(ns.loan - ns.empty),
     loanIsFaster: { copy: all.ratio('copy', 'loan'), move: all.ratio('move', 'loan') },
     floor: {
       rounds: floor.rounds,
       nsPerTask: floor.nsPerTask,
       interquartileNs: floor.interquartileNs,
       idOverFloor: floor.ratio('id', 'empty'),
-      idOverFloorNs: round2(floor.nsPerTask.id - floor.nsPerTask.empty),
+      idOverFloorNs: round(floor.nsPerTask.id - floor.nsPerTask.empty),
       loanOverFloor: floor.ratio('loan', 'empty'),
-      loanOverFloorNs: round2(floor.nsPerTask.loan - floor.nsPerTask.empty),
+      loanOverFloorNs: round(floor.nsPerTask.loan - floor.nsPerTask.empty),
     },
   };
 }
 
 /**
  * Before any size is measured, every way runs WARM_UP tasks at every size, one in flight, then
- * WARM_UP more in batches of IN_FLIGHT: the first size measured in each mode used to pay for code
- * not yet optimized. With only the per-size warm-up (200 tasks, or 20 batches, per way), 4 KiB
- * measured first put the slab ids at 1.11-1.17x the empty task (and Piscina.move at 1.15x, one in
- * flight) and the same 4 KiB measured again later in the same process at 1.02-1.08x.
+ * WARM_UP more in batches of IN_FLIGHT, so the first size measured in each mode does not pay for
+ * code not yet optimized (the per-size warm-up alone was too short for that).
  */
 async function warmUp() {
   for (const size of SIZES)
@@ -322,7 +303,7 @@ for (const many of [false, true]) {
   for (const size of SIZES) sizes.push(await measureSize(size, many));
   results[key] = {
     inFlight: many ? IN_FLIGHT : 1,
-    emptyTaskNs: round2(median(sizes.map((s) => s.nsPerTask.empty))),
+    emptyTaskNs: round(median(sizes.map((s) => s.nsPerTask.empty))),
     sizes,
   };
   const what = many ? `${IN_FLIGHT} tasks in flight` : 'one task in flight';
@@ -335,8 +316,8 @@ for (const many of [false, true]) {
         fmtNs(s.floor.nsPerTask.empty),
         fmtNs(s.floor.nsPerTask.id),
         fmtNs(s.floor.nsPerTask.loan),
-        `${s.floor.idOverFloor.toFixed(2)}x`,
-        `${s.floor.loanOverFloor.toFixed(2)}x`,
+        fmtRatio(s.floor.idOverFloor, 2),
+        fmtRatio(s.floor.loanOverFloor, 2),
       ]),
     ]),
   );
@@ -362,8 +343,8 @@ for (const many of [false, true]) {
         fmtNs(s.nsPerTask.move),
         fmtNs(s.nsPerTask.id),
         fmtNs(s.nsPerTask.loan),
-        `${s.idOverFloor.toFixed(2)}x`,
-        `${s.loanOverFloor.toFixed(2)}x`,
+        fmtRatio(s.idOverFloor, 2),
+        fmtRatio(s.loanOverFloor, 2),
         `${fmtRatio(s.loanIsFaster.copy)} faster`,
         `${fmtRatio(s.loanIsFaster.move)} faster`,
       ]),

@@ -26,22 +26,8 @@
 //   node --expose-gc bench/scaling.bench.mjs [--quick] [--json <path>]
 import { availableParallelism } from 'node:os';
 import { SlabPool } from '@zeropool/core';
-import {
-  KiB,
-  MiB,
-  bars,
-  fmtRate,
-  fmtRatio,
-  header,
-  median,
-  parseOptions,
-  progress,
-  progressDone,
-  round2,
-  round3,
-  table,
-  writeFigures,
-} from './lib/harness.mjs';
+import { KiB, MiB, fmtRate, fmtRatio, round } from './lib/format.mjs';
+import { bars, header, median, parseOptions, progress, progressDone, table, writeFigures } from './lib/harness.mjs';
 import { ringBuffer } from './lib/ring.mjs';
 import { startTeam, summarizeBatch } from './lib/team.mjs';
 
@@ -99,7 +85,7 @@ async function measure(mode, count) {
     }
     await team.close();
     const totalOps = batches.flat().reduce((n, r) => n + r.ops, 0);
-    const perThousand = (n) => round2((n / totalOps) * 1000);
+    const perThousand = (n) => round((n / totalOps) * 1000);
     // Every slab back: nothing leased, shared lists consistent.
     const stats = pool.stats();
     const leased = stats.classes.reduce((n, c) => n + c.leased, 0);
@@ -107,7 +93,7 @@ async function measure(mode, count) {
     return {
       workers: count,
       opsPerWorker,
-      startupMs: round2(team.startupMs),
+      startupMs: round(team.startupMs),
       opsPerSecond: Math.round(median(reps.map((r) => r.opsPerSecond))),
       perWorkerOpsPerSecond: Math.round(median(reps.flatMap((r) => r.perWorkerOpsPerSecond))),
       perRep: reps.map((r) => Math.round(r.opsPerSecond)),
@@ -146,10 +132,10 @@ async function measureRoundTrip() {
     for (let r = 0; r < settings.reps; r++) {
       progress(`scaling: core-to-core round trips, batch ${r + 1} of ${settings.reps}`);
       const batch = await team.batch([settings.roundTrips]);
-      perRep.push(round2(((batch[0].end - batch[0].start) * 1e6) / batch[0].ops));
+      perRep.push(round(((batch[0].end - batch[0].start) * 1e6) / batch[0].ops));
     }
     progressDone();
-    return { roundTripNs: round2(median(perRep)), perRep, roundTrips: settings.roundTrips };
+    return { roundTripNs: round(median(perRep)), perRep, roundTrips: settings.roundTrips };
   } finally {
     await team.close();
   }
@@ -166,15 +152,15 @@ for (const mode of MODES) {
   for (const count of WORKERS) results[mode].push(await measure(mode, count));
   progressDone();
   const one = results[mode][0].opsPerSecond;
-  for (const r of results[mode]) r.efficiency = round3(r.opsPerSecond / (r.workers * one));
+  for (const r of results[mode]) r.efficiency = round(r.opsPerSecond / (r.workers * one), 3);
 }
 // Cross-worker release against thread-local, and against its transport alone, at the same count.
 const crossVsLocal = WORKERS.map((count, i) => ({
   workers: count,
-  localOverCross: round2(results.local[i].opsPerSecond / results.cross[i].opsPerSecond),
-  handoffOverCross: round2(results.handoff[i].opsPerSecond / results.cross[i].opsPerSecond),
-  localOverHandoff: round2(results.local[i].opsPerSecond / results.handoff[i].opsPerSecond),
-  localOverClaim: round2(results.local[i].opsPerSecond / results.claim[i].opsPerSecond),
+  localOverCross: round(results.local[i].opsPerSecond / results.cross[i].opsPerSecond),
+  handoffOverCross: round(results.handoff[i].opsPerSecond / results.cross[i].opsPerSecond),
+  localOverHandoff: round(results.local[i].opsPerSecond / results.handoff[i].opsPerSecond),
+  localOverClaim: round(results.local[i].opsPerSecond / results.claim[i].opsPerSecond),
 }));
 const titles = {
   local: 'thread-local release',
@@ -221,8 +207,8 @@ console.log(
 const coreToCore = cores >= 2 ? await measureRoundTrip() : undefined;
 if (coreToCore) {
   const localNs = 1e9 / results.local.find((r) => r.workers === 2).perWorkerOpsPerSecond;
-  coreToCore.oneWayNs = round2(coreToCore.roundTripNs / 2);
-  coreToCore.oneWayInLocalLifecycles = round2(coreToCore.oneWayNs / localNs);
+  coreToCore.oneWayNs = round(coreToCore.roundTripNs / 2);
+  coreToCore.oneWayInLocalLifecycles = round(coreToCore.oneWayNs / localNs);
   console.log(
     `core-to-core: a shared word passed back and forth between 2 workers, ${coreToCore.roundTripNs} ns per round trip (median of ${settings.reps} batches), so ${coreToCore.oneWayNs} ns one way: ${coreToCore.oneWayInLocalLifecycles} thread-local lifecycles of one worker (2 workers)`,
   );

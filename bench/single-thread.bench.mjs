@@ -11,21 +11,8 @@
 import { MemPool } from '@thi.ng/malloc';
 import { SlabPool } from '@zeropool/core';
 import { do_not_optimize } from 'mitata';
-import {
-  KiB,
-  MiB,
-  fmtBytes,
-  fmtNs,
-  fmtRatio,
-  header,
-  inRounds,
-  measureCases,
-  median,
-  parseOptions,
-  round2,
-  table,
-  writeFigures,
-} from './lib/harness.mjs';
+import { KiB, MiB, fmtBytes, fmtHeap, fmtNs, fmtRatio, round } from './lib/format.mjs';
+import { header, inRounds, measureCases, median, parseOptions, table, writeFigures } from './lib/harness.mjs';
 
 const options = parseOptions();
 const SIZES = [64, 4 * KiB, 64 * KiB, MiB, 4 * MiB];
@@ -146,13 +133,13 @@ const sizes = SIZES.map((size) => {
   const perRound = {};
   for (const c of CASES) {
     const name = nameOf(c, size);
-    medianNs[c] = round2(median(rounds.map((r) => r.figures[name].p50)));
-    perRound[c] = rounds.map((r) => round2(r.figures[name].p50));
+    medianNs[c] = round(median(rounds.map((r) => r.figures[name].p50)));
+    perRound[c] = rounds.map((r) => round(r.figures[name].p50));
     if (c !== 'pool')
-      poolIsFaster[c] = round2(median(rounds.map((r) => r.figures[name].p50 / r.figures[nameOf('pool', size)].p50)));
+      poolIsFaster[c] = round(median(rounds.map((r) => r.figures[name].p50 / r.figures[nameOf('pool', size)].p50)));
   }
-  const heapBytes = round2(median(rounds.map((r) => r.figures[nameOf('pool', size)].heap ?? Number.NaN)));
-  const leaseHeapBytes = round2(median(rounds.map((r) => r.figures[nameOf('lease', size)].heap ?? Number.NaN)));
+  const heapBytes = round(median(rounds.map((r) => r.figures[nameOf('pool', size)].heap ?? Number.NaN)));
+  const leaseHeapBytes = round(median(rounds.map((r) => r.figures[nameOf('lease', size)].heap ?? Number.NaN)));
   return {
     size,
     medianNs,
@@ -173,10 +160,10 @@ for (const s of sizes) {
 }
 console.log(table(rows));
 console.log(
-  `pool heap per iteration (mitata): ${sizes.map((s) => `${fmtBytes(s.size)} ${s.poolHeapBytesPerIteration ?? 'n/a'} B`).join(', ')}`,
+  `pool heap per iteration (mitata): ${sizes.map((s) => `${fmtBytes(s.size)} ${fmtHeap(s.poolHeapBytesPerIteration)}`).join(', ')}`,
 );
 console.log(
-  `get() lease heap per iteration: ${sizes.map((s) => `${fmtBytes(s.size)} ${s.leaseHeapBytesPerIteration ?? 'n/a'} B`).join(', ')}`,
+  `get() lease heap per iteration: ${sizes.map((s) => `${fmtBytes(s.size)} ${fmtHeap(s.leaseHeapBytesPerIteration)}`).join(', ')}`,
 );
 
 writeFigures(options, {

@@ -12,21 +12,8 @@
 import { availableParallelism } from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
 import { SlabPool } from '@zeropool/core';
-import {
-  MiB,
-  bars,
-  fmtNs,
-  fmtRate,
-  fmtRatio,
-  header,
-  median,
-  parseOptions,
-  progress,
-  progressDone,
-  round2,
-  table,
-  writeFigures,
-} from './lib/harness.mjs';
+import { MiB, fmtNs, fmtRate, fmtRatio, round } from './lib/format.mjs';
+import { bars, header, median, parseOptions, progress, progressDone, table, writeFigures } from './lib/harness.mjs';
 import { ringBuffer } from './lib/ring.mjs';
 import { startTeam } from './lib/team.mjs';
 
@@ -86,7 +73,7 @@ async function measure(transport, pairs) {
       workers: count,
       opsPerProducer: ops,
       handoffsPerSecond: Math.round(median(rates)),
-      nsPerHandoff: round2(1e9 / median(rates)),
+      nsPerHandoff: round(1e9 / median(rates)),
       perRep: rates.map(Math.round),
       badStamps,
       leasedAfter: transport === 'port-transfer' ? 0 : stats.classes.reduce((n, c) => n + c.leased, 0),

@@ -1,6 +1,6 @@
 // Shared plumbing for the benchmark programs: command-line options, machine description, medians,
-// number formatting, a progress line, the JSON a program hands to the suite runner, and the bridge
-// to mitata (single-thread cases) with a quick mode that skips mitata's start-up calibration.
+// plain-text tables, a progress line, the JSON a program hands to the suite runner, single-thread
+// cases measured with mitata, and rounds in fresh processes.
 //
 // Every program in bench/ takes the same flags:
 //   --quick         small and fast: checks that it runs, figures are rough
@@ -13,10 +13,8 @@ import { availableParallelism, cpus, hostname, loadavg, tmpdir, totalmem } from 
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
-import { barplot, bench, flags, measure, run, summary } from 'mitata';
-
-export const KiB = 1024;
-export const MiB = 1024 * 1024;
+import { measure } from 'mitata';
+import { fmtHeap, fmtNs, fmtRatio } from './format.mjs';
 
 /** Parses the flags every program shares. */
 export function parseOptions(argv = process.argv.slice(2)) {
@@ -62,40 +60,10 @@ export function median(values) {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-export const round2 = (x) => (Number.isFinite(x) ? Math.round(x * 100) / 100 : null);
-export const round3 = (x) => (Number.isFinite(x) ? Math.round(x * 1000) / 1000 : null);
-
-/** `24.8 ns`, `1.12 µs`, `3.40 ms`. */
-export function fmtNs(ns) {
-  if (!Number.isFinite(ns)) return 'n/a';
-  if (ns < 0) return `-${fmtNs(-ns)}`;
-  if (ns < 1e3) return `${ns.toFixed(ns < 10 ? 2 : 1)} ns`;
-  if (ns < 1e6) return `${(ns / 1e3).toFixed(2)} µs`;
-  if (ns < 1e9) return `${(ns / 1e6).toFixed(2)} ms`;
-  return `${(ns / 1e9).toFixed(2)} s`;
-}
-
-/** `12.3 M/s`. */
-export function fmtRate(perSecond) {
-  if (!Number.isFinite(perSecond)) return 'n/a';
-  if (perSecond >= 1e6) return `${(perSecond / 1e6).toFixed(2)} M/s`;
-  if (perSecond >= 1e3) return `${(perSecond / 1e3).toFixed(1)} k/s`;
-  return `${perSecond.toFixed(0)} /s`;
-}
-
-export function fmtBytes(bytes) {
-  if (bytes >= MiB && bytes % MiB === 0) return `${bytes / MiB} MiB`;
-  if (bytes >= KiB && bytes % KiB === 0) return `${bytes / KiB} KiB`;
-  return `${bytes} B`;
-}
-
-export const fmtRatio = (x) =>
-  Number.isFinite(x) ? `${x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2)}x` : 'n/a';
-
 /** A plain-text table: rows of cells, first row the header; numbers right-aligned. */
 export function table(rows) {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
-  const right = rows[0].map((_, c) => rows.slice(1).every((r) => /^[-+\d.,x%µnmsMkK/ ()]+$/.test(String(r[c]))));
+  const right = rows[0].map((_, c) => rows.slice(1).every((r) => /^[-+\d.,x%µnmsMkKB/ ()]+$/.test(String(r[c]))));
   const line = (r) =>
     r.map((cell, c) => (right[c] ? String(cell).padStart(widths[c]) : String(cell).padEnd(widths[c]))).join('  ');
   return [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
@@ -150,12 +118,8 @@ export function writeFigures(options, part) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// mitata
-//
-// mitata 1.0.34's run() ignores measurement options (only `measure` takes them), and begins by
-// calibrating four empty functions for about 4 s. Full runs go through run() for mitata's own
-// summaries and bar plots; quick runs call `measure` directly with a small time budget and print
-// a compact table, so `pnpm bench:quick` stays within its minute.
+// Single-thread cases, through mitata's `measure`: it takes the measurement options, which `run()`
+// does not, and the harness prints the figures as its own table.
 
 const heapUsed = () => {
   const m = getHeapStatistics();
@@ -163,116 +127,46 @@ const heapUsed = () => {
 };
 
 /**
- * Calls `fn` for about `ms` milliseconds before it is measured. mitata warms up with two calls,
- * and on a busy 2-core machine V8's optimizing compiler (a background thread) had often not
- * finished by then: the first case measured 10-20x slower than the same case measured again.
+ * Calls `fn` for about `ms` milliseconds before it is measured: mitata warms up with two calls,
+ * too few on a busy 2-core machine for V8's optimizing compiler (a background thread) to finish.
  */
-export async function warmUp(fn, ms) {
+async function warmUp(fn, ms) {
   const until = performance.now() + ms;
-  let calls = 0;
   while (performance.now() < until) {
     const r = fn();
     if (r instanceof Promise) await r;
-    calls++;
   }
-  return calls;
 }
 
-/**
- * Makes a mitata benchmark measure with `tune` (mitata's `measure` options). Replaces the trial's
- * `run` with the same logic as mitata's static case, plus the options; depends on mitata 1.0's
- * trial shape, which the lockfile pins.
- */
-function tuned(b, tune, warm) {
-  b.run = async function runTuned(shouldThrow = false) {
-    let stats;
-    let error;
-    try {
-      await warmUp(this.f, warm);
-      stats = await measure(this.f, {
-        heap: heapUsed,
-        inner_gc: this._gc === 'inner',
-        gc: this._gc ? undefined : false,
-        ...tune,
-      });
-    } catch (err) {
-      error = err;
-      if (shouldThrow) throw err;
-    }
-    return {
-      kind: 'static',
-      args: this._args,
-      alias: this._name,
-      group: this._group,
-      baseline: !!(this.flags & flags.baseline),
-      runs: [{ stats, error, args: {}, name: this._name }],
-      style: { highlight: this._highlight, compact: !!(this.flags & flags.compact) },
-    };
-  };
-  return b;
-}
-
-/** mitata `measure` options for full and quick runs. */
-export function tuneFor(options, extra = {}) {
-  // Batching (many calls per sample) only for calls under 5 µs: mitata decides from one warm-up
-  // call, and a large allocation that happened to be fast once was otherwise timed 4096 at a time.
-  return options.quick
-    ? { min_cpu_time: 20e6, min_samples: 8, max_samples: 2000, batch_threshold: 5e3, batch_samples: 256, ...extra.quick }
-    : { min_cpu_time: 300e6, batch_threshold: 5e3, batch_samples: 2048, ...extra.full };
-}
+// mitata `measure` options. Batching (many calls per sample) only for calls under 5 µs: mitata
+// decides from one warm-up call, so a large allocation that happened to be fast once was batched.
+const QUICK = { min_cpu_time: 20e6, min_samples: 8, max_samples: 2000, batch_threshold: 5e3, batch_samples: 256 };
+const FULL = { min_cpu_time: 300e6, batch_threshold: 5e3, batch_samples: 2048 };
 
 /**
  * Measures groups of single-thread cases. `groups`: `[{ title, cases: [{ name, fn, baseline? }] }]`,
- * names unique across groups. Full runs print mitata's summary and bar plot per group; quick runs
- * print one compact table. Returns `{ [name]: { p50, avg, p75, p99, heap } }` in ns (heap: bytes per
- * iteration, when mitata could measure it).
+ * names unique across groups; prints a table a group. Returns `{ [name]: { p50, avg, p75, p99,
+ * heap, samples } }` in ns (heap: bytes per iteration, null where mitata could not measure it).
  */
-export async function measureCases(groups, { options, print = true, tune = {} }) {
+export async function measureCases(groups, { options, print = true }) {
   const figures = {};
-  const keep = (name, stats) => {
-    figures[name] = {
-      p50: stats.p50,
-      avg: stats.avg,
-      p75: stats.p75,
-      p99: stats.p99,
-      heap: stats.heap?.avg ?? null,
-      samples: stats.samples?.length ?? null,
-    };
-  };
-  const t = tuneFor(options, tune);
-  const warm = options.quick ? 30 : 200;
-  if (!options.quick) {
-    for (const group of groups) {
-      summary(() =>
-        barplot(() => {
-          for (const c of group.cases) tuned(bench(c.name, c.fn), { ...t, ...c.tune }, warm).baseline(!!c.baseline);
-        }),
-      );
-    }
-    const result = await run({
-      print: print ? undefined : () => {},
-      throw: true,
-      colors: !!process.stdout.isTTY && !process.env.NO_COLOR,
-    });
-    for (const trial of result.benchmarks) keep(trial.alias, trial.runs[0].stats);
-    return figures;
-  }
   for (const group of groups) {
-    const rows = [['case', 'median', 'p75', 'heap B/iter', 'vs baseline']];
-    const baseline = group.cases.find((c) => c.baseline)?.name;
     for (const c of group.cases) {
       if (print) progress(`measuring ${c.name}`);
-      await warmUp(c.fn, warm);
-      keep(c.name, await measure(c.fn, { heap: heapUsed, ...t, ...c.tune }));
+      await warmUp(c.fn, options.quick ? 30 : 200);
+      const stats = await measure(c.fn, { heap: heapUsed, ...(options.quick ? QUICK : FULL) });
+      const { p50, avg, p75, p99 } = stats;
+      figures[c.name] = { p50, avg, p75, p99, heap: stats.heap?.avg ?? null, samples: stats.samples?.length ?? null };
     }
     progressDone();
-    for (const c of group.cases) {
+    if (!print) continue;
+    const baseline = figures[group.cases.find((c) => c.baseline)?.name];
+    const rows = group.cases.map((c) => {
       const f = figures[c.name];
-      const vs =
-        baseline && c.name !== baseline ? `${fmtRatio(f.p50 / figures[baseline].p50)} slower` : c.baseline ? 'baseline' : '';
-      rows.push([c.name, fmtNs(f.p50), fmtNs(f.p75), f.heap === null ? 'n/a' : f.heap.toFixed(1), vs]);
-    }
-    if (print) console.log(`\n${group.title}\n${table(rows)}`);
+      const vs = c.baseline ? 'baseline' : baseline ? fmtRatio(f.p50 / baseline.p50) : '';
+      return [c.name, fmtNs(f.p50), fmtNs(f.p75), fmtNs(f.p99), fmtHeap(f.heap), vs];
+    });
+    console.log(`\n${group.title}\n${table([['case', 'median', 'p75', 'p99', 'heap/iter', 'time / baseline'], ...rows])}`);
   }
   return figures;
 }
@@ -320,11 +214,8 @@ export async function inRounds({ url, options, rounds, work }) {
 
 /**
  * The CPU this process last ran on (Linux: field 39 of /proc/self/stat), or null elsewhere. Rounds
- * record it at their start and end, as context: on the 2-vCPU development VM of 2026-12-02 the same
- * single-thread loop ran at two speeds, and pinned with taskset one vCPU was the slow one (64 KiB
- * acquire + bytes + release 17.6-19.1 vs 27.5-29.7 ns; typed-array loads and stores 1.17 vs
- * 1.6-1.7 ns; a compare-exchange 11.5 vs 14.2 ns), but which one changed during the day, and one
- * vCPU gave both speeds within one run: the number does not explain a round's speed by itself.
+ * record it at their start and end as context: on a VM one virtual CPU can run the same loop
+ * slower than another for a while, though the number alone does not explain a round's speed.
  */
 export function currentCpu() {
   try {
@@ -358,6 +249,3 @@ export function cpuNote(atStart, atEnd) {
   if (atStart === null || atStart === undefined || atEnd === null || atEnd === undefined) return '';
   return atStart === atEnd ? ` on CPU ${atEnd}` : ` on CPU ${atStart}, then ${atEnd}`;
 }
-
-/** Median over rounds of `pick(round)`. */
-export const medianOver = (rounds, pick) => median(rounds.map(pick).filter(Number.isFinite));

@@ -2,7 +2,7 @@
 // the figure measured, where it comes from and whether it was met; nothing is rounded in the
 // pool's favour.
 
-const fmt = (x, digits = 2) => (Number.isFinite(x) ? Number(x.toFixed(digits)) : null);
+import { fmtBytes, round } from './format.mjs';
 
 export function mustReach(results) {
   const parts = results.parts ?? {};
@@ -13,14 +13,14 @@ export function mustReach(results) {
   if (s64k) {
     out.push({
       goal: 'cache-hit acquire+release >= 50x faster than Buffer.allocUnsafe at 64 KiB',
-      measured: fmt(s64k.poolIsFaster.allocUnsafe, 1),
+      measured: round(s64k.poolIsFaster.allocUnsafe, 1),
       unit: 'x',
       met: s64k.poolIsFaster.allocUnsafe >= 50,
       where: `single-thread part, median of ${single.rounds} round(s)`,
     });
     out.push({
       goal: 'cache-hit acquire+release >= 1000x faster than new SharedArrayBuffer at 64 KiB',
-      measured: fmt(s64k.poolIsFaster.sab, 0),
+      measured: round(s64k.poolIsFaster.sab, 0),
       unit: 'x',
       met: s64k.poolIsFaster.sab >= 1000,
       where: `single-thread part, median of ${single.rounds} round(s)`,
@@ -30,7 +30,7 @@ export function mustReach(results) {
   if (core?.speedup) {
     out.push({
       goal: 'the same two ratios in bench/core.bench.mjs (fresh-process rounds)',
-      measured: `${fmt(core.speedup.overAllocUnsafe, 1)}x allocUnsafe, ${fmt(core.speedup.overSharedArrayBuffer, 0)}x SharedArrayBuffer`,
+      measured: `${round(core.speedup.overAllocUnsafe, 1)}x allocUnsafe, ${round(core.speedup.overSharedArrayBuffer, 0)}x SharedArrayBuffer`,
       unit: '',
       met: core.speedup.overAllocUnsafe >= 50 && core.speedup.overSharedArrayBuffer >= 1000,
       where: `core part, median of ${core.rounds} round(s)`,
@@ -40,17 +40,12 @@ export function mustReach(results) {
     const worst = single.sizes.reduce((w, s) => (s.poolIsFaster.malloc < w.poolIsFaster.malloc ? s : w));
     out.push({
       goal: 'faster than @thi.ng/malloc malloc/free at every size',
-      measured: single.sizes
-        .map(
-          (s) =>
-            `${s.size >= 1048576 ? `${s.size / 1048576} MiB` : s.size >= 1024 ? `${s.size / 1024} KiB` : `${s.size} B`}: ${fmt(s.poolIsFaster.malloc)}x`,
-        )
-        .join(', '),
+      measured: single.sizes.map((s) => `${fmtBytes(s.size)}: ${round(s.poolIsFaster.malloc)}x`).join(', '),
       unit: '',
       met: single.sizes.every((s) => s.poolIsFaster.malloc > 1),
-      where: `single-thread part (malloc/free of one block at a time); worst ${fmt(worst.poolIsFaster.malloc)}x${
+      where: `single-thread part (malloc/free of one block at a time); worst ${round(worst.poolIsFaster.malloc)}x${
         core?.anatomyNs
-          ? `; in the core part the pool's cycle written out inline ran ${fmt(core.anatomyNs.inlineWithCompareExchange)} ns with the release's compare-exchange and ${fmt(core.anatomyNs.inlineWithPlainStore)} ns with a plain load and store instead: the one read-modify-write that makes a racing double release fail costs ${fmt(core.anatomyNs.inlineWithCompareExchange - core.anatomyNs.inlineWithPlainStore)} ns here`
+          ? `; in the core part the pool's cycle written out inline ran ${round(core.anatomyNs.inlineWithCompareExchange)} ns with the release's compare-exchange and ${round(core.anatomyNs.inlineWithPlainStore)} ns with a plain load and store instead: the one read-modify-write that makes a racing double release fail costs ${round(core.anatomyNs.inlineWithCompareExchange - core.anatomyNs.inlineWithPlainStore)} ns here`
           : ''
       }`,
     });
@@ -60,7 +55,7 @@ export function mustReach(results) {
   if (two('local')) {
     out.push({
       goal: `scaling efficiency >= 0.85 at 2 workers (thread-local loops; machine has ${scaling.cores} cores)`,
-      measured: fmt(two('local').efficiency),
+      measured: round(two('local').efficiency),
       unit: '',
       met: two('local').efficiency >= 0.85,
       where: `scaling part, median of ${scaling.reps} batches`,
@@ -70,10 +65,10 @@ export function mustReach(results) {
     const ratio = two('local').opsPerSecond / two('cross').opsPerSecond;
     out.push({
       goal: 'cross-worker release throughput within 3x of thread-local (2 workers)',
-      measured: fmt(ratio, 1),
+      measured: round(ratio, 1),
       unit: 'x slower',
       met: ratio <= 3,
-      where: `scaling part, 2 workers${two('handoff') ? `; the same hand-offs without a pool ran ${fmt(two('handoff').opsPerSecond / two('cross').opsPerSecond, 1)}x faster than with it` : ''}${two('claim') ? `, and with a state word per buffer (plain store to take, compare-exchange to give back) ${fmt(two('local').opsPerSecond / two('claim').opsPerSecond, 2)}x slower than thread-local` : ''}${scaling.coreToCore ? `; one core-to-core hand-off of a cache line took ${fmt(scaling.coreToCore.oneWayNs, 0)} ns, ${fmt(scaling.coreToCore.oneWayInLocalLifecycles, 1)} thread-local lifecycles` : ''}`,
+      where: `scaling part, 2 workers${two('handoff') ? `; the same hand-offs without a pool ran ${round(two('handoff').opsPerSecond / two('cross').opsPerSecond, 1)}x faster than with it` : ''}${two('claim') ? `, and with a state word per buffer (plain store to take, compare-exchange to give back) ${round(two('local').opsPerSecond / two('claim').opsPerSecond, 2)}x slower than thread-local` : ''}${scaling.coreToCore ? `; one core-to-core hand-off of a cache line took ${round(scaling.coreToCore.oneWayNs, 0)} ns, ${round(scaling.coreToCore.oneWayInLocalLifecycles, 1)} thread-local lifecycles` : ''}`,
     });
   }
   const piscina = parts.piscina;
@@ -83,7 +78,7 @@ export function mustReach(results) {
       [`${piscina.manyInFlight.inFlight} in flight`, piscina.manyInFlight],
     ];
     const all = modes.flatMap(([name, mode]) => mode.sizes.map((s) => ({ name, ...s })));
-    const label = (s) => `${s.size >= 1048576 ? `${s.size / 1048576} MiB` : `${s.size / 1024} KiB`} ${s.name}`;
+    const label = (s) => `${fmtBytes(s.size)} ${s.name}`;
     // Two ways carry slab ids (results files before runWithLoans have only the first): taken by
     // the worker (runWithSlabs + takeSlab) and lent for the task (runWithLoans + viewSlab). Each
     // is judged on its own, every size and mode; the goal is met if one way meets it throughout.
@@ -94,7 +89,7 @@ export function mustReach(results) {
     const judge = (goal, entries, figure, ok, where) => {
       const per = ways.map(([way, over, faster]) => ({
         way,
-        text: entries.map((s) => `${label(s)}: ${fmt(figure(over, faster, s))}x`).join(', '),
+        text: entries.map((s) => `${label(s)}: ${round(figure(over, faster, s))}x`).join(', '),
         met: entries.length > 0 && entries.every((s) => ok(figure(over, faster, s))),
       }));
       const metBy = per.filter((p) => p.met).map((p) => p.way);
@@ -106,8 +101,8 @@ export function mustReach(results) {
         where: ways.length > 1 ? `${where}; met by: ${metBy.join(', ') || 'neither way'}` : where,
       });
     };
-    // Results files from 2026-12-02-2cpu-vm-2.json on have floor rounds (the empty task and the slab ids only),
-    // on which this goal is judged; older ones have only the rounds of all five ways.
+    // The goal is judged on the floor rounds (the empty task and the slab ids only) where a results
+    // file has them; older files have only the rounds of all five ways.
     const floorRounds = all.every((s) => s.floor !== undefined);
     judge(
       'slab-id task within 1.15x of the empty piscina task, 4 KiB to 4 MiB, one and many in flight',
@@ -116,14 +111,14 @@ export function mustReach(results) {
       (x) => x <= 1.15,
       floorRounds
         ? `piscina part, floor rounds (empty task and slab ids only, interleaved; median of per-round ratios); in the rounds of all five ways, ${ways
-            .map(([way, over]) => `${way} ${fmt(Math.min(...all.map(over)))}-${fmt(Math.max(...all.map(over)))}x`)
+            .map(([way, over]) => `${way} ${round(Math.min(...all.map(over)))}-${round(Math.max(...all.map(over)))}x`)
             .join(', ')}`
         : 'piscina part (interleaved rounds; median of per-round ratios)',
     );
     // No way can beat the empty task: its time over the copy's is the most any way could reach.
     const mib = all.filter((s) => s.size === 1048576);
     const ceiling = mib.every((s) => s.nsPerTask.copy && s.nsPerTask.empty)
-      ? `; the empty task itself was ${mib.map((s) => `${fmt(s.nsPerTask.copy / s.nsPerTask.empty)}x`).join(' and ')} faster than the copy (medians), the most any way could reach`
+      ? `; the empty task itself was ${mib.map((s) => `${round(s.nsPerTask.copy / s.nsPerTask.empty)}x`).join(' and ')} faster than the copy (medians), the most any way could reach`
       : '';
     judge(
       'slab ids >= 4x faster than structured-clone copies at 1 MiB',

@@ -19,9 +19,9 @@ const SLEEPING = 32;
 const PRODUCER_SLEEPING = 33;
 const SLOTS = 48;
 const PUBLISH_EVERY = 16;
-// On this VM a sleeping thread took 50 µs and more to wake (a halted virtual CPU must be woken
-// by the host), so a consumer polls a while before it sleeps: by default 0.2 ms; callers with no
-// more threads than cores may poll longer, oversubscribed ones should poll less.
+// On a VM a sleeping thread is slow to wake (a halted virtual CPU must be woken by the host), so a
+// consumer polls a while before it sleeps; callers with no more threads than cores may poll
+// longer, oversubscribed ones should poll less.
 const DEFAULT_SPIN_MS = 0.2;
 
 export function ringBuffer(capacity) {
