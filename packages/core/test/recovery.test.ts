@@ -17,7 +17,7 @@ import {
   reservedWord,
   shardWord,
 } from '../src/layout.js';
-import { captureWarnings, fixture, prng, runWorker, testSeed } from './helpers.js';
+import { captureWarnings, fixture, runWorker, withSeed } from './helpers.js';
 import { internalsOf } from './internals.js';
 
 const SIZE = 4096;
@@ -588,11 +588,11 @@ describe('reclaim of a thread that is still running', () => {
     expectAllFree(pool);
   });
 
-  it('never reclaims a thread that attaches and closes pool objects while another thread keeps calling reclaim on it', async () => {
-    // The check used to run before the claim: a slot the thread claimed (attaching) in between,
-    // or one it was closing, was taken from it (thousands of times in 3 s; the free lists broke).
-    const seed = testSeed();
-    try {
+  it(
+    'never reclaims a thread that attaches and closes pool objects while another thread keeps calling reclaim on it',
+    withSeed(async ({ seed }) => {
+      // The check used to run before the claim: a slot the thread claimed (attaching) in between,
+      // or one it was closing, was taken from it (thousands of times in 3 s; the free lists broke).
       const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2 });
       const flag = new SharedArrayBuffer(4);
       const common = { handle: pool.handle, flag, seed };
@@ -610,17 +610,14 @@ describe('reclaim of a thread that is still running', () => {
         `reattach race (seed ${seed}): ${cycled.cycles} attach/close cycles, ${probed.calls} reclaim calls, ${probed.refused} refused`,
       );
       // The race ran: many cycles, and many checks found the thread attached.
-      expect(cycled.cycles, `seed ${seed}`).toBeGreaterThan(30);
-      expect(probed.refused, `seed ${seed}`).toBeGreaterThan(100);
-      expect(probed.reclaimed, `seed ${seed}: reclaims of a running thread`).toBe(0);
-      expect(cycled.broken, `seed ${seed}: slabs taken from the running thread`).toBe(0);
-      expect(pool.audit(), `seed ${seed}`).toEqual([]);
+      expect(cycled.cycles).toBeGreaterThan(30);
+      expect(probed.refused).toBeGreaterThan(100);
+      expect(probed.reclaimed, 'reclaims of a running thread').toBe(0);
+      expect(cycled.broken, 'slabs taken from the running thread').toBe(0);
+      expect(pool.audit()).toEqual([]);
       expectAllFree(pool);
-    } catch (error) {
-      console.error(`reattach race failed with seed ${seed} (rerun: ZEROPOOL_SEED=${seed} pnpm test)`);
-      throw error;
-    }
-  });
+    }),
+  );
 
   it('refuses, in a worker, to reclaim the main thread that is running', async () => {
     const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2 });
@@ -713,14 +710,13 @@ describe('reclaim on a zeroOnRelease pool', () => {
 });
 
 describe('reclaim of a thread that died moving a batch', () => {
-  it('loses no slab and hands none out twice, wherever in the batch the thread stopped', async () => {
-    // The worker moves 3000 slabs out of its home shard and back with the library's own batch
-    // functions, holding the lock, until it is terminated after a random delay: a half-moved
-    // batch, some slabs marked cached by it and the rest free, with the list not yet updated.
-    const seed = testSeed();
-    const random = prng(seed);
-    const size = 64;
-    try {
+  it(
+    'loses no slab and hands none out twice, wherever in the batch the thread stopped',
+    withSeed(async ({ seed, random }) => {
+      // The worker moves 3000 slabs out of its home shard and back with the library's own batch
+      // functions, holding the lock, until it is terminated after a random delay: a half-moved
+      // batch, some slabs marked cached by it and the rest free, with the list not yet updated.
+      const size = 64;
       const pool = new SlabPool({ arenaBytes: 8 << 20, parallelism: 2, shards: 1, cacheSize: 8 });
       const depths: number[] = [];
       for (let round = 0; round < 6; round++) {
@@ -732,16 +728,16 @@ describe('reclaim of a thread that died moving a batch', () => {
         const exited = new Promise((resolve) => worker.once('exit', resolve));
         const deadline = Date.now() + 10_000;
         while (Atomics.load(new Int32Array(flag), 0) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
-        expect(Atomics.load(new Int32Array(flag), 0), `seed ${seed}, round ${round}: the worker never got going`).toBe(1);
+        expect(Atomics.load(new Int32Array(flag), 0), `round ${round}: the worker never got going`).toBe(1);
         await new Promise((r) => setTimeout(r, random() * 5));
         await worker.terminate();
         await exited;
         const report = pool.reclaim(tid);
-        expect(report.locks, `seed ${seed}, round ${round}`).toBe(1);
+        expect(report.locks, `round ${round}`).toBe(1);
         depths.push(report.cached);
-        expect(pool.audit(), `seed ${seed}, round ${round}`).toEqual([]);
+        expect(pool.audit(), `round ${round}`).toEqual([]);
         const stats = pool.stats().classes.find((c) => c.slabSize === size);
-        expect({ leased: stats?.leased, cached: stats?.cached, free: stats?.free }, `seed ${seed}, round ${round}`).toEqual({
+        expect({ leased: stats?.leased, cached: stats?.cached, free: stats?.free }, `round ${round}`).toEqual({
           leased: 0,
           cached: 0,
           free: stats?.slabs,
@@ -749,18 +745,15 @@ describe('reclaim of a thread that died moving a batch', () => {
         // Every slab of the class can be taken, each once.
         const taken: number[] = [];
         for (let id = pool.tryAcquire(size); id !== -1; id = pool.tryAcquire(size)) taken.push(id);
-        expect(taken.length, `seed ${seed}, round ${round}`).toBeGreaterThanOrEqual(stats?.slabs ?? 0);
-        expect(new Set(taken.map((id) => pool.bytes(id).byteOffset)).size, `seed ${seed}, round ${round}`).toBe(taken.length);
+        expect(taken.length, `round ${round}`).toBeGreaterThanOrEqual(stats?.slabs ?? 0);
+        expect(new Set(taken.map((id) => pool.bytes(id).byteOffset)).size, `round ${round}`).toBe(taken.length);
         for (const id of taken) pool.release(id);
         pool.flush();
       }
       console.log(`batch crash (seed ${seed}): slabs cached by the dead thread per round: ${depths.join(', ')}`);
       expectAllFree(pool);
-    } catch (error) {
-      console.error(`batch crash failed with seed ${seed} (rerun: ZEROPOOL_SEED=${seed} pnpm test)`);
-      throw error;
-    }
-  });
+    }),
+  );
 });
 
 describe('releaseIfHeld, interrupted', () => {
