@@ -74,10 +74,7 @@ describe('many threads', () => {
       const racers = [ids, reversed].map((list) =>
         runWorker<number[]>('race-worker.ts', { handle: pool.handle, ids: list, flag }),
       );
-      const start = new Int32Array(flag);
-      while (Atomics.load(start, 1) < 2) await new Promise((r) => setTimeout(r, 1));
-      Atomics.store(start, 0, 1);
-      Atomics.notify(start, 0);
+      await openGateWhenReady(new Int32Array(flag), 2);
       const [first, second] = await Promise.all(racers.map((r) => r.done));
       pool.flush(); // the main thread's cache still holds what its refills brought in
       expect(first.length + second.length).toBe(ids.length);
