@@ -138,12 +138,7 @@ describe('reclaim', () => {
 
   it('spills to another shard when a dead thread holds the home shard lock: a release loses no slab', () => {
     const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2, shards: 2, lockTimeoutMs: 200, cacheSize: 4 });
-    const internals = pool as unknown as {
-      words: Int32Array;
-      layout: Parameters<typeof shardWord>[0];
-      home: number;
-      cacheLength: Int32Array;
-    };
+    const internals = internalsOf(pool);
     const ids = Array.from({ length: 8 }, () => pool.acquire(SIZE));
     const c = Math.log2(SIZE) - 6;
     // The home shard's lock word, held by thread slot 9, which nobody will ever release.
@@ -164,7 +159,7 @@ describe('reclaim', () => {
 
   it("keeps a release's slabs in the releasing thread when dead threads hold every shard lock, and files them later", async () => {
     const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2, shards: 2, lockTimeoutMs: 100, cacheSize: 4 });
-    const internals = pool as unknown as { words: Int32Array; layout: Parameters<typeof shardWord>[0] };
+    const internals = internalsOf(pool);
     const ids = Array.from({ length: 10 }, () => pool.acquire(SIZE));
     const offsets = new Set(ids.map((id) => pool.bytes(id).byteOffset));
     const c = Math.log2(SIZE) - 6;
@@ -198,7 +193,7 @@ describe('reclaim', () => {
 
   it('files stranded slabs when the dead lock holder is reclaimed, and strands later spills without waiting lockTimeoutMs', async () => {
     const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2, shards: 1, lockTimeoutMs: 150, cacheSize: 4 });
-    const internals = pool as unknown as { cacheLength: Int32Array; stranded: (number[] | undefined)[] };
+    const internals = internalsOf(pool);
     const c = Math.log2(SIZE) - 6;
     const ids = Array.from({ length: 40 }, () => pool.acquire(SIZE));
     // A worker takes the only shard lock of the class and is terminated while holding it.
@@ -283,7 +278,7 @@ describe('reclaim', () => {
     // This thread's home shard lock is held by a thread that is gone; reclaiming a worker with 16
     // cached slabs of one class waits lockTimeoutMs once, then pushes them all to another shard.
     const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2, shards: 2, lockTimeoutMs: 200 });
-    const internals = pool as unknown as { words: Int32Array; layout: Parameters<typeof shardWord>[0]; home: number };
+    const internals = internalsOf(pool);
     const { tid, exited } = await startHolder(pool, 'exit', { leased: 0, cached: 16 });
     await exited;
     const line = shardWord(internals.layout, Math.log2(SIZE) - 6, internals.home);
@@ -368,11 +363,7 @@ describe('reclaim', () => {
 describe('carve', () => {
   it('leaves the arena as it was when the home shard lock times out while carving, and carves the page once after reclaim', async () => {
     const pool = new SlabPool({ arenaBytes: 16 << 20, parallelism: 2, shards: 1, lockTimeoutMs: 200 });
-    const internals = pool as unknown as {
-      words: Int32Array;
-      layout: Parameters<typeof pageClassWord>[0];
-      carve(c: number): boolean;
-    };
+    const internals = internalsOf(pool);
     // The worker takes the class's only shard lock after this thread's refill found the shard
     // empty and before its carve links the new page there, and dies holding it.
     const { worker, tid, exited, flag } = await startHolder(pool, 'lock-when-asked', { leased: 0, cached: 0 });
@@ -454,7 +445,7 @@ describe('reclaim of a thread that died carving a page', () => {
 describe('audit of the carving cursors', () => {
   it('reports a page count that does not cover the slabs carved, and an arena lock a dead thread holds', () => {
     const pool = new SlabPool({ arenaBytes: 8 << 20, parallelism: 2 });
-    const words = (pool as unknown as { words: Int32Array }).words;
+    const { words } = internalsOf(pool);
     pool.release(pool.acquire(SIZE));
     expect(pool.audit()).toEqual([]);
     Atomics.store(words, H_PAGES_CARVED, 0);
