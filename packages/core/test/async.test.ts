@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { AcquireTimeoutError, LockTimeoutError, SlabPool } from '../src/index.js';
 import { H_WAITING_CLASSES, S_COUNT, S_WAITERS, lockOwnerValue, reservedWord } from '../src/layout.js';
+import { expectAllFree } from './all-free.js';
 import { fixture, runWorker } from './helpers.js';
 import { internalsOf } from './internals.js';
 
@@ -230,12 +231,6 @@ describe('acquireAsync', () => {
   function spinUntil(flag: Int32Array, index: number): void {
     const deadline = Date.now() + 10_000;
     while (Atomics.load(flag, index) === 0) if (Date.now() > deadline) throw new Error(`flag[${index}] never set`);
-  }
-
-  function expectAllFree(pool: SlabPool): void {
-    pool.flush();
-    expect(pool.audit()).toEqual([]);
-    for (const c of pool.stats().classes) expect(c.free).toBe(c.slabs);
   }
 
   it('gets the slabs an idle thread keeps in its cache: it asks that thread to hand them back', async () => {

@@ -17,6 +17,7 @@ import {
   reservedWord,
   shardWord,
 } from '../src/layout.js';
+import { expectAllFree } from './all-free.js';
 import { captureWarnings, fixture, runWorker, withSeed } from './helpers.js';
 import { internalsOf } from './internals.js';
 
@@ -65,12 +66,6 @@ async function startHolder(
   const deadline = Date.now() + 20_000;
   while (Atomics.load(view, 0) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
   return { worker, tid, sent: ids.sent, kept: ids.kept, exited, flag: view };
-}
-
-function expectAllFree(pool: SlabPool): void {
-  pool.flush();
-  expect(pool.audit()).toEqual([]);
-  for (const c of pool.stats().classes) expect({ size: c.slabSize, free: c.free }).toEqual({ size: c.slabSize, free: c.slabs });
 }
 
 describe('reclaim', () => {
