@@ -39,14 +39,14 @@ const MUTANTS = [
     file: 'waiters.ts',
     find: '    if ((Atomics.load(words, ctx.waitingWord) & (1 << c)) === 0) {',
     replace: '    if (false) {',
-    tests: ['packages/core/test/recovery.test.ts', '-t', 'close\\(\\) that threw part-way'],
+    tests: ['packages/core/test/recovery-watch.test.ts', '-t', 'close\\(\\) that threw part-way'],
   },
   {
     name: "watch trusts 'exit' alone",
     file: 'lifecycle.ts',
     find: "    if (refusal !== undefined && proof === 'exit-event' && !refusal.answered) refusal = undefined;",
     replace: "    if (proof === 'exit-event') refusal = undefined;",
-    tests: ['packages/core/test/recovery.test.ts', '-t', "exit' that comes while it still runs"],
+    tests: ['packages/core/test/recovery-watch.test.ts', '-t', "exit' that comes while it still runs"],
   },
   {
     name: 'recovery lists only the pages below the carving cursor',
@@ -89,7 +89,7 @@ const MUTANTS = [
     file: 'lifecycle.ts',
     find: 'Date.now() - (firstSeen.get(held.claim) ?? Date.now()) >= STALE_CHECK_MS',
     replace: 'false',
-    tests: ['packages/core/test/recovery.test.ts', '-t', 'never finished, after 100 ms'],
+    tests: ['packages/core/test/recovery-watch.test.ts', '-t', 'never finished, after 100 ms'],
   },
 ];
 

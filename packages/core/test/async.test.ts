@@ -2,7 +2,9 @@ import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { AcquireTimeoutError, LockTimeoutError, SlabPool } from '../src/index.js';
 import { H_WAITING_CLASSES, S_COUNT, S_WAITERS, lockOwnerValue, reservedWord } from '../src/layout.js';
+import { expectAllFree } from './all-free.js';
 import { fixture, runWorker } from './helpers.js';
+import { internalsOf } from './internals.js';
 
 const MiB = 1 << 20;
 /** A pool with room for exactly `pages` slabs of 1 MiB. */
@@ -56,7 +58,7 @@ describe('acquireAsync', () => {
   it('keeps 65,536 calls pending on one class in one thread, and refuses one more with a coded RangeError', async () => {
     const pool = tinyPool();
     const held = exhaust(pool);
-    const internals = pool as unknown as { words: Int32Array; layout: Parameters<typeof reservedWord>[0] };
+    const internals = internalsOf(pool);
     const line = reservedWord(internals.layout, pool.stats().classes.length - 1);
     const waiter = SlabPool.attach(pool.handle);
     const pending = Array.from({ length: 65_536 }, () => waiter.acquireAsync(MiB).catch((error: unknown) => error));
@@ -231,12 +233,6 @@ describe('acquireAsync', () => {
     while (Atomics.load(flag, index) === 0) if (Date.now() > deadline) throw new Error(`flag[${index}] never set`);
   }
 
-  function expectAllFree(pool: SlabPool): void {
-    pool.flush();
-    expect(pool.audit()).toEqual([]);
-    for (const c of pool.stats().classes) expect(c.free).toBe(c.slabs);
-  }
-
   it('gets the slabs an idle thread keeps in its cache: it asks that thread to hand them back', async () => {
     // 4 KiB slabs in 64 KiB pages; the worker caches some and goes idle. The main thread takes
     // every other slab of the arena, then waits: only the worker's cached slabs can serve it.
@@ -297,7 +293,7 @@ describe('acquireAsync', () => {
     for (const id of mine) a.release(id);
     const held: number[] = [];
     for (const size of [4096, 8192]) for (let id = b.tryAcquire(size); id !== -1; id = b.tryAcquire(size)) held.push(id);
-    const internals = a as unknown as { words: Int32Array; layout: Parameters<typeof reservedWord>[0] };
+    const internals = internalsOf(a);
     const lockedLine = reservedWord(internals.layout, 6); // class of 4096-byte slabs
     const small = b.acquireAsync(4096, { timeoutMs: 5000 });
     const large = b.acquireAsync(8192, { timeoutMs: 5000 });
@@ -327,7 +323,7 @@ describe('acquireAsync', () => {
     // reject with its own timeout (not block for lockTimeoutMs), and withdraw its wait once the
     // lock is taken over; a phantom waiter would send every later release into the reserved list.
     const pool = new SlabPool({ arenaBytes: 2 * MiB, maxSlabSize: 64 * 1024, parallelism: 2, shards: 2, lockTimeoutMs: 1000 });
-    const internals = pool as unknown as { words: Int32Array; layout: Parameters<typeof reservedWord>[0] };
+    const internals = internalsOf(pool);
     const held: number[] = [];
     for (let id = pool.tryAcquire(4096); id !== -1; id = pool.tryAcquire(4096)) held.push(id);
     const line = reservedWord(internals.layout, 6);
@@ -352,7 +348,7 @@ describe('acquireAsync', () => {
   it('rejects and withdraws pending waits even when close() then throws on a lock a dead thread holds; a second close() finishes', async () => {
     const pool = new SlabPool({ arenaBytes: 2 * MiB, maxSlabSize: 64 * 1024, parallelism: 2, shards: 2, lockTimeoutMs: 100 });
     const other = SlabPool.attach(pool.handle);
-    const internals = pool as unknown as { words: Int32Array; layout: Parameters<typeof reservedWord>[0] };
+    const internals = internalsOf(pool);
     const line = reservedWord(internals.layout, 6);
     const held: number[] = [];
     for (let id = other.tryAcquire(4096); id !== -1; id = other.tryAcquire(4096)) held.push(id);
@@ -389,7 +385,7 @@ describe('acquireAsync', () => {
     // looks, another thread holds the list's lock for longer than the waiter's 2 ms try. Nothing
     // else is released after: a waiter that slept until the next wake-up would wait for ever.
     const pool = new SlabPool({ arenaBytes: 2 * MiB, maxSlabSize: 64 * 1024, parallelism: 2, shards: 2 });
-    const internals = pool as unknown as { words: Int32Array; layout: Parameters<typeof reservedWord>[0] };
+    const internals = internalsOf(pool);
     const held: number[] = [];
     for (let id = pool.tryAcquire(4096); id !== -1; id = pool.tryAcquire(4096)) held.push(id);
     const line = reservedWord(internals.layout, 6);

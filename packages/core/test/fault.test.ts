@@ -6,9 +6,9 @@
 // end of the round free + cached + leased equals the total with nothing leased or cached.
 
 import { MessageChannel, type MessagePort, Worker as NodeWorker, type Worker } from 'node:worker_threads';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFailed } from 'vitest';
 import { type ReclaimReport, SlabPool } from '../src/index.js';
-import { fixture, prng, testSeed } from './helpers.js';
+import { fixture, withSeed } from './helpers.js';
 
 const ROUNDS = Number(process.env.ZEROPOOL_FAULT_ROUNDS ?? 50);
 const WORKERS = 3;
@@ -34,13 +34,20 @@ function request(worker: Worker, message: { type: string; peer?: number }, reply
 }
 
 describe('fault injection', () => {
-  it(`survives ${ROUNDS} rounds of a worker killed at a random moment, some inside a lock`, async () => {
-    const seed = testSeed();
-    const random = prng(seed);
-    const pool = new SlabPool({ arenaBytes: 24 << 20, maxSlabSize: MAX_SIZE, parallelism: 2, shards: 2, cacheSize: 8 });
-    let lastErrors: Error[] = [];
-    const totals = { rounds: 0, inLock: 0, reclaimedLeased: 0, reclaimedCached: 0, locks: 0 };
-    try {
+  it(
+    `survives ${ROUNDS} rounds of a worker killed at a random moment, some inside a lock`,
+    withSeed(async ({ seed, random }) => {
+      const pool = new SlabPool({ arenaBytes: 24 << 20, maxSlabSize: MAX_SIZE, parallelism: 2, shards: 2, cacheSize: 8 });
+      let lastErrors: Error[] = [];
+      // A failure other than the check of a round's worker errors would not show them.
+      onTestFailed(() => {
+        if (lastErrors.length > 0)
+          console.error(
+            'worker errors:',
+            lastErrors.map((e) => e.message),
+          );
+      });
+      const totals = { rounds: 0, inLock: 0, reclaimedLeased: 0, reclaimedCached: 0, locks: 0 };
       for (let round = 0; round < ROUNDS; round++) {
         const victim = Math.floor(random() * WORKERS);
         const inLock = round % 3 === 0;
@@ -90,8 +97,8 @@ describe('fault injection', () => {
         await workers[victim].terminate();
         await exits[victim];
         await new Promise((r) => setImmediate(r));
-        expect(errors, `seed ${seed} round ${round}`).toEqual([]);
-        expect(reports, `seed ${seed} round ${round}: the watch reclaimed the victim`).toHaveLength(1);
+        expect(errors, `round ${round}`).toEqual([]);
+        expect(reports, `round ${round}: the watch reclaimed the victim`).toHaveLength(1);
         totals.reclaimedLeased += reports[0].leased;
         totals.reclaimedCached += reports[0].cached;
         totals.locks += reports[0].locks;
@@ -113,22 +120,19 @@ describe('fault injection', () => {
         // All at once: each waits for the others' last hand-offs ('bye') before letting go.
         await Promise.all(survivors.map((survivor) => request(survivor, { type: 'finish' }, 'done')));
         await Promise.all(exits);
-        expect(errors, `seed ${seed} round ${round}`).toEqual([]);
+        expect(errors, `round ${round}`).toEqual([]);
         pool.flush();
-        expect(pool.audit(), `seed ${seed} round ${round}`).toEqual([]);
+        expect(pool.audit(), `round ${round}`).toEqual([]);
         const stats = pool.stats();
         for (const c of stats.classes) {
-          expect(
-            { slabSize: c.slabSize, leased: c.leased, cached: c.cached, free: c.free },
-            `seed ${seed} round ${round}`,
-          ).toEqual({
+          expect({ slabSize: c.slabSize, leased: c.leased, cached: c.cached, free: c.free }, `round ${round}`).toEqual({
             slabSize: c.slabSize,
             leased: 0,
             cached: 0,
             free: c.slabs,
           });
         }
-        expect(stats.threads, `seed ${seed} round ${round}: every slot freed`).toBe(1);
+        expect(stats.threads, `round ${round}: every slot freed`).toBe(1);
         totals.rounds++;
         if (process.env.ZEROPOOL_FAULT_VERBOSE)
           console.log(`round ${round}: victim ${victim}${inLock ? ' (in lock)' : ''}`, reports[0]);
@@ -139,14 +143,7 @@ describe('fault injection', () => {
       );
       expect(totals.inLock).toBeGreaterThan(ROUNDS / 6);
       expect(totals.reclaimedLeased).toBeGreaterThan(0);
-    } catch (error) {
-      if (lastErrors.length > 0)
-        console.error(
-          'worker errors:',
-          lastErrors.map((e) => e.message),
-        );
-      console.error(`fault injection failed with seed ${seed} (rerun: ZEROPOOL_SEED=${seed} pnpm test)`);
-      throw error;
-    }
-  }, 240_000);
+    }),
+    240_000,
+  );
 });

@@ -1,6 +1,7 @@
 // A start gate for workers that race each other: each worker checks in and sleeps; the test opens
 // the gate once all have checked in, so the race starts with every worker running.
-// Words of `shared`: [0] the gate (0 closed, 1 open), [1] how many workers have checked in.
+// Words of `shared` (a subarray of two words will do): [0] the gate (0 closed, 1 open), [1] how many
+// workers have checked in.
 
 /** In a worker: check in, then sleep until the gate opens. */
 export function waitAtGate(shared: Int32Array): void {

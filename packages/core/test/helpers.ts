@@ -4,13 +4,36 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { buildSync } from 'esbuild';
+import { onTestFailed } from 'vitest';
+import { prng } from './prng.js';
 
-export { prng } from './prng.js';
-
-/** The seed for this run: ZEROPOOL_SEED if set, else a fresh one. Printed by the tests that use it. */
-export function testSeed(): number {
+/** The seed for this run: ZEROPOOL_SEED if set, else a fresh one. */
+function testSeed(): number {
   const fromEnv = process.env.ZEROPOOL_SEED;
   return fromEnv ? Number(fromEnv) >>> 0 : (Math.random() * 2 ** 32) >>> 0;
+}
+
+/** What a seeded test body gets: the seed (to hand to workers and to print) and a PRNG seeded with it. */
+export interface Seeded {
+  seed: number;
+  random: () => number;
+}
+
+/**
+ * A test function that runs `body` with this run's seed and a PRNG seeded with it; every failure of
+ * the test, a timeout included, then starts its message with the seed and how to replay it.
+ * @example it('races', withSeed(async ({ seed, random }) => { ... }))
+ */
+export function withSeed<Args extends unknown[], T>(body: (seeded: Seeded, ...args: Args) => T): (...args: Args) => T {
+  return (...args) => {
+    const seed = testSeed();
+    onTestFailed(({ task }) => {
+      for (const error of task.result?.errors ?? []) {
+        error.message = `seed ${seed} (rerun: ZEROPOOL_SEED=${seed} pnpm test): ${error.message}`;
+      }
+    });
+    return body({ seed, random: prng(seed) }, ...args);
+  };
 }
 
 const bundled = new Map<string, string>();

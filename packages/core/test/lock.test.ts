@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LOCK_WAITERS } from '../src/layout.js';
 import { lock, unlock } from '../src/lock.js';
+import { openGateWhenReady } from './gate.js';
 import { runWorker } from './helpers.js';
 
 describe('lock', () => {
@@ -19,9 +20,7 @@ describe('lock', () => {
     const workers = Array.from({ length: 4 }, (_, slot) =>
       runWorker<{ contended: number }>('lock-worker.ts', { buffer, slot, rounds, start: 0 }),
     );
-    while (Atomics.load(words, 65) < 4) await new Promise((r) => setTimeout(r, 5));
-    Atomics.store(words, 64, 1);
-    Atomics.notify(words, 64);
+    await openGateWhenReady(words.subarray(64, 66), 4);
     const results = await Promise.all(workers.map((w) => w.done));
     expect(words[32]).toBe(4 * rounds);
     expect(words[0]).toBe(0);
@@ -34,7 +33,7 @@ describe('lock', () => {
     const words = new Int32Array(buffer);
     lock(words, 0, 4 << 2);
     const worker = runWorker<{ contended: number }>('lock-worker.ts', { buffer, slot: 0, rounds: 1, start: 1 });
-    Atomics.store(words, 64, 1);
+    await openGateWhenReady(words.subarray(64, 66), 1);
     // Wait until the worker has announced itself as a sleeper (the waiters bit), then release.
     const deadline = Date.now() + 10_000;
     while ((Atomics.load(words, 0) & LOCK_WAITERS) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));

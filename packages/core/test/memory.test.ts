@@ -4,7 +4,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { SWEEP_SLOW_PATHS } from '../src/core.js';
 import { SlabPool, SlabStateError } from '../src/index.js';
-import { runWorker, testSeed } from './helpers.js';
+import { runWorker, withSeed } from './helpers.js';
 import { phaseMix } from './workload.js';
 
 const MiB = 1 << 20;
@@ -145,77 +145,77 @@ describe('pages going back to the arena', () => {
 });
 
 describe('a workload whose sizes shift', () => {
-  it('runs 200 phases of different sizes from 64 B to 1 MiB on 4 workers, live bytes under 60%, with no exhaustion and a clean audit after each', async () => {
-    const seed = testSeed();
-    const workers = 4;
-    const phases = 200;
-    const arenaBytes = 128 * MiB;
-    const pool = new SlabPool({ arenaBytes, minSlabSize: 64, maxSlabSize: MiB, parallelism: 2 });
-    const sync = new Int32Array(new SharedArrayBuffer(16));
-    const liveLimit = Math.floor((0.6 * arenaBytes) / 64);
-    const channels = Array.from({ length: workers }, () => new MessageChannel());
-    try {
-      const runs = Array.from({ length: workers }, (_, index) => {
-        const next = channels[index].port1;
-        const previous = channels[(index + workers - 1) % workers].port2;
-        const data = {
-          handle: pool.handle,
-          seed,
-          index,
-          workers,
-          phases,
-          opsPerPhase: 1500,
-          sync: sync.buffer,
-          liveLimit,
-          next,
-          previous,
-        };
-        return runWorker<Record<string, number>>('phase-worker.ts', data, 120_000, [next, previous] as MessagePort[]);
-      });
-      const failed = Promise.race(runs.map((run) => run.done.then(() => new Promise<never>(() => {}))));
-      for (let phase = 0; phase < phases; phase++) {
-        const idle = (phase + 1) * workers;
-        await Promise.race([
-          failed,
-          (async () => {
-            while (Atomics.load(sync, 2) < idle) await new Promise((resolve) => setTimeout(resolve, 1));
-          })(),
-        ]);
-        // Every worker has released everything and trimmed: nothing leased, cached or carved.
-        expect(pool.audit(), `seed ${seed}, phase ${phase} (${phaseMix(seed, phase).join(', ')})`).toEqual([]);
-        pool.trim();
+  it(
+    'runs 200 phases of different sizes from 64 B to 1 MiB on 4 workers, live bytes under 60%, with no exhaustion and a clean audit after each',
+    withSeed(async ({ seed }) => {
+      const workers = 4;
+      const phases = 200;
+      const arenaBytes = 128 * MiB;
+      const pool = new SlabPool({ arenaBytes, minSlabSize: 64, maxSlabSize: MiB, parallelism: 2 });
+      const sync = new Int32Array(new SharedArrayBuffer(16));
+      const liveLimit = Math.floor((0.6 * arenaBytes) / 64);
+      const channels = Array.from({ length: workers }, () => new MessageChannel());
+      try {
+        const runs = Array.from({ length: workers }, (_, index) => {
+          const next = channels[index].port1;
+          const previous = channels[(index + workers - 1) % workers].port2;
+          const data = {
+            handle: pool.handle,
+            seed,
+            index,
+            workers,
+            phases,
+            opsPerPhase: 1500,
+            sync: sync.buffer,
+            liveLimit,
+            next,
+            previous,
+          };
+          return runWorker<Record<string, number>>('phase-worker.ts', data, 120_000, [next, previous] as MessagePort[]);
+        });
+        const failed = Promise.race(runs.map((run) => run.done.then(() => new Promise<never>(() => {}))));
+        for (let phase = 0; phase < phases; phase++) {
+          const idle = (phase + 1) * workers;
+          await Promise.race([
+            failed,
+            (async () => {
+              while (Atomics.load(sync, 2) < idle) await new Promise((resolve) => setTimeout(resolve, 1));
+            })(),
+          ]);
+          // Every worker has released everything and trimmed: nothing leased, cached or carved.
+          expect(pool.audit(), `phase ${phase} (${phaseMix(seed, phase).join(', ')})`).toEqual([]);
+          pool.trim();
+          const stats = pool.stats();
+          expect(
+            {
+              leased: stats.classes.reduce((n, c) => n + c.leased + c.cached, 0),
+              carved: stats.pagesCarved,
+              live: Atomics.load(sync, 3),
+            },
+            `phase ${phase}`,
+          ).toEqual({ leased: 0, carved: 0, live: 0 });
+          Atomics.store(sync, 0, phase + 1);
+          Atomics.notify(sync, 0);
+        }
+        const results = await Promise.all(runs.map((run) => run.done));
+        const total = (key: string) => results.reduce((n, r) => n + r[key], 0);
         const stats = pool.stats();
-        expect(
-          {
-            leased: stats.classes.reduce((n, c) => n + c.leased + c.cached, 0),
-            carved: stats.pagesCarved,
-            live: Atomics.load(sync, 3),
-          },
-          `seed ${seed}, phase ${phase}`,
-        ).toEqual({ leased: 0, carved: 0, live: 0 });
-        Atomics.store(sync, 0, phase + 1);
-        Atomics.notify(sync, 0);
+        console.log(
+          `shifting sizes (seed ${seed}): ${phases} phases, ${total('acquired')} acquired, ${total('sent')} handed over, ` +
+            `${total('skipped')} held back by the 60% cap; ${stats.pagesReturned} pages given back, ${stats.pagesRecarved} carved again`,
+        );
+        expect(total('acquired')).toBeGreaterThan(phases * workers * 300);
+        expect(total('sent')).toBe(total('received'));
+        expect(stats.exhausted).toBe(0);
+        expect(stats.pagesRecarved).toBeGreaterThan(phases);
+      } finally {
+        for (const channel of channels) {
+          channel.port1.close();
+          channel.port2.close();
+        }
+        pool.close();
       }
-      const results = await Promise.all(runs.map((run) => run.done));
-      const total = (key: string) => results.reduce((n, r) => n + r[key], 0);
-      const stats = pool.stats();
-      console.log(
-        `shifting sizes (seed ${seed}): ${phases} phases, ${total('acquired')} acquired, ${total('sent')} handed over, ` +
-          `${total('skipped')} held back by the 60% cap; ${stats.pagesReturned} pages given back, ${stats.pagesRecarved} carved again`,
-      );
-      expect(total('acquired'), `seed ${seed}`).toBeGreaterThan(phases * workers * 300);
-      expect(total('sent'), `seed ${seed}`).toBe(total('received'));
-      expect(stats.exhausted, `seed ${seed}`).toBe(0);
-      expect(stats.pagesRecarved, `seed ${seed}`).toBeGreaterThan(phases);
-    } catch (error) {
-      console.error(`shifting-sizes workload failed with seed ${seed} (rerun: ZEROPOOL_SEED=${seed} pnpm test)`);
-      throw error;
-    } finally {
-      for (const channel of channels) {
-        channel.port1.close();
-        channel.port2.close();
-      }
-      pool.close();
-    }
-  }, 180_000);
+    }),
+    180_000,
+  );
 });

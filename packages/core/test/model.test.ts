@@ -7,7 +7,7 @@ import { threadId } from 'node:worker_threads';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Lease, SlabPool, SlabStateError } from '../src/index.js';
-import { testSeed } from './helpers.js';
+import { withSeed } from './helpers.js';
 
 const MAX = 64 * 1024;
 const MIN = 1024;
@@ -154,30 +154,36 @@ class Flush implements fc.Command<Model, Real> {
 }
 
 describe('the pool against a model', () => {
-  it('agrees with the model after every step of random operation sequences', () => {
-    const seed = testSeed();
-    const commands = [
-      fc.tuple(fc.integer({ min: 0, max: MAX }), fc.boolean()).map(([size, viaGet]) => new Acquire(size, viaGet)),
-      fc.integer({ min: 0, max: 1000 }).map((pick) => new Release(pick)),
-      fc.integer({ min: 0, max: 1000 }).map((pick) => new Release(pick)),
-      fc.integer({ min: 0, max: 1000 }).map((pick) => new ReleaseDead(pick)),
-      fc.oneof(fc.integer({ min: -5, max: 2 ** 31 + 5 }), fc.double()).map((value) => new ReleaseGarbage(value)),
-      fc.constant(new Flush()),
-    ];
-    fc.assert(
-      fc.property(fc.commands(commands, { maxCommands: 120, size: 'max' }), (cmds) => {
-        const setup = () => ({
-          model: { leased: new Map(), dead: [], releases: 0, tokens: 0 } as Model,
-          real: { pool: new SlabPool({ arenaBytes: 1 << 20, minSlabSize: MIN, maxSlabSize: MAX, parallelism: 2, cacheSize: 4 }) },
-        });
-        fc.modelRun(setup, cmds);
-      }),
-      { numRuns: NUM_RUNS, seed },
-    );
-    // The sequences really ran: thousands of checked steps, not a vacuous pass. How many depends on
-    // the seed (sequence lengths and how many commands their preconditions skip vary): 40 seeds gave
-    // 5,075 to 6,167 (median 5,581) and one CI run 4,891, so the floor is 10 per sequence, not a count.
-    console.log(`model (seed ${seed}, rerun: ZEROPOOL_SEED=${seed} pnpm test): ${NUM_RUNS} sequences, ${executed} checked steps`);
-    expect(executed, `seed ${seed}`).toBeGreaterThan(NUM_RUNS * 10);
-  });
+  it(
+    'agrees with the model after every step of random operation sequences',
+    withSeed(({ seed }) => {
+      const commands = [
+        fc.tuple(fc.integer({ min: 0, max: MAX }), fc.boolean()).map(([size, viaGet]) => new Acquire(size, viaGet)),
+        fc.integer({ min: 0, max: 1000 }).map((pick) => new Release(pick)),
+        fc.integer({ min: 0, max: 1000 }).map((pick) => new Release(pick)),
+        fc.integer({ min: 0, max: 1000 }).map((pick) => new ReleaseDead(pick)),
+        fc.oneof(fc.integer({ min: -5, max: 2 ** 31 + 5 }), fc.double()).map((value) => new ReleaseGarbage(value)),
+        fc.constant(new Flush()),
+      ];
+      fc.assert(
+        fc.property(fc.commands(commands, { maxCommands: 120, size: 'max' }), (cmds) => {
+          const setup = () => ({
+            model: { leased: new Map(), dead: [], releases: 0, tokens: 0 } as Model,
+            real: {
+              pool: new SlabPool({ arenaBytes: 1 << 20, minSlabSize: MIN, maxSlabSize: MAX, parallelism: 2, cacheSize: 4 }),
+            },
+          });
+          fc.modelRun(setup, cmds);
+        }),
+        { numRuns: NUM_RUNS, seed },
+      );
+      // The sequences really ran: thousands of checked steps, not a vacuous pass. How many depends on
+      // the seed (sequence lengths and how many commands their preconditions skip vary): 40 seeds gave
+      // 5,075 to 6,167 (median 5,581) and one CI run 4,891, so the floor is 10 per sequence, not a count.
+      console.log(
+        `model (seed ${seed}, rerun: ZEROPOOL_SEED=${seed} pnpm test): ${NUM_RUNS} sequences, ${executed} checked steps`,
+      );
+      expect(executed).toBeGreaterThan(NUM_RUNS * 10);
+    }),
+  );
 });

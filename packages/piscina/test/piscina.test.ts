@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Worker, threadId } from 'node:worker_threads';
 import { SlabPool, type SlabPoolOptions, SlabStateError } from '@zeropool/core';
 import { describe, expect, it } from 'vitest';
+import { expectAllFree } from '../../core/test/all-free.js';
 import { type ReclaimReport, SlabPiscina, type SlabPiscinaOptions } from '../src/index.js';
 
 const filename = new URL('./fixtures/task.mjs', import.meta.url).href;
@@ -11,12 +12,6 @@ const filename = new URL('./fixtures/task.mjs', import.meta.url).href;
 // replace workers, then destroy the pool at once: load the file with import() instead.
 const execArgv = ['--no-experimental-require-module'];
 const MiB = 1 << 20;
-
-function allFree(pool: SlabPool): void {
-  pool.flush();
-  expect(pool.audit()).toEqual([]);
-  for (const c of pool.stats().classes) expect({ size: c.slabSize, free: c.free }).toEqual({ size: c.slabSize, free: c.slabs });
-}
 
 /**
  * Runs `body` with a SlabPiscina over the test task file and a new pool made with `poolOptions`,
@@ -120,7 +115,7 @@ describe('SlabPiscina', () => {
           if (running.size >= 32) await Promise.race(running);
         }
         await Promise.all(running);
-        allFree(pool);
+        expectAllFree(pool);
       },
     );
   });
@@ -147,7 +142,7 @@ describe('SlabPiscina', () => {
       for (let i = 0; i < 20; i++) expect(await lend(i, 4096)).toBe(first);
       const after = pool.stats();
       expect([after.refills, after.spills, after.steals]).toEqual([before.refills, before.spills, before.steals]);
-      allFree(pool);
+      expectAllFree(pool);
     });
   });
 
@@ -169,7 +164,7 @@ describe('SlabPiscina', () => {
         /viewSlab: length must be an integer from 0 to the slab's capacity, 4096; received 5000/,
       );
       expect(() => pool.bytes(other)).toThrow(SlabStateError);
-      allFree(pool);
+      expectAllFree(pool);
     });
   });
 
@@ -199,7 +194,7 @@ describe('SlabPiscina', () => {
         await destroyed;
         await until(() => workers.exited.includes(writer));
         await until(() => released(pool, id));
-        allFree(pool);
+        expectAllFree(pool);
       } finally {
         workers.stop();
       }
@@ -225,7 +220,7 @@ describe('SlabPiscina', () => {
       expect(() => pool.bytes(first)).toThrow(SlabStateError);
       expect(pool.bytes(second)).toHaveLength(4096);
       pool.release(second);
-      allFree(pool);
+      expectAllFree(pool);
     });
   });
 
@@ -267,7 +262,7 @@ describe('SlabPiscina', () => {
       Atomics.store(flag, 1, 1);
       await holding;
       pool.release(handed);
-      allFree(pool);
+      expectAllFree(pool);
     });
   });
 
@@ -284,7 +279,7 @@ describe('SlabPiscina', () => {
       );
       expect(digests).toEqual(expected);
       expect(() => pool.bytes(id)).toThrow(SlabStateError);
-      allFree(pool);
+      expectAllFree(pool);
     });
   });
 
@@ -306,7 +301,7 @@ describe('SlabPiscina', () => {
       // Both loans are over, but the aborted task's worker may still be writing: the id waits, and
       // cannot be lent again meanwhile.
       await until(() => released(pool, id));
-      allFree(pool);
+      expectAllFree(pool);
     });
   });
 
@@ -324,7 +319,7 @@ describe('SlabPiscina', () => {
     // Another pool's id: nothing is leased in this pool now, so it cannot pass for one of ours.
     expect(() => piscina.runWithLoans({}, [other.acquire(64)])).toThrow(SlabStateError);
     await piscina.destroy();
-    allFree(pool);
+    expectAllFree(pool);
   });
 
   it.each([false, true])(
@@ -356,7 +351,7 @@ describe('SlabPiscina', () => {
         await piscina.destroy();
         expect(reports.map((r) => [r.threadId, r.leased])).toEqual([[worker, 1]]);
         expect(pool.stats().threads).toBe(1);
-        allFree(pool);
+        expectAllFree(pool);
       } finally {
         workers.stop();
         await piscina.destroy();
@@ -374,7 +369,7 @@ describe('SlabPiscina', () => {
     try {
       const seen = (await piscina.run({ op: 'user-data' })) as { workerData: unknown; arenaBytes: number };
       expect(seen.workerData).toEqual(workerData);
-      expect(seen.arenaBytes).toBe(piscina.pool.handle.buffer.byteLength);
+      expect(seen.arenaBytes).toBe(piscina.pool.config.arenaBytes);
     } finally {
       await piscina.destroy();
     }
@@ -418,7 +413,7 @@ describe('SlabPiscina', () => {
     await piscina.close();
     expect(reports).toEqual([]);
     expect(pool.stats().threads).toBe(1);
-    allFree(pool);
+    expectAllFree(pool);
   });
 
   it('gives its own errors a code', async () => {
@@ -470,7 +465,7 @@ describe('SlabPiscina', () => {
       await expect(task).rejects.toBeTruthy();
       await until(() => reports.length > 0);
       expect(reports[0].leased).toBe(6); // the slab it took over and the five it acquired
-      allFree(pool);
+      expectAllFree(pool);
     });
   });
 
@@ -479,7 +474,7 @@ describe('SlabPiscina', () => {
       const id = pool.acquire(4096);
       await expect(piscina.runWithSlabs({ op: 'crash-before-take', id }, [id])).rejects.toBeTruthy();
       expect(() => pool.bytes(id)).toThrow(/not an acquired slab/);
-      allFree(pool);
+      expectAllFree(pool);
     });
   });
 
@@ -489,7 +484,7 @@ describe('SlabPiscina', () => {
       pool.release(id);
       await expect(piscina.run({ op: 'release-foreign', id })).rejects.toThrow(/is not an acquired slab of this pool/);
       await expect(piscina.run({ op: 'release-foreign', id: 123456 })).rejects.toThrow(/is not an acquired slab of this pool/);
-      allFree(pool);
+      expectAllFree(pool);
     });
   });
 
@@ -542,7 +537,7 @@ describe('SlabPiscina', () => {
       await piscina.destroy();
       expect(await task).toBeInstanceOf(Error);
       expect(pool.stats().threads).toBe(1);
-      allFree(pool);
+      expectAllFree(pool);
     } finally {
       await piscina.destroy();
     }
@@ -569,7 +564,7 @@ describe('SlabPiscina', () => {
       expect(workers.exited.length).toBeGreaterThan(0);
       for (const id of reclaimed) expect(workers.exited).toContain(id);
       expect(pool.stats().threads).toBe(1);
-      allFree(pool);
+      expectAllFree(pool);
     } finally {
       workers.stop();
       await piscina.destroy();
@@ -592,7 +587,7 @@ describe('SlabPiscina', () => {
       expect(piscina.threads).toHaveLength(0);
       expect([...workers.alive]).toEqual([]);
       expect(pool.stats().threads).toBe(1);
-      allFree(pool);
+      expectAllFree(pool);
     } finally {
       workers.stop();
       await piscina.destroy();
@@ -623,7 +618,7 @@ describe('SlabPiscina', () => {
     await new Promise((r) => setImmediate(r));
     expect(reclaimed).not.toContain(foreignId);
     expect(process.listenerCount('worker')).toBe(listeners);
-    allFree(pool);
+    expectAllFree(pool);
   });
 
   it('leaves no slab cached in an idle worker after a task lends one with lendSlab', async () => {
@@ -650,7 +645,7 @@ describe('SlabPiscina', () => {
         expect(pool.stats().classes.find((c) => c.slabSize === 4096)!.cached).toBeGreaterThan(0);
         await until(() => reports.length > 0);
         expect(reports[0].cached).toBeGreaterThan(0);
-        allFree(pool);
+        expectAllFree(pool);
       },
     );
   });
