@@ -13,7 +13,7 @@ const { SlabPool } = await import(module);
 const pool = SlabPool.attach(handle);
 const sync = new Int32Array(workerData.sync);
 const held = [];
-const counts = { ops: 0, refused: 0, capped: 0 };
+const counts = { ops: 0, done: 0, refused: 0, capped: 0 };
 const units = (size) => Math.max(1, 2 ** Math.ceil(Math.log2(Math.max(size, 64))) / 64);
 
 function release(slab) {
@@ -62,6 +62,7 @@ for (let phase = 0; phase < phases; phase++) {
       bytes[0] = slab.token & 0xff;
       bytes[size - 1] = 1;
       held.push(slab);
+      counts.done++;
     } else {
       const at = Math.floor(random() * held.length);
       const slab = held[at];
@@ -69,6 +70,7 @@ for (let phase = 0; phase < phases; phase++) {
       held.pop();
       if (r < 0.8) next.postMessage(slab);
       else release(slab);
+      counts.done++;
     }
   }
   barrier(1, (phase + 1) * workers);
