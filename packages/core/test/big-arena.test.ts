@@ -4,16 +4,10 @@
 import { describe, expect, it } from 'vitest';
 import { SlabCorruptionError, SlabPool } from '../src/index.js';
 import { FLAG_DEBUG, H_FLAGS, MAX_ARENA_BYTES } from '../src/layout.js';
+import { acquireAll } from './helpers.js';
 
 const MiB = 1 << 20;
 const GiB = 2 ** 30;
-
-/** Acquires slabs of `size` bytes until the pool is exhausted. */
-function acquireAll(pool: SlabPool, size: number): number[] {
-  const ids: number[] = [];
-  for (let id = pool.tryAcquire(size); id !== -1; id = pool.tryAcquire(size)) ids.push(id);
-  return ids;
-}
 
 /** The id whose slab lies highest in the arena. */
 function highest(pool: SlabPool, ids: readonly number[]): number {

@@ -120,3 +120,10 @@ export function captureWarnings(): { warnings: CapturedWarning[]; stop: () => vo
   };
   return { warnings, stop };
 }
+
+/** Acquires slabs of `size` bytes with tryAcquire until the pool has none left; their ids. */
+export function acquireAll(pool: { tryAcquire(size: number): number }, size: number): number[] {
+  const ids: number[] = [];
+  for (let id = pool.tryAcquire(size); id !== -1; id = pool.tryAcquire(size)) ids.push(id);
+  return ids;
+}

@@ -4,16 +4,10 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { SWEEP_SLOW_PATHS } from '../src/core.js';
 import { SlabPool, SlabStateError } from '../src/index.js';
-import { runWorker, withSeed } from './helpers.js';
+import { acquireAll, runWorker, withSeed } from './helpers.js';
 import { phaseMix } from './workload.js';
 
 const MiB = 1 << 20;
-
-function acquireAll(pool: SlabPool, size: number): number[] {
-  const ids: number[] = [];
-  for (let id = pool.tryAcquire(size); id !== -1; id = pool.tryAcquire(size)) ids.push(id);
-  return ids;
-}
 
 describe('pages going back to the arena', () => {
   it.each([

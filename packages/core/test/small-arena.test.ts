@@ -3,15 +3,9 @@
 // pool that serves every size class.
 import { describe, expect, it } from 'vitest';
 import { SlabPool } from '../src/index.js';
+import { acquireAll } from './helpers.js';
 
 const KiB = 1024;
-
-/** Acquires slabs of `size` bytes until the pool is exhausted. */
-function acquireAll(pool: SlabPool, size: number): number[] {
-  const ids: number[] = [];
-  for (let id = pool.tryAcquire(size); id !== -1; id = pool.tryAcquire(size)) ids.push(id);
-  return ids;
-}
 
 describe('small arenas', () => {
   it.each([
