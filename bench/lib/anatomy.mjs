@@ -28,7 +28,7 @@ const CONSTANTS = {
 };
 
 // The pool object's fields that the three methods read (TypeScript keeps them private).
-const ARRAYS = ['words', 'counters', 'cacheSlabs', 'cacheLength', 'cacheCapacity', 'views', 'viewSlabs'];
+const ARRAYS = ['words', 'counters', 'cacheSlabs', 'cacheLength', 'cacheCapacity', 'views', 'viewKeys'];
 const NUMBERS = ['cacheStride', 'metaTop', 'minShift', 'maxSlabSize', 'leasedBits', 'knownSlabs'];
 
 // One block a method, as the pool writes it; `release` is the release's state change.
@@ -50,11 +50,12 @@ const body = (release) => `
     const slab = id >>> 0;
     const generation = (id / ID_GENERATION_UNIT) & GEN_MASK;
     const entry = slab & VIEW_CACHE_MASK;
+    const meta = metaTop - META_WORDS * (slab + 1);
     if (
       (id - slab) / ID_GENERATION_UNIT !== generation ||
       slab >= knownSlabs ||
-      (words[metaTop - META_WORDS * (slab + 1)] & NOT_OWNER) !== (SLAB_LEASED | (generation << GEN_SHIFT)) ||
-      viewSlabs[entry] !== slab
+      (words[meta] & NOT_OWNER) !== (SLAB_LEASED | (generation << GEN_SHIFT)) ||
+      viewKeys[entry] !== words[meta + META_OFFSET_CLASS]
     ) throw new Error('bytes');
     const view = views[entry];
     view[0] = 1;
