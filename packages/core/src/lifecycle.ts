@@ -76,6 +76,8 @@ const STALE_CHECK_MS = 100;
 /** How long watch keeps looking for a worker whose 'exit' came while it still ran, and how often. */
 const AFTER_EXIT_GIVE_UP_MS = 30_000;
 const AFTER_EXIT_RETRY_MS = 5;
+/** How long a reclaim tries the shard locks of a class before it leaves the slabs to its event loop. */
+const RECLAIM_FILE_MS = 5;
 /**
  * The longest pause between two of those looks. The pauses double from `AFTER_EXIT_RETRY_MS`:
  * every look that finds the thread running uses up one of its liveness waits (a thread that is
@@ -400,14 +402,14 @@ export class Lifecycle {
     });
     if (STEPS) step('reclaim.collected');
     for (const [c, slabs] of byClass) {
-      try {
-        this.host.pushToHome(c, 0, slabs.length, Int32Array.from(slabs));
-      } catch (error) {
-        // Every shard of the class locked by a dead thread: collectSlabs made them this thread's
-        // (cached by it), so keep them with this thread's stranded slabs rather than in no list.
-        if (!(error instanceof LockTimeoutError)) throw error;
-        this.host.strand(c, slabs);
-      }
+      // collectSlabs made them this thread's (cached by it): file them in any shard whose lock is
+      // free within RECLAIM_FILE_MS, not after lockTimeoutMs, since workers terminated together
+      // leave locks held by threads not reclaimed yet. Those still stranded then are filed from
+      // this thread's event loop once a lock is free (counted as cached by it meanwhile).
+      this.host.strand(c, slabs);
+      const until = performance.now() + RECLAIM_FILE_MS;
+      let filed = this.host.fileStrandedQuickly(c);
+      while (!filed && performance.now() < until) filed = this.host.fileStrandedQuickly(c);
     }
     // A thread that died while draining a reserved list nobody waits on any more left slabs there
     // that the rebuild relisted: hand them to the shards.
