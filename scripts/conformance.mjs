@@ -238,6 +238,8 @@ await check(
     const checked = done.reduce((n, d) => n + d.counts.checked, 0);
     expect(checked > 1000, `survivors checked only ${checked} slabs`);
     expectAllFree(pool);
+    // Two workers die together: reclaiming one must not wait for a lock the other left held.
+    expect(slowestMs < 1000, `a reclaim came ${slowestMs.toFixed(0)} ms after its worker's 'exit'`);
     return (
       `${killRounds} rounds, ${killRounds * 2} workers reclaimed (${reclaimedLeased} leased, ${reclaimedCached} cached slabs), ` +
       `survivor tokens intact over ${checked} checks, every slab free, audit clean; ` +
