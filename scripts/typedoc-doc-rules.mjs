@@ -95,7 +95,7 @@ function commentText(signature) {
 }
 
 // ---- Can a function throw? A throw statement in its body, or in the body of a function of the
-// workspace it calls or constructs (its own package's, or a workspace package it imports: lendSlab
+// workspace it calls or constructs (its own package's, or a workspace package it imports: giveSlab
 // throws what SlabPool.acquire throws), found by following calls through the type checker.
 /** @type {Map<ts.Node, boolean>} */
 const throwsMemo = new Map();

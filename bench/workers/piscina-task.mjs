@@ -4,7 +4,7 @@
 // `viewSlab` of a slab the main thread lent with `runWithLoans` and releases itself.
 // Every task reads the first and last byte of its payload and returns their sum.
 import { threadId } from 'node:worker_threads';
-import { lendSlab, takeSlab, viewSlab } from '@zeropool/piscina/worker';
+import { giveSlab, takeSlab, viewSlab } from '@zeropool/piscina/worker';
 
 /** The floor: piscina's own round trip with nothing to carry. */
 export function empty() {
@@ -54,14 +54,14 @@ export function gc({ started, threads }) {
 /** Crash phase: take the slab, lease one more, then end the thread with process.exit. */
 export function exit({ id, length }) {
   takeSlab(id, length);
-  lendSlab(4096);
+  giveSlab(4096);
   process.exit(1);
 }
 
 /** Crash phase: take the slab, lease one more, say so, then block until piscina terminates the thread. */
 export function stall({ id, length, started }) {
   takeSlab(id, length);
-  lendSlab(4096);
+  giveSlab(4096);
   Atomics.store(started, 0, 1);
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60_000);
   return -1;

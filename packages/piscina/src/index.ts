@@ -16,7 +16,7 @@
  *   read-only fan-out); when the last of them settles, the main thread releases the id, into its
  *   own cache, so the next acquire there is a cache hit: no shard lock on either side. The
  *   cheapest way for tasks that only read their input.
- * - Worker fills, main receives: the worker acquires with `lendSlab(size)`, fills it and returns
+ * - Worker fills, main receives: the worker acquires with `giveSlab(size)`, fills it and returns
  *   the id in its result; the main thread calls `receive(id)` at once (which adopts it), reads,
  *   and releases it.
  * @packageDocumentation
@@ -361,7 +361,7 @@ export class SlabPiscina<T = unknown, R = unknown> extends Piscina<T, R> {
    * @example
    * ```ts
    * import { createHash } from 'node:crypto';
-   * // fill.mjs fills a slab it got from lendSlab(size) and returns { id, length }.
+   * // fill.mjs fills a slab it got from giveSlab(size) and returns { id, length }.
    * const piscina = new SlabPiscina<{ size: number }, { id: number; length: number }>({
    *   filename: new URL('./fill.mjs', import.meta.url).href,
    * });

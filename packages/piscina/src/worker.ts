@@ -26,7 +26,7 @@ const FIND_POOL_TIMEOUT_MS = 10_000;
  * The shared pool, attached to this worker thread on the first call and cached after (until a
  * call attaches it, each call tries again; once attached, it never throws). For what the helpers
  * below do not cover (`stats()`, `capacity(id)`, `acquireAsync(size)`...); a slab that crosses a
- * task boundary goes through `takeSlab`, `viewSlab` or `lendSlab`.
+ * task boundary goes through `takeSlab`, `viewSlab` or `giveSlab`.
  *
  * The pool reaches the worker through Node's environment data (`setEnvironmentData`), never through
  * `workerData`, which reaches the worker exactly as given. If the main thread has not yet recorded
@@ -139,15 +139,15 @@ export function viewSlab(id: number, length?: number): Uint8Array {
  * @throws {Error} the pool object `getPool()` returns was closed (`code: 'ERR_POOL_CLOSED'`).
  * @example
  * ```ts
- * import { lendSlab } from '@zeropool/piscina/worker';
+ * import { giveSlab } from '@zeropool/piscina/worker';
  * export default ({ size }: { size: number }) => {
- *   const { id, bytes } = lendSlab(size);
+ *   const { id, bytes } = giveSlab(size);
  *   bytes.fill(1);
  *   return { id, length: size }; // the main thread calls piscina.receive(id, length)
  * };
  * ```
  */
-export function lendSlab(size: number): { id: number; bytes: Uint8Array } {
+export function giveSlab(size: number): GivenSlab {
   const pool = getPool();
   const id = pool.acquire(size);
   // The acquire may have refilled this worker's cache with a batch of slabs: hand them back at
@@ -155,6 +155,26 @@ export function lendSlab(size: number): { id: number; bytes: Uint8Array } {
   flushCache(pool);
   return { id, bytes: pool.bytes(id).subarray(0, size) };
 }
+
+/** A slab {@link giveSlab} acquired for the main thread. */
+export interface GivenSlab {
+  /** The slab's id: return it in the task's result; the main thread then owns the slab. */
+  readonly id: number;
+  /** The first `size` bytes of the slab, to fill before the task returns. */
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * The former name of {@link giveSlab}: it hands the slab over (the main thread releases it), which
+ * "lend" does not say. Kept for one minor version.
+ * @deprecated use {@link giveSlab}.
+ * @example
+ * ```ts
+ * import { lendSlab } from '@zeropool/piscina/worker';
+ * const { id, bytes } = lendSlab(64); // the same as giveSlab(64)
+ * ```
+ */
+export const lendSlab: (size: number) => GivenSlab = giveSlab;
 
 /**
  * Hands this worker's cached slabs back to the shared shards. If dead threads hold the shard locks

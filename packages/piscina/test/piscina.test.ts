@@ -621,7 +621,7 @@ describe('SlabPiscina', () => {
     expectAllFree(pool);
   });
 
-  it('leaves no slab cached in an idle worker after a task lends one with lendSlab', async () => {
+  it('leaves no slab cached in an idle worker after a task gives one with giveSlab', async () => {
     await withPiscina({ arenaBytes: 8 * MiB, parallelism: 2 }, { minThreads: 1, maxThreads: 1 }, async (piscina, pool) => {
       const { id, length } = (await piscina.run({ op: 'fill', size: 4096, seed: 3 })) as { id: number; length: number };
       expect(piscina.receive(id, length)).toHaveLength(4096);
@@ -631,6 +631,19 @@ describe('SlabPiscina', () => {
       // left there would be out of the main thread's reach until the worker exits.
       const c = pool.stats().classes.find((k) => k.slabSize === 4096)!;
       expect({ cached: c.cached, leased: c.leased }).toEqual({ cached: 0, leased: 0 });
+    });
+  });
+
+  it('still gives a slab under the deprecated name lendSlab', async () => {
+    await withPiscina({ arenaBytes: 8 * MiB, parallelism: 2 }, { minThreads: 1, maxThreads: 1 }, async (piscina, pool) => {
+      const { id, length } = (await piscina.run({ op: 'fill', size: 256, seed: 5, former: true })) as {
+        id: number;
+        length: number;
+      };
+      const bytes = piscina.receive(id, length);
+      expect(Array.from(bytes.subarray(0, 4))).toEqual([5, 12, 19, 26]);
+      pool.release(id);
+      expectAllFree(pool);
     });
   });
 

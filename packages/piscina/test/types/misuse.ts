@@ -6,7 +6,7 @@
  */
 import type { Lease, SlabPool } from '@zeropool/core';
 import { type ReclaimReport, SlabPiscina, type SlabPiscinaOptions } from '../../src/index.js';
-import { getPool, lendSlab, takeSlab, viewSlab } from '../../src/worker.js';
+import { getPool, giveSlab, lendSlab, takeSlab, viewSlab } from '../../src/worker.js';
 
 declare const id: number;
 declare const ids: number[];
@@ -31,7 +31,10 @@ const workerPool: SlabPool = getPool();
 const taken: Lease = takeSlab(id, 16);
 const wholeSlab: Lease = takeSlab(id);
 const viewed: Uint8Array = viewSlab(id, 16);
-const { id: lentId, bytes: lentBytes }: { id: number; bytes: Uint8Array } = lendSlab(64);
+const { id: lentId, bytes: lentBytes }: { id: number; bytes: Uint8Array } = giveSlab(64);
+// The former name still works, with the same type.
+const formerName: typeof giveSlab = lendSlab;
+void formerName;
 void [untyped, pool, digest, lentDigest, received, closed, destroyed, workerPool, taken, wholeSlab, viewed, lentId, lentBytes];
 
 // ---- Slab ids are numbers, and a task's ids come as an array.
@@ -42,9 +45,9 @@ takeSlab(id, '16');
 // @ts-expect-error viewSlab without an id
 viewSlab();
 // @ts-expect-error a size given as a string
-lendSlab('64');
-// @ts-expect-error lendSlab returns an id and bytes, not bare bytes
-const lentView: Uint8Array = lendSlab(64);
+giveSlab('64');
+// @ts-expect-error giveSlab returns an id and bytes, not bare bytes
+const lentView: Uint8Array = giveSlab(64);
 // workerData is piscina's: any value, which reaches the workers as given.
 new SlabPiscina({ workerData: 'config' });
 interface Settings {
