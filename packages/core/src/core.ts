@@ -15,7 +15,7 @@ import { threadId } from 'node:worker_threads';
 import { attachLayout } from './arena.js';
 import { ThreadCache } from './cache.js';
 import { fillSlab } from './debug.js';
-import { LockTimeoutError } from './errors.js';
+import { LockTimeoutError, closedError } from './errors.js';
 import {
   type ArenaLayout,
   COUNTER_COUNT,
@@ -638,10 +638,4 @@ function slabsAllFree(words: Int32Array, layout: ArenaLayout, page: number, c: n
     if ((state & STATE_MASK) !== SLAB_FREE || ownerOf(state) >= layout.shards) return false;
   }
   return true;
-}
-
-export function closedError(): Error {
-  const error = new Error('this SlabPool object was closed; attach again to use the pool from this thread');
-  (error as Error & { code: string }).code = 'ERR_POOL_CLOSED';
-  return error;
 }

@@ -23,10 +23,10 @@ import {
   claimValue,
   reclaimPhase,
 } from './layout.js';
-import { type ReclaimReport, type RecoveryContext, collectSlabs, retractWaits, takeOverLocks } from './recovery.js';
+import { type RecoveryContext, collectSlabs, retractWaits, takeOverLocks } from './recovery.js';
 import { livenessRefusal, readClaim, slotsOf, swapClaim } from './slots.js';
 import { STEPS, step } from './steps.js';
-import type { WatchedWorker } from './types.js';
+import type { ReclaimReport, WatchedWorker } from './types.js';
 
 /** A word nobody writes, to sleep 1 ms on with Atomics.wait. */
 const NAP = new Int32Array(new SharedArrayBuffer(4));
@@ -53,7 +53,8 @@ export interface LifecycleHost {
   fileStrandedQuickly(c: number): boolean;
 }
 
-type Report = { threadId: number; slots: number; locks: number; cached: number; leased: number };
+/** A report being filled in. */
+type Report = { -readonly [K in keyof ReclaimReport]: ReclaimReport[K] };
 
 /**
  * How a reclaim knows the thread has exited: `checked` by a liveness check (reclaim); `exited`

@@ -6,13 +6,14 @@
 import { threadId as currentThreadId } from 'node:worker_threads';
 import { checkHandle, writeHeader } from './arena.js';
 import { checkAttachOptions, resolveConfig, resolveLeakDetection, resolveLockTimeout, resolvePrefault } from './config.js';
-import { PoolCore, closedError } from './core.js';
+import { PoolCore } from './core.js';
 import { fillSlab, findUnpoisoned } from './debug.js';
 import {
   PoolExhaustedError,
   ReclaimLiveThreadError,
   SlabCorruptionError,
   SlabStateError,
+  closedError,
   invalidType,
   outOfRange,
 } from './errors.js';
@@ -64,7 +65,7 @@ import { LeakTracker } from './leaks.js';
 import { SlabLease } from './lease.js';
 import { Lifecycle } from './lifecycle.js';
 import { lockWithin, unlock } from './lock.js';
-import { type ReclaimReport, type RecoveryContext, disownLeases, retractWaits } from './recovery.js';
+import { type RecoveryContext, disownLeases, retractWaits } from './recovery.js';
 import { popToCache } from './shard.js';
 import { slotOpen } from './slots.js';
 import { STEPS, step } from './steps.js';
@@ -74,6 +75,7 @@ import type {
   LeaseRecord,
   PoolHandle,
   PoolStats,
+  ReclaimReport,
   ResolvedConfig,
   SlabPoolOptions,
   WatchedWorker,

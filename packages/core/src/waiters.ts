@@ -6,8 +6,7 @@
  * reserved list first. Ordinary acquires never take from reserved lists, so a waiter cannot be
  * starved by threads that keep acquiring.
  */
-import { closedError } from './core.js';
-import { AcquireTimeoutError, invalidType, outOfRange } from './errors.js';
+import { AcquireTimeoutError, closedError, invalidType, outOfRange } from './errors.js';
 import { type ArenaLayout, H_WAITING_CLASSES, RESERVED_BUSY, S_SEQUENCE, S_WAITERS, reservedWord } from './layout.js';
 import { unlock } from './lock.js';
 import { STEPS, step } from './steps.js';
