@@ -14,8 +14,8 @@
 import { threadId } from 'node:worker_threads';
 import { attachLayout } from './arena.js';
 import { ThreadCache } from './cache.js';
-import { fillSlab } from './debug.js';
 import { LockTimeoutError, closedError } from './errors.js';
+import { fillSlab } from './hygiene.js';
 import {
   type ArenaLayout,
   COUNTER_COUNT,

@@ -7,25 +7,14 @@ import { threadId as currentThreadId } from 'node:worker_threads';
 import { checkHandle, writeHeader } from './arena.js';
 import { checkAttachOptions, resolveConfig, resolveLeakDetection, resolveLockTimeout, resolvePrefault } from './config.js';
 import { PoolCore } from './core.js';
-import { fillSlab, findUnpoisoned } from './debug.js';
-import {
-  PoolExhaustedError,
-  ReclaimLiveThreadError,
-  SlabCorruptionError,
-  SlabStateError,
-  closedError,
-  invalidType,
-  outOfRange,
-} from './errors.js';
+import { PoolExhaustedError, ReclaimLiveThreadError, SlabStateError, closedError, invalidType, outOfRange } from './errors.js';
+import { type HookedMethods, type HygieneContext, afterRelease, afterReserved, installHooks } from './hygiene.js';
 import { auditArena, collectStats, countSlabs, usedBytesOf } from './inspect.js';
 import {
   CLASS_MASK,
   C_EXHAUSTED,
   C_RELEASES,
   C_SLOW_ACQUIRES,
-  FLAG_DEBUG,
-  FLAG_ZERO_ON_ACQUIRE,
-  FLAG_ZERO_ON_RELEASE,
   GEN_FIELD,
   GEN_MASK,
   GEN_SHIFT,
@@ -138,6 +127,8 @@ export class SlabPool extends PoolCore {
   private waitsRetracted = false;
   /** What `acquireAsync` works with, built once (see waiters.ts). */
   private waits: WaitContext | undefined;
+  /** What this object lends the files that own its other concerns (hygiene.ts), built once. */
+  private readonly host: HygieneContext;
   /** Set when close() has finished; until then another call resumes it (see close). */
   private closeFinished = false;
 
@@ -184,24 +175,28 @@ export class SlabPool extends PoolCore {
     // Requests addressed to this slot's previous thread are not this one's.
     Atomics.store(this.signals, this.slot, 0);
     this.handle = Object.freeze({ kind: 'zeropool', layoutVersion: LAYOUT_VERSION, buffer: this.buffer, signals });
+    this.host = {
+      buffer: this.buffer,
+      words: this.words,
+      layout: this.layout,
+      flags: this.flags,
+      cachedBits: this.cachedBits,
+      cacheSlabs: this.cacheSlabs,
+      cacheLength: this.cacheLength,
+      cacheStride: this.cacheStride,
+    };
     if (this.flags !== 0) {
-      // Own properties shadow the plain methods only on pools with zeroing or debug on.
-      // `acquire` and `tryAcquire` skip their cache-hit fast path, which has no hook, and go
-      // through `take`.
-      const self = this as unknown as {
-        take: (c: number) => number;
-        acquire: (size: number) => number;
-        tryAcquire: (size: number) => number;
-        release: (id: number) => void;
-      };
+      // Own properties that shadow private methods: the cast is what TypeScript needs to see them.
       const plainTake = SlabPool.prototype.take;
-      self.take = (c) => {
-        const id = plainTake.call(this, c);
-        return id === -1 ? -1 : this.afterAcquire(id, c, this.cacheLength[c]);
-      };
-      self.acquire = (size) => this.acquireSlow(size, true);
-      self.tryAcquire = (size) => this.acquireSlow(size, false);
-      self.release = (id) => this.releaseHooked(id);
+      installHooks(
+        this as unknown as HookedMethods,
+        {
+          take: (c) => plainTake.call(this, c),
+          acquireSlow: (size, throwing) => this.acquireSlow(size, throwing),
+          releaseSlow: (id) => this.releaseSlow(id),
+        },
+        this.host,
+      );
     }
     // Whether a recorded lease's id is still leased (by anyone): also after close(), which leaves
     // this object's leases leased.
@@ -231,7 +226,7 @@ export class SlabPool extends PoolCore {
       drainIfUnwaited: (c) => this.drainIfUnwaited(c),
       pushToHome: (c, from, count, slabs) => this.pushToHome(c, from, count, slabs),
       strand: (c, slabs) => this.strand(c, slabs),
-      afterRelease: (slab, c) => this.afterRelease(slab, c),
+      afterRelease: (slab, c) => afterRelease(this.host, slab, c),
       fileStrandedQuickly: (c) => this.fileStrandedQuickly(c),
     });
     this.listenForFlushRequests();
@@ -539,9 +534,7 @@ export class SlabPool extends PoolCore {
     const seen = Atomics.compareExchange(this.words, meta, leased, this.cachedBits | (next << GEN_SHIFT));
     if (seen !== leased && !this.releaseForHolder(meta, seen, generation, next)) throw this.badIdError(id);
     if (STEPS) step('release.exchanged');
-    const c = this.words[meta + META_OFFSET_CLASS] & CLASS_MASK;
-    this.counters[C_RELEASES]++;
-    this.releaseShared(slab, c);
+    this.finishRelease(slab, meta);
   }
 
   /**
@@ -563,24 +556,6 @@ export class SlabPool extends PoolCore {
   }
 
   /**
-   * `release` for pools with zeroing or debug on: the same exchange, then `finishRelease`, which
-   * zeroes or poisons the slab after the exchange makes it ours and before anyone else can take it.
-   */
-  private releaseHooked(id: number): void {
-    if (typeof id !== 'number') this.checkIdSlow(id);
-    const slab = id >>> 0;
-    const generation = (id / ID_GENERATION_UNIT) & GEN_MASK;
-    if (generation * ID_GENERATION_UNIT + slab !== id || slab >= this.knownSlabs) this.checkIdSlow(id);
-    const meta = this.metaTop - META_WORDS * (slab + 1);
-    const leased = this.leasedBits | (generation << GEN_SHIFT);
-    const next = (generation + 1) & GEN_MASK;
-    const seen = Atomics.compareExchange(this.words, meta, leased, this.cachedBits | (next << GEN_SHIFT));
-    if (seen !== leased && !this.releaseForHolder(meta, seen, generation, next)) throw this.badIdError(id);
-    if (STEPS) step('release.exchanged');
-    this.finishRelease(slab, meta);
-  }
-
-  /**
    * The second exchange of a release of a slab that another thread holds (it adopted it, or its
    * pool object closed): while the word says leased at this generation, whoever the holder, move
    * it to cached by this thread at the next. False if it says anything else (a stale or repeated id).
@@ -596,18 +571,18 @@ export class SlabPool extends PoolCore {
     return false;
   }
 
-  /** What a release does once its exchange made the slab this thread's (all but the hottest path). */
+  /**
+   * What a release does once its exchange made `slab` this thread's, unless the fast path in
+   * `release` finished it: zeroes or poisons it (pools with those options), then hands it on.
+   */
   private finishRelease(slab: number, meta: number): void {
     const c = this.words[meta + META_OFFSET_CLASS] & CLASS_MASK;
     this.counters[C_RELEASES]++;
-    this.afterRelease(slab, c);
-    if (STEPS) step('release.cleaned');
-    if (this.words[H_WAITING_CLASSES] !== 0 && this.offerToWaiters(c, slab)) return;
-    if (this.cacheLength[c] >= this.cacheCapacity[c]) this.spill(c);
-    if (STEPS) step('release.room');
-    const length = this.cacheLength[c];
-    this.cacheSlabs[c * this.cacheStride + length] = slab;
-    this.cacheLength[c] = length + 1;
+    if (this.flags !== 0) {
+      afterRelease(this.host, slab, c);
+      if (STEPS) step('release.cleaned');
+    }
+    this.releaseShared(slab, c);
   }
 
   /**
@@ -1065,34 +1040,6 @@ export class SlabPool extends PoolCore {
     return view;
   }
 
-  /** Debug check and zeroing for a slab just leased from the cache (only when a flag is set). */
-  private afterAcquire(id: number, c: number, position: number): number {
-    const slab = slabOfId(id);
-    const word = this.words[metaWord(this.metaTop, slab) + META_OFFSET_CLASS];
-    const offset = slabOffset(word);
-    const capacity = 1 << (this.minShift + c);
-    if (this.flags & FLAG_DEBUG) {
-      const bad = findUnpoisoned(this.buffer, offset, capacity);
-      if (bad !== -1) {
-        // Put it back as it was, poisoned again, so the pool loses nothing, then report.
-        fillSlab(this.buffer, offset, capacity, true);
-        this.words[metaWord(this.metaTop, slab)] = this.cachedBits | (generationOfId(id) << GEN_SHIFT);
-        this.cacheSlabs[c * this.cacheStride + position] = slab;
-        this.cacheLength[c] = position + 1;
-        throw new SlabCorruptionError(slabId(slab, (generationOfId(id) - 1) & GEN_MASK), bad, capacity);
-      }
-    }
-    if (this.flags & FLAG_ZERO_ON_ACQUIRE) fillSlab(this.buffer, offset, capacity, false);
-    return id;
-  }
-
-  /** Poisons (debug) or zeroes (`zeroOnRelease`) a slab just released. */
-  private afterRelease(slab: number, c: number): void {
-    if ((this.flags & (FLAG_DEBUG | FLAG_ZERO_ON_RELEASE)) === 0) return;
-    const word = this.words[metaWord(this.metaTop, slab) + META_OFFSET_CLASS];
-    fillSlab(this.buffer, slabOffset(word), 1 << (this.minShift + c), (this.flags & FLAG_DEBUG) !== 0);
-  }
-
   /** Moves every slab of class `c`'s reserved list to the home shard. The caller holds its lock. */
   private drainReserved(c: number): void {
     const line = reservedWord(this.layout, c);
@@ -1158,7 +1105,7 @@ export class SlabPool extends PoolCore {
         this.words[meta] = this.leasedBits | (cached & GEN_FIELD);
         this.counters[C_SLOW_ACQUIRES]++;
         const id = slabId(slab, cached >>> GEN_SHIFT);
-        return this.flags !== 0 ? this.afterReserved(id) : id;
+        return this.flags !== 0 ? afterReserved(this.host, id) : id;
       },
       lockLine: (line) => this.lockWord(line),
       tryLockLine: (line, ms) => lockWithin(this.words, line, this.lockOwner, ms),
@@ -1186,24 +1133,6 @@ export class SlabPool extends PoolCore {
       Atomics.or(this.signals, slot, bits);
       Atomics.notify(this.signals, slot);
     }
-  }
-
-  /**
-   * Debug check and zeroing for a slab taken from a reserved list. The waiter already owns it, so
-   * a broken poison pattern is reported as a warning rather than thrown.
-   */
-  private afterReserved(id: number): number {
-    const slab = slabOfId(id);
-    const word = this.words[metaWord(this.metaTop, slab) + META_OFFSET_CLASS];
-    const offset = slabOffset(word);
-    const capacity = 1 << (this.minShift + (word & CLASS_MASK));
-    if (this.flags & FLAG_DEBUG) {
-      const bad = findUnpoisoned(this.buffer, offset, capacity);
-      const releasedId = slabId(slab, (generationOfId(id) - 1) & GEN_MASK);
-      if (bad !== -1) process.emitWarning(new SlabCorruptionError(releasedId, bad, capacity).message, 'ZeropoolWarning');
-    }
-    if (this.flags & FLAG_ZERO_ON_ACQUIRE) fillSlab(this.buffer, offset, capacity, false);
-    return id;
   }
 
   private sizeError(size: unknown): Error {
