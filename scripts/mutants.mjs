@@ -37,7 +37,7 @@ const MUTANTS = [
   {
     name: 'a waiter withdraws a class that close() already withdrew',
     file: 'waiters.ts',
-    find: '    if ((Atomics.load(words, ctx.waitingWord) & (1 << c)) === 0) {',
+    find: '      if ((Atomics.load(words, this.waitingWord) & (1 << c)) === 0) {',
     replace: '    if (false) {',
     tests: ['packages/core/test/recovery-watch.test.ts', '-t', 'close\\(\\) that threw part-way'],
   },

@@ -37,13 +37,11 @@ import {
   META_STATE,
   NO_SLAB,
   PAGE_FREE,
-  RESERVED_BUSY,
   SLAB_CACHED,
   SLAB_FREE,
   SLAB_LEASED,
   STATE_MASK,
   S_COUNT,
-  S_WAITERS,
   firstSlabOf,
   generationOf,
   lockOwnerValue,
@@ -52,18 +50,18 @@ import {
   packState,
   pageClassWord,
   pageStartOf,
-  reservedWord,
   shardWord,
   slabSizeOf,
   slabsPerPageOf,
   threadCounterF64,
 } from './layout.js';
 import { lock, lockWithin, unlock } from './lock.js';
-import { rebuildShards, wakeWaiters } from './recovery.js';
+import { rebuildShards } from './recovery.js';
 import { popToCache, pushFromCache, spliceCarved } from './shard.js';
 import { claimFreeSlot, threadOfSlot } from './slots.js';
 import { STEPS, step } from './steps.js';
 import type { ResolvedConfig } from './types.js';
+import { wakeWaiters } from './waiters.js';
 
 /** How long giving pages back waits for each shard lock of a class before it leaves the class alone. */
 const RETURN_LOCK_MS = 5;
@@ -116,8 +114,6 @@ export class PoolCore {
   protected readonly stranded: (number[] | undefined)[] = [];
   private warnedStranded = false;
   private strandedRetry: ReturnType<typeof setTimeout> | undefined;
-  /** One-slab scratch stack for moving single slabs with the batch functions. */
-  private readonly scratch = new Int32Array(1);
   /** Slow paths since the last sweep of idle classes (see sweepIdle). */
   private slowPaths = 0;
   /** Per class, the cache stack's length at the last sweep, and refills and spills since. */
@@ -327,7 +323,7 @@ export class PoolCore {
     pushFromCache(this.words, this.metaTop, line, shard, Int32Array.from(stranded), 0, stranded.length);
     stranded.length = 0;
     unlock(this.words, line);
-    if (this.words[H_WAITING_CLASSES] !== 0) this.wakeWaiters(c);
+    if (this.words[H_WAITING_CLASSES] !== 0) wakeWaiters(this.words, this.layout, c);
     return true;
   }
 
@@ -365,7 +361,7 @@ export class PoolCore {
     if (STEPS) step('spill.moved');
     unlock(this.words, line);
     if (STEPS) step('spill.unlocked');
-    if (this.words[H_WAITING_CLASSES] !== 0) this.wakeWaiters(c);
+    if (this.words[H_WAITING_CLASSES] !== 0) wakeWaiters(this.words, this.layout, c);
   }
 
   /** Locks a shard of class `c` other than home: three passes, a few milliseconds each; -1 if none. */
@@ -378,65 +374,6 @@ export class PoolCore {
       }
     }
     return -1;
-  }
-
-  /**
-   * If some thread waits in `acquireAsync` for class `c`, puts the slab (cached by this thread)
-   * in the class's reserved list, which only waiters take from, and wakes them. Returns false,
-   * leaving the slab alone, when nobody waits.
-   */
-  protected offerToWaiters(c: number, slab: number): boolean {
-    const line = reservedWord(this.layout, c);
-    try {
-      this.lockWord(line);
-    } catch (error) {
-      // The caller has already released the slab to itself: keep it (cache path) rather than fail.
-      if (error instanceof LockTimeoutError) return false;
-      throw error;
-    }
-    if (STEPS) step('offer.locked');
-    this.scratch[0] = slab;
-    const reserved = this.reserveIfWaited(line, this.scratch, 0, 1);
-    unlock(this.words, line);
-    if (STEPS) step('offer.unlocked');
-    if (reserved) this.wakeWaiters(c);
-    return reserved;
-  }
-
-  /**
-   * With a class's reserved lock held (`line`): if anyone waits on the class, moves `count` cached
-   * slabs from `slabs[from]` onward into its reserved list and returns true; otherwise leaves them.
-   * Checked under the lock: the last waiter to leave drains the list under the same lock, so a slab
-   * can never be left behind in a reserved list nobody waits on.
-   */
-  protected reserveIfWaited(line: number, slabs: Int32Array, from: number, count: number): boolean {
-    if (this.words[line + S_WAITERS] === 0) return false;
-    this.pushToReserved(line, slabs, from, count);
-    return true;
-  }
-
-  /** Pushes `count` cached slabs from `slabs[from]` onward onto the reserved list `line` (lock held). */
-  protected pushToReserved(line: number, slabs: Int32Array, from: number, count: number): void {
-    pushFromCache(this.words, this.metaTop, line, this.layout.shards, slabs, from, count);
-  }
-
-  /** Bumps class `c`'s wake-up sequence and wakes every `acquireAsync` waiting on it. */
-  protected wakeWaiters(c: number): void {
-    wakeWaiters(this.words, this.layout, c);
-  }
-
-  /**
-   * Takes one slab from class `c`'s reserved list, cached by this thread, and returns its index; -1 if empty,
-   * RESERVED_BUSY if the list's lock is not free within 2 ms (a waiter must not block its event
-   * loop for lockTimeoutMs on a lock a dead thread holds; it looks again shortly).
-   */
-  protected takeReserved(c: number): number {
-    const line = reservedWord(this.layout, c);
-    if (!lockWithin(this.words, line, this.lockOwner, 2)) return RESERVED_BUSY;
-    if (STEPS) step('reserved.locked');
-    const got = popToCache(this.words, this.metaTop, line, 1, this.slot, this.scratch, 0);
-    unlock(this.words, line);
-    return got === 0 ? -1 : this.scratch[0];
   }
 
   /**
@@ -600,7 +537,7 @@ export class PoolCore {
     this.sweepLengths[c] = 0;
     unlock(this.words, line);
     if (STEPS) step('handback.moved');
-    if (this.words[H_WAITING_CLASSES] !== 0) this.wakeWaiters(c);
+    if (this.words[H_WAITING_CLASSES] !== 0) wakeWaiters(this.words, this.layout, c);
     return length;
   }
 

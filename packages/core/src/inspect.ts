@@ -1,7 +1,9 @@
 /**
- * Reading the whole pool: statistics and the consistency audit. Both walk every slab's state
- * word, which makes them exact once the threads are quiet and a moment's view while they work.
+ * Reading the whole pool: statistics, the consistency audit, and the figures a PoolExhaustedError
+ * reports. They walk every slab's state word, which makes them exact once the threads are quiet
+ * and a moment's view while they work.
  */
+import { PoolExhaustedError } from './errors.js';
 import {
   type ArenaLayout,
   COUNTER_COUNT,
@@ -321,4 +323,22 @@ function auditSlots(words: Int32Array, layout: ArenaLayout, problems: string[]):
       `thread slot ${slot} (thread ${claimThread(claim)}) has been in a reclaim by thread ${reclaimer} for ${AUDIT_LOCK_TIMEOUT_MS} ms: a reclaim stopped part-way? reclaim thread ${reclaimer} to finish it`,
     );
   }
+}
+
+/**
+ * The error for a request of `size` bytes (class `c`) that found no slab: says how many bytes are
+ * in use, free in other classes and held in threads' caches, so the message can say what to change.
+ */
+export function exhaustedError(words: Int32Array, layout: ArenaLayout, size: number, c: number): PoolExhaustedError {
+  let freeElsewhereBytes = 0;
+  let cachedBytes = 0;
+  countSlabs(words, layout).forEach((counts, k) => {
+    const slabSize = slabSizeOf(layout, k);
+    if (k !== c) freeElsewhereBytes += counts.free * slabSize;
+    cachedBytes += counts.cached * slabSize;
+  });
+  return new PoolExhaustedError(size, slabSizeOf(layout, c), usedBytesOf(words, layout), layout.arenaBytes, {
+    freeElsewhereBytes,
+    cachedBytes,
+  });
 }

@@ -7,8 +7,8 @@
  */
 import { threadId as currentThreadId } from 'node:worker_threads';
 import { LockTimeoutError, ReclaimLiveThreadError, invalidType } from './errors.js';
+import { type SlabMemory, afterRelease } from './hygiene.js';
 import {
-  type ArenaLayout,
   C_RECLAIMED,
   LIVENESS_BASE,
   LIVENESS_UNARMED,
@@ -23,33 +23,26 @@ import {
   claimValue,
   reclaimPhase,
 } from './layout.js';
-import { type RecoveryContext, collectSlabs, retractWaits, takeOverLocks } from './recovery.js';
+import { type RecoveryContext, collectSlabs, takeOverLocks } from './recovery.js';
 import { livenessRefusal, readClaim, slotsOf, swapClaim } from './slots.js';
 import { STEPS, step } from './steps.js';
 import type { ReclaimReport, WatchedWorker } from './types.js';
+import type { Waiters } from './waiters.js';
 
 /** A word nobody writes, to sleep 1 ms on with Atomics.wait. */
 const NAP = new Int32Array(new SharedArrayBuffer(4));
 
 /** What a pool object lends its lifecycle: its shared views and the slow tiers recovery uses. */
-export interface LifecycleHost {
-  readonly words: Int32Array;
+export interface LifecycleHost extends RecoveryContext, SlabMemory {
   readonly claims: BigInt64Array;
   readonly signals: Int32Array;
-  readonly layout: ArenaLayout;
   readonly slot: number;
   readonly counters: Float64Array;
-  /** Option bits (`FLAG_*`): nonzero when released slabs are zeroed or poisoned. */
-  readonly flags: number;
   /** Whether the pool object was closed: it then reclaims nothing (its slot is not its own). */
   isClosed(): boolean;
-  recoveryContext(): RecoveryContext;
   lockWord(index: number): void;
-  drainReserved(c: number): void;
-  drainIfUnwaited(c: number): void;
   pushToHome(c: number, from: number, count: number, slabs: Int32Array): void;
   strand(c: number, slabs: readonly number[]): void;
-  afterRelease(slab: number, c: number): void;
   fileStrandedQuickly(c: number): boolean;
 }
 
@@ -94,7 +87,11 @@ export class Lifecycle {
   /** Set once the slot's liveness waits are ended (close): they are not re-armed after. */
   private livenessEnded = false;
 
-  constructor(private readonly host: LifecycleHost) {}
+  constructor(
+    private readonly host: LifecycleHost,
+    /** The pool object's waiters: a reclaim withdraws the dead thread's waits and drains what they left. */
+    private readonly waiters: Waiters,
+  ) {}
 
   /** Arms the slot's liveness waits: from now on a check that wakes none of them means this thread has exited. */
   armLiveness(): void {
@@ -377,24 +374,18 @@ export class Lifecycle {
    * cached slabs, which that reclaim returns too.
    */
   private emptySlot(slot: number, threadId: number, report: Report): void {
-    const ctx = this.host.recoveryContext();
     report.slots++;
-    report.locks += takeOverLocks(ctx, slot);
+    report.locks += takeOverLocks(this.host, slot);
     if (STEPS) step('reclaim.locks');
-    retractWaits(
-      ctx,
-      slot,
-      (line) => this.host.lockWord(line),
-      (c) => this.host.drainReserved(c),
-    );
+    this.waiters.retractSlot(slot);
     if (STEPS) step('reclaim.waits');
     // Collected per class and pushed in one batch each: one lock (and, if a dead thread holds the
     // home shard's, one lockTimeoutMs wait before the fallback) per class, not per slab.
     const byClass = new Map<number, number[]>();
-    const returned = collectSlabs(ctx, slot, (c, slab) => {
+    const returned = collectSlabs(this.host, slot, (c, slab) => {
       // Zero or poison every slab coming back, cached ones too: a thread terminated between a
       // release's exchange and its zeroing left a slab marked cached that still holds its data.
-      if (this.host.flags !== 0) this.host.afterRelease(slab, c);
+      if (this.host.flags !== 0) afterRelease(this.host, slab, c);
       const slabs = byClass.get(c);
       if (slabs === undefined) byClass.set(c, [slab]);
       else slabs.push(slab);
@@ -412,7 +403,7 @@ export class Lifecycle {
     }
     // A thread that died while draining a reserved list nobody waits on any more left slabs there
     // that the rebuild relisted: hand them to the shards.
-    for (let c = 0; c < this.host.layout.classCount; c++) this.host.drainIfUnwaited(c);
+    for (let c = 0; c < this.host.layout.classCount; c++) this.waiters.drainIfUnwaited(c);
     report.cached += returned.cached;
     report.leased += returned.leased;
     this.host.counters[C_RECLAIMED] += returned.leased;

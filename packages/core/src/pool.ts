@@ -7,9 +7,9 @@ import { threadId as currentThreadId } from 'node:worker_threads';
 import { checkHandle, writeHeader } from './arena.js';
 import { checkAttachOptions, resolveConfig, resolveLeakDetection, resolveLockTimeout, resolvePrefault } from './config.js';
 import { PoolCore } from './core.js';
-import { PoolExhaustedError, ReclaimLiveThreadError, SlabStateError, closedError, invalidType, outOfRange } from './errors.js';
-import { type HookedMethods, type HygieneContext, afterRelease, afterReserved, installHooks } from './hygiene.js';
-import { auditArena, collectStats, countSlabs, usedBytesOf } from './inspect.js';
+import { ReclaimLiveThreadError, SlabStateError, closedError, invalidType, outOfRange } from './errors.js';
+import { type HookedMethods, type HygieneContext, afterRelease, installHooks } from './hygiene.js';
+import { auditArena, collectStats, exhaustedError } from './inspect.js';
 import {
   CLASS_MASK,
   C_EXHAUSTED,
@@ -33,29 +33,22 @@ import {
   RELEASE_STEP,
   SIGNALS_BYTES,
   SLAB_LEASED,
-  S_COUNT,
   S_WAITERS,
   TRIM_REQUEST,
-  T_WAITING,
   computeLayout,
   generationOfId,
   isIdShaped,
   metaWord,
   ownerOf,
-  pageClassWord,
   reservedWord,
-  slabId,
   slabOfId,
   slabOffset,
-  slabSizeOf,
-  threadWord,
 } from './layout.js';
 import { LeakTracker } from './leaks.js';
 import { SlabLease } from './lease.js';
-import { Lifecycle } from './lifecycle.js';
+import { Lifecycle, type LifecycleHost } from './lifecycle.js';
 import { lockWithin, unlock } from './lock.js';
-import { type RecoveryContext, disownLeases, retractWaits } from './recovery.js';
-import { popToCache } from './shard.js';
+import { disownLeases } from './recovery.js';
 import { slotOpen } from './slots.js';
 import { STEPS, step } from './steps.js';
 import type {
@@ -70,7 +63,7 @@ import type {
   WatchedWorker,
 } from './types.js';
 import { describeBadId } from './validate.js';
-import { type WaitContext, waitForSlab } from './waiters.js';
+import { Waiters, type WaitersHost, reserveIfWaited, wakeWaiters } from './waiters.js';
 
 const VIEW_CACHE_SIZE = 4096;
 const VIEW_CACHE_MASK = VIEW_CACHE_SIZE - 1;
@@ -123,12 +116,10 @@ export class SlabPool extends PoolCore {
   private readonly leaks: LeakTracker;
   /** Liveness, reclaim, watch and giving up the slot (lifecycle.ts). */
   private readonly lifecycle: Lifecycle;
-  /** Set by close() once it withdrew this object's acquireAsync waits (see waiters.ts retract). */
-  private waitsRetracted = false;
-  /** What `acquireAsync` works with, built once (see waiters.ts). */
-  private waits: WaitContext | undefined;
+  /** `acquireAsync`, and this object's share of the reserved lists (waiters.ts). */
+  private readonly waiters: Waiters;
   /** What this object lends the files that own its other concerns (hygiene.ts), built once. */
-  private readonly host: HygieneContext;
+  private readonly host: HygieneContext & WaitersHost & LifecycleHost;
   /** Set when close() has finished; until then another call resumes it (see close). */
   private closeFinished = false;
 
@@ -175,15 +166,29 @@ export class SlabPool extends PoolCore {
     // Requests addressed to this slot's previous thread are not this one's.
     Atomics.store(this.signals, this.slot, 0);
     this.handle = Object.freeze({ kind: 'zeropool', layoutVersion: LAYOUT_VERSION, buffer: this.buffer, signals });
+    // Calls go through `this`, never a method read once: tests replace lockWord and take on the object.
     this.host = {
       buffer: this.buffer,
       words: this.words,
+      claims: this.claims,
+      signals: this.signals,
       layout: this.layout,
+      slot: this.slot,
+      counters: this.counters,
       flags: this.flags,
+      lockOwner: this.lockOwner,
       cachedBits: this.cachedBits,
+      leasedBits: this.leasedBits,
       cacheSlabs: this.cacheSlabs,
       cacheLength: this.cacheLength,
       cacheStride: this.cacheStride,
+      isClosed: () => this.closed,
+      lockWord: (index) => this.lockWord(index),
+      take: (c) => this.take(c),
+      pushToHome: (c, from, count, slabs) => this.pushToHome(c, from, count, slabs),
+      strand: (c, slabs) => this.strand(c, slabs),
+      fileStrandedQuickly: (c) => this.fileStrandedQuickly(c),
+      requestFlushes: (c) => this.requestFlushes(1 << c),
     };
     if (this.flags !== 0) {
       // Own properties that shadow private methods: the cast is what TypeScript needs to see them.
@@ -211,24 +216,8 @@ export class SlabPool extends PoolCore {
     // configuration from.
     (this as { config: ResolvedConfig }).config = Object.freeze({ ...this.config, leakDetection, lockTimeoutMs });
     this.lockTimeoutMs = lockTimeoutMs;
-    this.lifecycle = new Lifecycle({
-      words: this.words,
-      claims: this.claims,
-      signals: this.signals,
-      layout: this.layout,
-      slot: this.slot,
-      counters: this.counters,
-      flags: this.flags,
-      isClosed: () => this.closed,
-      recoveryContext: () => this.recoveryContext(),
-      lockWord: (index) => this.lockWord(index),
-      drainReserved: (c) => this.drainReserved(c),
-      drainIfUnwaited: (c) => this.drainIfUnwaited(c),
-      pushToHome: (c, from, count, slabs) => this.pushToHome(c, from, count, slabs),
-      strand: (c, slabs) => this.strand(c, slabs),
-      afterRelease: (slab, c) => afterRelease(this.host, slab, c),
-      fileStrandedQuickly: (c) => this.fileStrandedQuickly(c),
-    });
+    this.waiters = new Waiters(this.host);
+    this.lifecycle = new Lifecycle(this.host, this.waiters);
     this.listenForFlushRequests();
     this.lifecycle.armLiveness();
   }
@@ -290,17 +279,17 @@ export class SlabPool extends PoolCore {
       if (
         stranded !== undefined &&
         stranded.length > 0 &&
-        this.reserveIfWaited(line, Int32Array.from(stranded), 0, stranded.length)
+        reserveIfWaited(this.words, this.layout, line, Int32Array.from(stranded), 0, stranded.length)
       ) {
         stranded.length = 0;
         gave = true;
       }
-      if (length > 0 && this.reserveIfWaited(line, this.cacheSlabs, c * this.cacheStride, length)) {
+      if (length > 0 && reserveIfWaited(this.words, this.layout, line, this.cacheSlabs, c * this.cacheStride, length)) {
         this.cacheLength[c] = 0;
         gave = true;
       }
       unlock(this.words, line);
-      if (gave) this.wakeWaiters(c);
+      if (gave) wakeWaiters(this.words, this.layout, c);
     }
     if (again !== 0) {
       const retry = setTimeout(() => {
@@ -425,10 +414,11 @@ export class SlabPool extends PoolCore {
    */
   private acquireSlow(size: number, throwing: boolean): number {
     if (typeof size !== 'number' || size >>> 0 !== size || size > this.maxSlabSize) throw this.sizeError(size);
-    const id = this.take(this.classOf(size));
+    const c = this.classOf(size);
+    const id = this.take(c);
     if (id !== -1) return id;
     this.counters[C_EXHAUSTED]++;
-    if (throwing) throw this.exhaustedError(size);
+    if (throwing) throw exhaustedError(this.words, this.layout, size, c);
     return -1;
   }
 
@@ -543,7 +533,7 @@ export class SlabPool extends PoolCore {
    */
   private releaseShared(slab: number, c: number): void {
     // Async waiters anywhere in the process get released slabs first, so they cannot starve.
-    if (this.words[H_WAITING_CLASSES] !== 0 && this.offerToWaiters(c, slab)) return;
+    if (this.words[H_WAITING_CLASSES] !== 0 && this.waiters.offer(c, slab)) return;
     // spill() falls back to any free shard when a dead thread holds the home shard's lock; only if
     // it cannot lock any shard does it throw, leaving this slab marked cached by this thread but
     // out of its cache until the thread is reclaimed. Undoing the release here (a try/catch, or
@@ -683,7 +673,7 @@ export class SlabPool extends PoolCore {
    */
   async acquireAsync(size: number, options: AcquireAsyncOptions = {}): Promise<number> {
     if (typeof size !== 'number' || size >>> 0 !== size || size > this.maxSlabSize) throw this.sizeError(size);
-    return waitForSlab(this.waitContext(), size, this.classOf(size), options);
+    return this.waiters.acquire(size, this.classOf(size), options);
   }
 
   /**
@@ -963,25 +953,8 @@ export class SlabPool extends PoolCore {
 
   /** close() once this object is closed: withdraw waits, fold counters, give up the slot. */
   private finishClose(): void {
-    // Retract this object's pending acquireAsync waits while the slot is still ours, then wake
-    // them: they see the pool closed and reject, without touching the counts again. The only step
-    // that takes a lock: if it throws (a dead thread holds one), the waiters are still woken and
-    // withdraw whatever this did not (the slot's waiting bits say what is left).
-    if (!this.waitsRetracted) {
-      const waiting = Atomics.load(this.words, threadWord(this.layout, this.slot) + T_WAITING);
-      try {
-        retractWaits(
-          this.recoveryContext(),
-          this.slot,
-          (line) => this.lockWord(line),
-          (c) => this.drainReserved(c),
-        );
-        this.waitsRetracted = true;
-        if (STEPS) step('close.waits');
-      } finally {
-        for (let c = 0; c < this.layout.classCount; c++) if ((waiting & (1 << c)) !== 0) this.wakeWaiters(c);
-      }
-    }
+    // The only step that takes a lock, and so the only one that can throw.
+    this.waiters.retractOwn();
     // Nothing below can throw.
     this.closeFinished = true;
     // Ends this object's wait for flush requests (it sees the pool closed and stops).
@@ -1040,89 +1013,6 @@ export class SlabPool extends PoolCore {
     return view;
   }
 
-  /** Moves every slab of class `c`'s reserved list to the home shard. The caller holds its lock. */
-  private drainReserved(c: number): void {
-    const line = reservedWord(this.layout, c);
-    const count = this.words[line + S_COUNT];
-    if (count === 0) return;
-    const slabs = new Int32Array(count);
-    const got = popToCache(this.words, this.metaTop, line, count, this.slot, slabs, 0);
-    try {
-      this.pushToHome(c, 0, got, slabs);
-    } catch (error) {
-      // No shard could be locked (dead threads hold them all): put the slabs back in the reserved
-      // list, whose lock the caller holds, and drain it again later if nobody waits by then.
-      this.pushToReserved(line, slabs, 0, got);
-      process.emitWarning(
-        `zeropool: returning reserved slabs to the shards failed: ${(error as Error).message}`,
-        'ZeropoolWarning',
-      );
-      setTimeout(() => this.drainIfUnwaited(c), ANSWER_RETRY_MS).unref();
-    }
-  }
-
-  /** Drains class `c`'s reserved list if no thread waits on the class (under its lock). */
-  private drainIfUnwaited(c: number): void {
-    if (this.closed) return;
-    const line = reservedWord(this.layout, c);
-    if (this.words[line + S_COUNT] === 0 || this.words[line + S_WAITERS] !== 0) return;
-    if (!lockWithin(this.words, line, this.lockOwner, 20)) {
-      setTimeout(() => this.drainIfUnwaited(c), ANSWER_RETRY_MS).unref();
-      return;
-    }
-    try {
-      if (this.words[line + S_WAITERS] === 0) this.drainReserved(c);
-    } finally {
-      unlock(this.words, line);
-    }
-  }
-
-  private recoveryContext(): RecoveryContext {
-    return {
-      words: this.words,
-      layout: this.layout,
-      lockOwner: this.lockOwner,
-      cachedBits: this.cachedBits,
-    };
-  }
-
-  private waitContext(): WaitContext {
-    if (this.waits !== undefined) return this.waits;
-    this.waits = {
-      words: this.words,
-      layout: this.layout,
-      pending: new Array<number>(this.layout.classCount).fill(0),
-      waitingWord: threadWord(this.layout, this.slot) + T_WAITING,
-      isClosed: () => this.closed,
-      waitsRetracted: () => this.waitsRetracted,
-      take: (c) => this.take(c),
-      takeReserved: (c) => {
-        const slab = this.takeReserved(c);
-        if (slab < 0) return slab;
-        // Lease it exactly as take() does from the cache.
-        const meta = metaWord(this.metaTop, slab);
-        const cached = this.words[meta];
-        this.words[meta] = this.leasedBits | (cached & GEN_FIELD);
-        this.counters[C_SLOW_ACQUIRES]++;
-        const id = slabId(slab, cached >>> GEN_SHIFT);
-        return this.flags !== 0 ? afterReserved(this.host, id) : id;
-      },
-      lockLine: (line) => this.lockWord(line),
-      tryLockLine: (line, ms) => lockWithin(this.words, line, this.lockOwner, ms),
-      drain: (c) => this.drainReserved(c),
-      countExhausted: () => this.counters[C_EXHAUSTED]++,
-      classHasSlabs: (c) => {
-        for (let page = 0; page < this.layout.pageCount; page++)
-          if (this.words[pageClassWord(this.layout, page)] === c) return true;
-        return false;
-      },
-      exhaustedError: (size) => this.exhaustedError(size),
-      slabSize: (c) => 1 << (this.minShift + c),
-      requestFlushes: (c) => this.requestFlushes(1 << c),
-    };
-    return this.waits;
-  }
-
   /**
    * Sets `bits` (class bits, `TRIM_REQUEST`) in every other attached thread's flush-request word
    * and wakes it; each answers from its event loop (see listenForFlushRequests).
@@ -1155,27 +1045,6 @@ export class SlabPool extends PoolCore {
     return (
       `create the pool with a larger maxSlabSize (new SlabPool({ maxSlabSize: ${needed} }) or more, up to ${MAX_SLAB_SIZE_LIMIT}), ` +
       `or split the data into slabs of at most ${this.maxSlabSize} bytes`
-    );
-  }
-
-  private exhaustedError(size: number): PoolExhaustedError {
-    const c = this.classOf(size);
-    let freeElsewhereBytes = 0;
-    let cachedBytes = 0;
-    countSlabs(this.words, this.layout).forEach((counts, k) => {
-      const slabSize = slabSizeOf(this.layout, k);
-      if (k !== c) freeElsewhereBytes += counts.free * slabSize;
-      cachedBytes += counts.cached * slabSize;
-    });
-    return new PoolExhaustedError(
-      size,
-      slabSizeOf(this.layout, c),
-      usedBytesOf(this.words, this.layout),
-      this.layout.arenaBytes,
-      {
-        freeElsewhereBytes,
-        cachedBytes,
-      },
     );
   }
 
