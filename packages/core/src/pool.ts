@@ -22,34 +22,27 @@ import {
   ID_FROM_GEN_FIELD,
   ID_GENERATION_UNIT,
   LAYOUT_VERSION,
-  LIVENESS_BASE,
-  LIVENESS_UNARMED,
   MAX_SLAB_SIZE_LIMIT,
   META_OFFSET_CLASS,
   META_WORDS,
   NOT_OWNER,
   OWNER_NONE,
-  PROBES_BASE,
   RELEASE_STEP,
-  SIGNALS_BYTES,
   SLAB_LEASED,
-  S_WAITERS,
   TRIM_REQUEST,
   computeLayout,
   generationOfId,
   isIdShaped,
   metaWord,
   ownerOf,
-  reservedWord,
   slabOfId,
   slabOffset,
 } from './layout.js';
 import { LeakTracker } from './leaks.js';
 import { SlabLease } from './lease.js';
 import { Lifecycle, type LifecycleHost } from './lifecycle.js';
-import { lockWithin, unlock } from './lock.js';
 import { disownLeases } from './recovery.js';
-import { slotOpen } from './slots.js';
+import { type FlushHost, FlushRequests, createSignals } from './signals.js';
 import { STEPS, step } from './steps.js';
 import type {
   AcquireAsyncOptions,
@@ -63,20 +56,11 @@ import type {
   WatchedWorker,
 } from './types.js';
 import { describeBadId } from './validate.js';
-import { Waiters, type WaitersHost, reserveIfWaited, wakeWaiters } from './waiters.js';
+import { Waiters, type WaitersHost } from './waiters.js';
 
 const VIEW_CACHE_SIZE = 4096;
 const VIEW_CACHE_MASK = VIEW_CACHE_SIZE - 1;
 const EMPTY_VIEW = new Uint8Array(0);
-
-/** Ends the flush-request and liveness waits of a pool object garbage-collected without close(). */
-const flushListeners = new FinalizationRegistry<{ signals: Int32Array; slot: number }>(({ signals, slot }) => {
-  Atomics.notify(signals, slot);
-  Atomics.notify(signals, LIVENESS_BASE + slot);
-});
-/** How long answering a flush request waits for a reserved list's lock, and when it tries again. */
-const ANSWER_LOCK_MS = 2;
-const ANSWER_RETRY_MS = 50;
 
 /**
  * A pool of slabs carved from one `SharedArrayBuffer`, shared by every thread that attaches to it.
@@ -116,10 +100,15 @@ export class SlabPool extends PoolCore {
   private readonly leaks: LeakTracker;
   /** Liveness, reclaim, watch and giving up the slot (lifecycle.ts). */
   private readonly lifecycle: Lifecycle;
+  /** Asking other threads for their cached slabs, and answering them (signals.ts). */
+  private readonly flushes: FlushRequests;
   /** `acquireAsync`, and this object's share of the reserved lists (waiters.ts). */
   private readonly waiters: Waiters;
-  /** What this object lends the files that own its other concerns (hygiene.ts), built once. */
-  private readonly host: HygieneContext & WaitersHost & LifecycleHost;
+  /**
+   * What this object lends the files that own its other concerns (hygiene, waiters, flush
+   * requests, lifecycle), built once: its shared views, and calls back into its tiers.
+   */
+  private readonly host: HygieneContext & WaitersHost & FlushHost & LifecycleHost;
   /** Set when close() has finished; until then another call resumes it (see close). */
   private closeFinished = false;
 
@@ -156,12 +145,7 @@ export class SlabPool extends PoolCore {
       writeHeader(buffer, config);
     }
     super(buffer as SharedArrayBuffer);
-    let signals = existing?.signals;
-    if (signals === undefined) {
-      signals = new SharedArrayBuffer(SIGNALS_BYTES);
-      // No slot has its liveness waits armed yet (see PROBES_BASE).
-      new Int32Array(signals).fill(LIVENESS_UNARMED, PROBES_BASE);
-    }
+    const signals = existing?.signals ?? createSignals();
     this.signals = new Int32Array(signals);
     // Requests addressed to this slot's previous thread are not this one's.
     Atomics.store(this.signals, this.slot, 0);
@@ -182,13 +166,15 @@ export class SlabPool extends PoolCore {
       cacheSlabs: this.cacheSlabs,
       cacheLength: this.cacheLength,
       cacheStride: this.cacheStride,
+      stranded: this.stranded,
       isClosed: () => this.closed,
       lockWord: (index) => this.lockWord(index),
       take: (c) => this.take(c),
       pushToHome: (c, from, count, slabs) => this.pushToHome(c, from, count, slabs),
       strand: (c, slabs) => this.strand(c, slabs),
       fileStrandedQuickly: (c) => this.fileStrandedQuickly(c),
-      requestFlushes: (c) => this.requestFlushes(1 << c),
+      handBackCached: (except) => this.handBackCached(except),
+      requestFlushes: (c) => this.flushes.request(1 << c),
     };
     if (this.flags !== 0) {
       // Own properties that shadow private methods: the cast is what TypeScript needs to see them.
@@ -218,87 +204,9 @@ export class SlabPool extends PoolCore {
     this.lockTimeoutMs = lockTimeoutMs;
     this.waiters = new Waiters(this.host);
     this.lifecycle = new Lifecycle(this.host, this.waiters);
-    this.listenForFlushRequests();
+    this.flushes = new FlushRequests(this.host);
+    this.flushes.listen();
     this.lifecycle.armLiveness();
-  }
-
-  /**
-   * Slabs released into a thread's cache stay there until that thread acquires, spills or flushes,
-   * so a thread that has gone idle could hold the very slabs an `acquireAsync` elsewhere waits for.
-   * A waiter therefore sets its class's bit in every other attached thread's word of the signals
-   * buffer and notifies it; each pool object waits on its own word with `Atomics.waitAsync` (which
-   * does not keep the event loop alive) and, when woken, puts those classes' cached slabs in the
-   * classes' reserved lists, which only waiters take from. A thread whose event loop is blocked
-   * (piscina freezes its workers between tasks) cannot answer; `@zeropool/piscina`'s worker
-   * helpers flush the worker's cache whenever they release or lend out a slab instead.
-   */
-  private listenForFlushRequests(): void {
-    // The pending wait must not keep this object (and with it the arena) alive: the callback holds
-    // it weakly, and if it is garbage-collected unclosed, the registry's notify ends the wait.
-    flushListeners.register(this, { signals: this.signals, slot: this.slot }, this);
-    const ref = new WeakRef(this);
-    SlabPool.awaitFlushRequest(ref, this.signals, this.slot);
-  }
-
-  private static awaitFlushRequest(ref: WeakRef<SlabPool>, signals: Int32Array, slot: number): void {
-    const answer = (): void => {
-      const pool = ref.deref();
-      if (pool === undefined || pool.closed) return;
-      pool.answerFlushRequests();
-      SlabPool.awaitFlushRequest(ref, signals, slot);
-    };
-    const waited = Atomics.waitAsync(signals, slot, 0);
-    if (waited.async) void waited.value.then(answer);
-    else queueMicrotask(answer);
-  }
-
-  /**
-   * Hands this thread's cached slabs of each requested class to the class's waiters. Runs from the
-   * event loop, between tasks, so the cache is never half-updated. Lock waits are kept short (a
-   * dead thread's lock must not stall this thread's event loop for `lockTimeoutMs`); a class whose
-   * reserved lock could not be taken is asked again a little later.
-   */
-  private answerFlushRequests(): void {
-    const classes = Atomics.exchange(this.signals, this.slot, 0);
-    let again = 0;
-    if ((classes & TRIM_REQUEST) !== 0) this.handBackCached(-1);
-    for (let c = 0; c < this.layout.classCount; c++) {
-      if ((classes & (1 << c)) === 0) continue;
-      const length = this.cacheLength[c];
-      const stranded = this.stranded[c];
-      if (length === 0 && (stranded === undefined || stranded.length === 0)) continue;
-      const line = reservedWord(this.layout, c);
-      // Nobody waits any more (read without the lock; checked again under it): nothing to do.
-      if (this.words[line + S_WAITERS] === 0) continue;
-      if (!lockWithin(this.words, line, this.lockOwner, ANSWER_LOCK_MS)) {
-        again |= 1 << c;
-        continue;
-      }
-      // Slabs a spill could not file (see spill) go to the waiters too.
-      let gave = false;
-      if (
-        stranded !== undefined &&
-        stranded.length > 0 &&
-        reserveIfWaited(this.words, this.layout, line, Int32Array.from(stranded), 0, stranded.length)
-      ) {
-        stranded.length = 0;
-        gave = true;
-      }
-      if (length > 0 && reserveIfWaited(this.words, this.layout, line, this.cacheSlabs, c * this.cacheStride, length)) {
-        this.cacheLength[c] = 0;
-        gave = true;
-      }
-      unlock(this.words, line);
-      if (gave) wakeWaiters(this.words, this.layout, c);
-    }
-    if (again !== 0) {
-      const retry = setTimeout(() => {
-        if (this.closed) return;
-        Atomics.or(this.signals, this.slot, again);
-        Atomics.notify(this.signals, this.slot);
-      }, ANSWER_RETRY_MS);
-      retry.unref();
-    }
   }
 
   /**
@@ -810,7 +718,7 @@ export class SlabPool extends PoolCore {
   trim(): number {
     if (this.closed) throw closedError();
     this.flush();
-    this.requestFlushes(TRIM_REQUEST);
+    this.flushes.request(TRIM_REQUEST);
     return this.trimPages();
   }
 
@@ -957,9 +865,7 @@ export class SlabPool extends PoolCore {
     this.waiters.retractOwn();
     // Nothing below can throw.
     this.closeFinished = true;
-    // Ends this object's wait for flush requests (it sees the pool closed and stops).
-    flushListeners.unregister(this);
-    Atomics.notify(this.signals, this.slot);
+    this.flushes.stop();
     this.lifecycle.giveUpSlot();
   }
 
@@ -1011,18 +917,6 @@ export class SlabPool extends PoolCore {
     this.views[entry] = view;
     this.viewKeys[entry] = word;
     return view;
-  }
-
-  /**
-   * Sets `bits` (class bits, `TRIM_REQUEST`) in every other attached thread's flush-request word
-   * and wakes it; each answers from its event loop (see listenForFlushRequests).
-   */
-  private requestFlushes(bits: number): void {
-    for (let slot = 0; slot < this.layout.maxThreads; slot++) {
-      if (slot === this.slot || !slotOpen(this.claims, this.layout, slot)) continue;
-      Atomics.or(this.signals, slot, bits);
-      Atomics.notify(this.signals, slot);
-    }
   }
 
   private sizeError(size: unknown): Error {
