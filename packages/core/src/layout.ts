@@ -24,7 +24,7 @@
  * - **Page class table**: what each page is: `PAGE_UNTOUCHED` (never carved), `PAGE_FREE` (carved
  *   once, every slab of it given back, so any class may carve it again) or the size class it is
  *   carved into. Written only under the arena lock, and a page leaves a class only with every shard
- *   lock of that class held as well (see core.ts `returnFreePages`).
+ *   lock of that class held as well (see tiers.ts `returnFreePages`).
  * - **Thread table**: one 128-byte line per thread slot: the 64-bit claim word (below), the
  *   slot's waiting bits (a bit per class with `acquireAsync` calls pending in that thread), then
  *   the slot's statistics counters as float64s. Counters are never reset: a slot's next thread
@@ -161,7 +161,7 @@ export const C_EXHAUSTED = 7;
 export const C_PAGES_RETURNED = 8;
 /** Carvings of a page given back before (into any class). */
 export const C_PAGES_RECARVED = 9;
-/** Idle classes a thread's own slow path handed back from its cache (see core.ts `sweepIdle`). */
+/** Idle classes a thread's own slow path handed back from its cache (see tiers.ts `sweepIdle`). */
 export const C_TRIMS = 10;
 export const COUNTER_COUNT = 11;
 

@@ -1,12 +1,23 @@
 /**
- * The public pool class. One instance per thread: the constructor creates the arena, `attach`
- * gives another thread a view over the same memory with its own thread slot and cache. The slow
- * tiers live in core.ts, crash recovery in recovery.ts, waiting in waiters.ts.
+ * The public pool class and its hot path. One instance per thread: the constructor creates the
+ * arena, `attach` gives another thread a view over the same memory with its own thread slot and
+ * cache. `acquire`, `tryAcquire`, `release` and `bytes` serve a cache hit here, in code small
+ * enough for V8 to inline into the caller; everything else is one call away, in the file that owns
+ * it:
+ * - tiers.ts, the base class: refill, steal, carving, pages going back, spill;
+ * - hygiene.ts: zeroing and poisoning, and the hooked methods of pools with those options;
+ * - waiters.ts: `acquireAsync` and the reserved lists;
+ * - signals.ts: flush requests, asking idle threads for their cached slabs and answering;
+ * - lifecycle.ts (with slots.ts and recovery.ts): liveness, `reclaim`, `watch`, giving up a slot;
+ * - inspect.ts: `stats`, `audit` and the figures of PoolExhaustedError; validate.ts: what an error
+ *   says of a refused argument;
+ * - layout.ts, the memory map, which every other file asks for offsets; lock.ts, shard.ts and
+ *   cache.ts, the structures the tiers are made of.
+ * Imports point down that list only: a file never imports one that builds on it.
  */
 import { threadId as currentThreadId } from 'node:worker_threads';
 import { checkHandle, writeHeader } from './arena.js';
 import { checkAttachOptions, resolveConfig, resolveLeakDetection, resolveLockTimeout, resolvePrefault } from './config.js';
-import { PoolCore } from './core.js';
 import { ReclaimLiveThreadError, SlabStateError, closedError, invalidType, outOfRange } from './errors.js';
 import { type HookedMethods, type HygieneContext, afterRelease, installHooks } from './hygiene.js';
 import { auditArena, collectStats, exhaustedError } from './inspect.js';
@@ -44,6 +55,7 @@ import { Lifecycle, type LifecycleHost } from './lifecycle.js';
 import { disownLeases } from './recovery.js';
 import { type FlushHost, FlushRequests, createSignals } from './signals.js';
 import { STEPS, step } from './steps.js';
+import { PoolTiers } from './tiers.js';
 import type {
   AcquireAsyncOptions,
   Lease,
@@ -74,7 +86,7 @@ const EMPTY_VIEW = new Uint8Array(0);
  * worker.postMessage({ id }); // the worker calls pool.bytes(id), then pool.release(id)
  * ```
  */
-export class SlabPool extends PoolCore {
+export class SlabPool extends PoolTiers {
   /**
    * Send this to another thread (in `workerData` or `postMessage`) and call {@link SlabPool.attach}
    * there. Sending it shares the arena; do not list it or its buffers in a `transferList`: shared

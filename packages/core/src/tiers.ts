@@ -1,15 +1,21 @@
 /**
- * The machinery behind `SlabPool`, shared by its public methods and by crash recovery: the fields
- * every thread keeps about the arena, and the slow tiers of the pool (refill, steal, spill, carve).
+ * The slow tiers of the pool, and the per-thread state they work with: everything an acquire or
+ * a release does when the thread cache alone cannot serve it. `SlabPool` (pool.ts) extends this
+ * class with the public methods and the hot path, which is tier 1.
  *
  * Tiers, fastest first (the .NET `SharedArrayPool` shape):
- * 1. The thread cache: a private stack of slab indexes per size class. `acquire` pops, `release` pushes; the
- *    only shared-memory writes are the slab's own metadata words.
+ * 1. The thread cache (cache.ts): a private stack of slab indexes per size class. `acquire` pops,
+ *    `release` pushes; the only shared-memory writes are the slab's own metadata words.
  * 2. The home shard (`threadId & (shards - 1)`): a refill takes half a cache from it under its
  *    lock, a spill gives half a cache back. Thread ids are handed out in sequence, so the mask
  *    spreads consecutive threads over distinct shards.
  * 3. The other shards, scanned in order from the home shard (a steal).
- * 4. Carving: a new page of the arena is cut into slabs of the class and put in the home shard.
+ * 4. Carving: a page of the arena, never carved or given back, is cut into slabs of the class and
+ *    put in the home shard. With no such page left, pages of other classes whose slabs are all
+ *    free in their shards go back to the arena first (and cached slabs of classes the thread no
+ *    longer uses go back to the shards, so that their pages can follow).
+ * On release, a full cache spills to the home shard, or to another if a dead thread holds the
+ * home shard's lock, or keeps the slabs aside ("stranded") while no shard lock can be taken.
  */
 import { threadId } from 'node:worker_threads';
 import { attachLayout } from './arena.js';
@@ -71,7 +77,7 @@ export const SWEEP_SLOW_PATHS = 64;
 const STRANDED_RETRY_MS = 50;
 const STRANDED_RETRY_MAX_MS = 2000;
 
-export class PoolCore {
+export class PoolTiers {
   /** The configuration the pool was created with. */
   readonly config: ResolvedConfig;
 
@@ -164,6 +170,8 @@ export class PoolCore {
   /** The threadId that claimed thread slot `slot`, or -1 if it is free (for error messages). */
   protected readonly threadOfSlot = (slot: number): number => threadOfSlot(this.claims, this.layout, slot);
 
+  // Tiers 2 and 3, on acquire: the home shard, then the others.
+
   /** Fills an empty cache stack for class `c`: stranded slabs, home shard, the others, a new page. */
   protected refill(c: number): number {
     if (this.closed) throw closedError();
@@ -227,154 +235,7 @@ export class PoolCore {
     return got;
   }
 
-  /**
-   * Moves the coldest half of a full cache stack to the home shard (see pushToHome). If no shard's
-   * lock can be taken (dead threads hold them all and were not reclaimed), keeps that half in this
-   * object's stranded list instead, still marked cached by this thread (stats, audit and reclaim
-   * count them), warns once, and returns: the release that spilled goes through and loses nothing.
-   * Refills use stranded slabs first; `flush` and `close` file them once a lock can be taken.
-   */
-  protected spill(c: number): void {
-    if (this.closed) throw closedError();
-    this.sweepMoves[c]++;
-    this.sweepIdle(c);
-    const count = Math.max(1, this.cacheCapacity[c] >> 1);
-    this.pushOrStrand(c, count);
-    this.cache.dropBottom(c, count);
-  }
-
-  /** spill's push of the bottom `count` slabs of class `c`'s cache stack, or their stranding. */
-  private pushOrStrand(c: number, count: number): void {
-    const base = c * this.cacheStride;
-    const stranded = this.stranded[c];
-    if (stranded !== undefined && stranded.length > 0) {
-      // The last spill found every lock held: add this batch to the stranded slabs and file them
-      // all if a lock is free now (one try per shard, not lockTimeoutMs per spill).
-      for (let i = 0; i < count; i++) stranded.push(this.cacheSlabs[base + i]);
-      if (this.fileStrandedQuickly(c)) this.counters[C_SPILLS]++;
-      else this.retryStranded();
-      return;
-    }
-    try {
-      this.pushToHome(c, base, count, this.cacheSlabs);
-      this.counters[C_SPILLS]++;
-    } catch (error) {
-      if (!(error instanceof LockTimeoutError)) throw error;
-      this.strand(c, Array.from(this.cacheSlabs.subarray(base, base + count)));
-      if (!this.warnedStranded) {
-        this.warnedStranded = true;
-        process.emitWarning(
-          `zeropool: a release could not hand slabs back to any shard, so this thread keeps them (still counted as cached by it) and files them once a shard lock is free (it tries from its event loop, every 50 ms to 2 s); ${error.message}`,
-          'ZeropoolWarning',
-        );
-      }
-    }
-  }
-
-  /** Adds cached-by-this-thread slabs of class `c` to its stranded list (see spill). */
-  protected strand(c: number, slabs: readonly number[]): void {
-    let stranded = this.stranded[c];
-    if (stranded === undefined) {
-      stranded = [];
-      this.stranded[c] = stranded;
-    }
-    for (const slab of slabs) stranded.push(slab);
-    this.retryStranded();
-  }
-
-  /**
-   * While slabs are stranded, tries every `STRANDED_RETRY_MS` (from the event loop, on an unref'd
-   * timer) to file them, so a thread that goes idle does not keep them from other threads once
-   * the dead thread's locks are taken over.
-   */
-  private retryStranded(delay = STRANDED_RETRY_MS): void {
-    if (this.strandedRetry !== undefined) return;
-    this.strandedRetry = setTimeout(() => {
-      this.strandedRetry = undefined;
-      if (this.closed) return;
-      let left = false;
-      for (let c = 0; c < this.stranded.length; c++) {
-        this.fileStrandedQuickly(c);
-        if ((this.stranded[c]?.length ?? 0) > 0) left = true;
-      }
-      // One compare-exchange per shard and class each time, less often while nothing changes.
-      if (left) this.retryStranded(Math.min(delay * 2, STRANDED_RETRY_MAX_MS));
-    }, delay);
-    this.strandedRetry.unref();
-  }
-
-  /** Locks a shard of class `c` whose lock is free right now, home first (no waiting); its index, or -1. */
-  protected lockAnyShardNow(c: number): number {
-    const shards = this.layout.shards;
-    for (let k = 0; k < shards; k++) {
-      const shard = (this.home + k) & (shards - 1);
-      if (Atomics.compareExchange(this.words, shardWord(this.layout, c, shard), 0, this.lockOwner) === 0) return shard;
-    }
-    return -1;
-  }
-
-  /** Files class `c`'s stranded slabs if a shard's lock is free right now; whether it did. Never throws. */
-  protected fileStrandedQuickly(c: number): boolean {
-    const stranded = this.stranded[c];
-    if (stranded === undefined || stranded.length === 0) return false;
-    const shard = this.lockAnyShardNow(c);
-    if (shard === -1) return false;
-    const line = shardWord(this.layout, c, shard);
-    pushFromCache(this.words, this.metaTop, line, shard, Int32Array.from(stranded), 0, stranded.length);
-    stranded.length = 0;
-    unlock(this.words, line);
-    if (this.words[H_WAITING_CLASSES] !== 0) wakeWaiters(this.words, this.layout, c);
-    return true;
-  }
-
-  /**
-   * Hands this object's stranded slabs of class `c` (see spill) to a shard; throws
-   * LockTimeoutError, keeping them, if no shard's lock can be taken.
-   */
-  protected fileStranded(c: number): void {
-    const stranded = this.stranded[c];
-    if (stranded === undefined || stranded.length === 0) return;
-    this.pushToHome(c, 0, stranded.length, Int32Array.from(stranded));
-    stranded.length = 0;
-  }
-
-  /**
-   * Pushes `count` cached slabs from `slabs[from]` onward onto this thread's home shard of class `c`,
-   * or, if a dead thread holds that lock (LockTimeoutError after lockTimeoutMs), onto another
-   * shard whose lock it can take within a few milliseconds. Callers such as a release that spills
-   * have already made the slabs this thread's: failing here would leave them in no list until this
-   * thread is reclaimed. Throws only when no shard could be locked; then nothing was pushed.
-   */
-  protected pushToHome(c: number, from: number, count: number, slabs: Int32Array): void {
-    let shard = this.home;
-    let line = shardWord(this.layout, c, shard);
-    try {
-      this.lockWord(line);
-    } catch (error) {
-      if (!(error instanceof LockTimeoutError)) throw error;
-      shard = this.lockOtherShard(c);
-      if (shard === -1) throw error;
-      line = shardWord(this.layout, c, shard);
-    }
-    if (STEPS) step('spill.locked');
-    pushFromCache(this.words, this.metaTop, line, shard, slabs, from, count);
-    if (STEPS) step('spill.moved');
-    unlock(this.words, line);
-    if (STEPS) step('spill.unlocked');
-    if (this.words[H_WAITING_CLASSES] !== 0) wakeWaiters(this.words, this.layout, c);
-  }
-
-  /** Locks a shard of class `c` other than home: three passes, a few milliseconds each; -1 if none. */
-  private lockOtherShard(c: number): number {
-    const shards = this.layout.shards;
-    for (let pass = 0; pass < 3; pass++) {
-      for (let k = 1; k < shards; k++) {
-        const shard = (this.home + k) & (shards - 1);
-        if (lockWithin(this.words, shardWord(this.layout, c, shard), this.lockOwner, 5)) return shard;
-      }
-    }
-    return -1;
-  }
+  // Tier 4: carving a page into slabs of a class.
 
   /**
    * Finds a page for class `c` and carves it, under the arena lock: a page given back
@@ -450,6 +311,8 @@ export class PoolCore {
     if (recarved) this.counters[C_PAGES_RECARVED]++;
     unlock(words, line);
   }
+
+  // Pages going back to the arena when a class needs room, and the cached slabs that keep them.
 
   /**
    * Gives back to the arena every page of a class other than `except` whose slabs are all free in
@@ -559,6 +422,157 @@ export class PoolCore {
       this.sweepLengths[c] = length;
       if (idle && this.handBackClass(c) > 0) this.counters[C_TRIMS]++;
     }
+  }
+
+  /** Locks a shard of class `c` whose lock is free right now, home first (no waiting); its index, or -1. */
+  protected lockAnyShardNow(c: number): number {
+    const shards = this.layout.shards;
+    for (let k = 0; k < shards; k++) {
+      const shard = (this.home + k) & (shards - 1);
+      if (Atomics.compareExchange(this.words, shardWord(this.layout, c, shard), 0, this.lockOwner) === 0) return shard;
+    }
+    return -1;
+  }
+
+  // Tiers 2 and 3, on release: spilling to the home shard or another, and slabs no shard would take.
+
+  /**
+   * Moves the coldest half of a full cache stack to the home shard (see pushToHome). If no shard's
+   * lock can be taken (dead threads hold them all and were not reclaimed), keeps that half in this
+   * object's stranded list instead, still marked cached by this thread (stats, audit and reclaim
+   * count them), warns once, and returns: the release that spilled goes through and loses nothing.
+   * Refills use stranded slabs first; `flush` and `close` file them once a lock can be taken.
+   */
+  protected spill(c: number): void {
+    if (this.closed) throw closedError();
+    this.sweepMoves[c]++;
+    this.sweepIdle(c);
+    const count = Math.max(1, this.cacheCapacity[c] >> 1);
+    this.pushOrStrand(c, count);
+    this.cache.dropBottom(c, count);
+  }
+
+  /** spill's push of the bottom `count` slabs of class `c`'s cache stack, or their stranding. */
+  private pushOrStrand(c: number, count: number): void {
+    const base = c * this.cacheStride;
+    const stranded = this.stranded[c];
+    if (stranded !== undefined && stranded.length > 0) {
+      // The last spill found every lock held: add this batch to the stranded slabs and file them
+      // all if a lock is free now (one try per shard, not lockTimeoutMs per spill).
+      for (let i = 0; i < count; i++) stranded.push(this.cacheSlabs[base + i]);
+      if (this.fileStrandedQuickly(c)) this.counters[C_SPILLS]++;
+      else this.retryStranded();
+      return;
+    }
+    try {
+      this.pushToHome(c, base, count, this.cacheSlabs);
+      this.counters[C_SPILLS]++;
+    } catch (error) {
+      if (!(error instanceof LockTimeoutError)) throw error;
+      this.strand(c, Array.from(this.cacheSlabs.subarray(base, base + count)));
+      if (!this.warnedStranded) {
+        this.warnedStranded = true;
+        process.emitWarning(
+          `zeropool: a release could not hand slabs back to any shard, so this thread keeps them (still counted as cached by it) and files them once a shard lock is free (it tries from its event loop, every 50 ms to 2 s); ${error.message}`,
+          'ZeropoolWarning',
+        );
+      }
+    }
+  }
+
+  /**
+   * Pushes `count` cached slabs from `slabs[from]` onward onto this thread's home shard of class `c`,
+   * or, if a dead thread holds that lock (LockTimeoutError after lockTimeoutMs), onto another
+   * shard whose lock it can take within a few milliseconds. Callers such as a release that spills
+   * have already made the slabs this thread's: failing here would leave them in no list until this
+   * thread is reclaimed. Throws only when no shard could be locked; then nothing was pushed.
+   */
+  protected pushToHome(c: number, from: number, count: number, slabs: Int32Array): void {
+    let shard = this.home;
+    let line = shardWord(this.layout, c, shard);
+    try {
+      this.lockWord(line);
+    } catch (error) {
+      if (!(error instanceof LockTimeoutError)) throw error;
+      shard = this.lockOtherShard(c);
+      if (shard === -1) throw error;
+      line = shardWord(this.layout, c, shard);
+    }
+    if (STEPS) step('spill.locked');
+    pushFromCache(this.words, this.metaTop, line, shard, slabs, from, count);
+    if (STEPS) step('spill.moved');
+    unlock(this.words, line);
+    if (STEPS) step('spill.unlocked');
+    if (this.words[H_WAITING_CLASSES] !== 0) wakeWaiters(this.words, this.layout, c);
+  }
+
+  /** Locks a shard of class `c` other than home: three passes, a few milliseconds each; -1 if none. */
+  private lockOtherShard(c: number): number {
+    const shards = this.layout.shards;
+    for (let pass = 0; pass < 3; pass++) {
+      for (let k = 1; k < shards; k++) {
+        const shard = (this.home + k) & (shards - 1);
+        if (lockWithin(this.words, shardWord(this.layout, c, shard), this.lockOwner, 5)) return shard;
+      }
+    }
+    return -1;
+  }
+
+  /** Adds cached-by-this-thread slabs of class `c` to its stranded list (see spill). */
+  protected strand(c: number, slabs: readonly number[]): void {
+    let stranded = this.stranded[c];
+    if (stranded === undefined) {
+      stranded = [];
+      this.stranded[c] = stranded;
+    }
+    for (const slab of slabs) stranded.push(slab);
+    this.retryStranded();
+  }
+
+  /**
+   * While slabs are stranded, tries every `STRANDED_RETRY_MS` (from the event loop, on an unref'd
+   * timer) to file them, so a thread that goes idle does not keep them from other threads once
+   * the dead thread's locks are taken over.
+   */
+  private retryStranded(delay = STRANDED_RETRY_MS): void {
+    if (this.strandedRetry !== undefined) return;
+    this.strandedRetry = setTimeout(() => {
+      this.strandedRetry = undefined;
+      if (this.closed) return;
+      let left = false;
+      for (let c = 0; c < this.stranded.length; c++) {
+        this.fileStrandedQuickly(c);
+        if ((this.stranded[c]?.length ?? 0) > 0) left = true;
+      }
+      // One compare-exchange per shard and class each time, less often while nothing changes.
+      if (left) this.retryStranded(Math.min(delay * 2, STRANDED_RETRY_MAX_MS));
+    }, delay);
+    this.strandedRetry.unref();
+  }
+
+  /** Files class `c`'s stranded slabs if a shard's lock is free right now; whether it did. Never throws. */
+  protected fileStrandedQuickly(c: number): boolean {
+    const stranded = this.stranded[c];
+    if (stranded === undefined || stranded.length === 0) return false;
+    const shard = this.lockAnyShardNow(c);
+    if (shard === -1) return false;
+    const line = shardWord(this.layout, c, shard);
+    pushFromCache(this.words, this.metaTop, line, shard, Int32Array.from(stranded), 0, stranded.length);
+    stranded.length = 0;
+    unlock(this.words, line);
+    if (this.words[H_WAITING_CLASSES] !== 0) wakeWaiters(this.words, this.layout, c);
+    return true;
+  }
+
+  /**
+   * Hands this object's stranded slabs of class `c` (see spill) to a shard; throws
+   * LockTimeoutError, keeping them, if no shard's lock can be taken.
+   */
+  protected fileStranded(c: number): void {
+    const stranded = this.stranded[c];
+    if (stranded === undefined || stranded.length === 0) return;
+    this.pushToHome(c, 0, stranded.length, Int32Array.from(stranded));
+    stranded.length = 0;
   }
 }
 
