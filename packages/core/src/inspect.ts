@@ -63,6 +63,8 @@ import type { ClassStats, PoolStats, ResolvedConfig } from './types.js';
 const NAP = new Int32Array(new SharedArrayBuffer(4));
 /** How long `audit` waits for each shard lock (and a reclaim in progress) before reporting it as stuck. */
 const AUDIT_LOCK_TIMEOUT_MS = 1000;
+/** How often `audit` looks again at a slot in a reclaim, to see it finish. */
+const RECLAIM_POLL_MS = 5;
 
 /** Pages by what the page table says: carved into a class now, given back, never carved. */
 export function countPages(words: Int32Array, layout: ArenaLayout): { carved: number; free: number; untouched: number } {
@@ -102,7 +104,7 @@ export function countSlabs(
   return perClass;
 }
 
-export function collectStats(words: Int32Array, floats: Float64Array, layout: ArenaLayout, config: ResolvedConfig): PoolStats {
+export function collectStats(words: Int32Array, floats: Float64Array, layout: ArenaLayout, _config: ResolvedConfig): PoolStats {
   const perClass = countSlabs(words, layout);
   const pages = countPages(words, layout);
   // Slots keep their counters from thread to thread, so the totals are the sums over every slot.
@@ -122,7 +124,7 @@ export function collectStats(words: Int32Array, floats: Float64Array, layout: Ar
     slabs += counts.slabs;
   }
   const acquires = totals[C_RELEASES] + totals[C_RECLAIMED] + leased;
-  const classes: ClassStats[] = perClass.map((counts, c) => ({ slabSize: config.minSlabSize * 2 ** c, ...counts }));
+  const classes: ClassStats[] = perClass.map((counts, c) => ({ slabSize: slabSizeOf(layout, c), ...counts }));
   return {
     arenaBytes: layout.arenaBytes,
     bufferBytes: layout.bufferBytes,
@@ -315,7 +317,7 @@ function auditSlots(words: Int32Array, layout: ArenaLayout, problems: string[]):
   const deadline = Date.now() + AUDIT_LOCK_TIMEOUT_MS;
   while (reclaiming.size > 0 && Date.now() < deadline) {
     for (const [slot, claim] of reclaiming) if (claimOf(words, layout, slot) !== claim) reclaiming.delete(slot);
-    if (reclaiming.size > 0) Atomics.wait(NAP, 0, 0, 5);
+    if (reclaiming.size > 0) Atomics.wait(NAP, 0, 0, RECLAIM_POLL_MS);
   }
   for (const [slot, claim] of reclaiming) {
     const reclaimer = phaseReclaimer(claimPhase(claim));

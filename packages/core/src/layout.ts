@@ -89,6 +89,7 @@ export const MAGIC = 0x314c505a;
 export const LAYOUT_VERSION = 7;
 
 export const LINE_BYTES = 128;
+/** The memory page size the map aligns to (no system's is smaller): slab data starts on such a boundary. */
 export const PAGE_ALIGN_BYTES = 4096;
 /** The largest buffer (arena plus slab metadata): offsets and int32 indexes then stay in range. */
 export const MAX_BUFFER_BYTES = 2 ** 32 - PAGE_ALIGN_BYTES;
@@ -405,6 +406,13 @@ export const firstSlabOf = (layout: ArenaLayout, page: number): number => page *
 
 /** How many slabs a page carved into class `classIndex` has. */
 export const slabsPerPageOf = (layout: ArenaLayout, classIndex: number): number => layout.slabsPerPage >> classIndex;
+
+/**
+ * The size class of `size` bytes, an integer from 0 to the largest slab size: the smallest class
+ * whose slabs hold it.
+ */
+export const classOfSize = (layout: ArenaLayout, size: number): number =>
+  size <= 1 << layout.minShift ? 0 : 32 - Math.clz32(size - 1) - layout.minShift;
 
 /** The slab size of class `classIndex`, in bytes. */
 export const slabSizeOf = (layout: ArenaLayout, classIndex: number): number => 1 << (layout.minShift + classIndex);

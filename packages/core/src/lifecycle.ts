@@ -29,8 +29,9 @@ import { STEPS, step } from './steps.js';
 import type { ReclaimReport, WatchedWorker } from './types.js';
 import type { Waiters } from './waiters.js';
 
-/** A word nobody writes, to sleep 1 ms on with Atomics.wait. */
+/** A word nobody writes, to sleep `NAP_MS` on with Atomics.wait between two looks at a slot. */
 const NAP = new Int32Array(new SharedArrayBuffer(4));
+const NAP_MS = 1;
 
 /** What a pool object lends its lifecycle: its shared views and the slow tiers recovery uses. */
 export interface LifecycleHost extends RecoveryContext, SlabMemory {
@@ -265,11 +266,11 @@ export class Lifecycle {
    * first, then check: a slot the thread claims after this (attaching again) is not taken, and
    * while the check runs nobody else closes, frees or reclaims the slots. A closing slot has ended
    * its liveness waits, so only a known exit takes it. A slot another reclaim checks is left to it
-   * for up to 100 ms (a check takes microseconds), then taken over: that checker stopped or
+   * for up to `STALE_CHECK_MS` (a check takes microseconds), then taken over: that checker stopped or
    * stalled, and its confirming exchange will fail. A slot another reclaim has confirmed is left
    * to it while it runs; one whose reclaimer has exited is finished by reclaiming the reclaimer.
    * @throws {ReclaimLiveThreadError} the check showed the thread running, a slot stayed closing
-   *   (checked reclaims), or another reclaim still held a slot after 200 ms; slots this call
+   *   (checked reclaims), or another reclaim still held a slot after `HELD_ELSEWHERE_MS`; slots this call
    *   was checking are given back.
    * @throws {RunsAfterExit} (`exit-event`) a pool object of the thread still answers, or another
    *   reclaim holds one of its slots: watch looks again later.
@@ -323,11 +324,11 @@ export class Lifecycle {
           throw new ReclaimLiveThreadError(
             threadId,
             closing
-              ? "it has been closing a pool object for 200 ms, or stopped while closing one: reclaim it from its 'exit' event (watch does)"
-              : 'another reclaim has held one of its thread slots for 200 ms; try again once that reclaim has finished',
+              ? `it has been closing a pool object for ${HELD_ELSEWHERE_MS} ms, or stopped while closing one: reclaim it from its 'exit' event (watch does)`
+              : `another reclaim has held one of its thread slots for ${HELD_ELSEWHERE_MS} ms; try again once that reclaim has finished`,
           );
         }
-        Atomics.wait(NAP, 0, 0, 1);
+        Atomics.wait(NAP, 0, 0, NAP_MS);
       }
       const proven = proof !== 'checked' || checking.length > 0 || confirmed.length > 0;
       if (checking.length === 0) return { slots: confirmed, proven };
@@ -441,12 +442,12 @@ export class Lifecycle {
    * this running thread exited), liveness waits ended, then free. A thread stopped while closing
    * is reclaimed by watch (its 'exit' proves it). A reclaim checking this thread holds the slot
    * for microseconds; one stopped inside its check holds it until its own thread is reclaimed, so
-   * after 100 ms it is taken back from it.
+   * after `STALE_CHECK_MS` it is taken back from it.
    */
   giveUpSlot(): void {
     const open = claimValue(currentThreadId, PHASE_OPEN);
     const closing = claimValue(currentThreadId, PHASE_CLOSING);
-    const deadline = Date.now() + 100;
+    const deadline = Date.now() + STALE_CHECK_MS;
     for (;;) {
       const seen = Atomics.compareExchange(this.host.claims, claimIndex(this.host.layout, this.host.slot), open, closing);
       if (seen === open) break;
@@ -456,7 +457,7 @@ export class Lifecycle {
         if (swapClaim(this.host.claims, this.host.layout, this.host.slot, seen, closing)) break;
         continue;
       }
-      Atomics.wait(NAP, 0, 0, 1);
+      Atomics.wait(NAP, 0, 0, NAP_MS);
     }
     if (STEPS) step('close.closing');
     this.livenessEnded = true;

@@ -18,6 +18,8 @@ import { LOCK_WAITERS, lockOwnerSlot } from './layout.js';
 const SPIN_ATTEMPTS = 64;
 /** Upper bound on one sleep; a sleeper re-checks the word after it even if nobody woke it. */
 const WAIT_TIMEOUT_MS = 50;
+/** Upper bound on one sleep of `lockWithin`, whose sleepers do not set the waiters bit (so nobody wakes them). */
+const UNANNOUNCED_WAIT_MS = 5;
 
 /**
  * Takes the lock at `words[index]` for the thread whose owner value is `owner`. Returns `true` if
@@ -101,6 +103,6 @@ export function lockWithin(words: Int32Array, index: number, owner: number, time
     if (remaining <= 0) return false;
     // Without setting the waiters bit: a sleeper the holder does not know about may oversleep,
     // so sleep in short steps.
-    Atomics.wait(words, index, seen, Math.min(remaining, 5));
+    Atomics.wait(words, index, seen, Math.min(remaining, UNANNOUNCED_WAIT_MS));
   }
 }

@@ -16,7 +16,7 @@
  * Imports point down that list only: a file never imports one that builds on it.
  */
 import { threadId as currentThreadId } from 'node:worker_threads';
-import { checkHandle, writeHeader } from './arena.js';
+import { checkHandle, createArena } from './arena.js';
 import { checkAttachOptions, resolveConfig, resolveLeakDetection, resolveLockTimeout, resolvePrefault } from './config.js';
 import { ReclaimLiveThreadError, SlabStateError, closedError, invalidType, outOfRange } from './errors.js';
 import { type HookedMethods, type HygieneContext, afterRelease, installHooks } from './hygiene.js';
@@ -33,7 +33,6 @@ import {
   ID_FROM_GEN_FIELD,
   ID_GENERATION_UNIT,
   LAYOUT_VERSION,
-  MAX_SLAB_SIZE_LIMIT,
   META_OFFSET_CLASS,
   META_WORDS,
   NOT_OWNER,
@@ -41,13 +40,14 @@ import {
   RELEASE_STEP,
   SLAB_LEASED,
   TRIM_REQUEST,
-  computeLayout,
+  classOfSize,
   generationOfId,
   isIdShaped,
   metaWord,
   ownerOf,
   slabOfId,
   slabOffset,
+  slabSizeOf,
 } from './layout.js';
 import { LeakTracker } from './leaks.js';
 import { SlabLease } from './lease.js';
@@ -67,7 +67,7 @@ import type {
   SlabPoolOptions,
   WatchedWorker,
 } from './types.js';
-import { describeBadId } from './validate.js';
+import { describeBadId, sizeError } from './validate.js';
 import { Waiters, type WaitersHost } from './waiters.js';
 
 const VIEW_CACHE_SIZE = 4096;
@@ -145,18 +145,7 @@ export class SlabPool extends PoolTiers {
     const leakDetection = config?.leakDetection ?? resolveLeakDetection(options?.leakDetection);
     const lockTimeoutMs = config?.lockTimeoutMs ?? resolveLockTimeout(options?.lockTimeoutMs);
     const prefault = existing === undefined && resolvePrefault(options?.prefault);
-    let buffer = existing?.buffer;
-    if (buffer === undefined && config !== undefined) {
-      buffer = new SharedArrayBuffer(computeLayout(config).bufferBytes);
-      // A write, not a read: reading a fresh page maps the shared zero page and faults again on
-      // the first write. Nobody else can see the buffer yet.
-      if (prefault) {
-        const bytes = new Uint8Array(buffer);
-        for (let i = 0; i < bytes.length; i += 4096) bytes[i] = 0;
-      }
-      writeHeader(buffer, config);
-    }
-    super(buffer as SharedArrayBuffer);
+    super(existing?.buffer ?? createArena(config as ResolvedConfig, prefault));
     const signals = existing?.signals ?? createSignals();
     this.signals = new Int32Array(signals);
     // Requests addressed to this slot's previous thread are not this one's.
@@ -305,6 +294,7 @@ export class SlabPool extends PoolTiers {
    * that calls `acquire`, so it holds nothing that a cache hit does not need.
    */
   private takeCached(size: number): number {
+    // checkSize and classOfSize written out, as calls they would not fit V8's inlining budget.
     // `size >>> 0 === size` holds only for integers from 0 to 2^32 - 1: it rejects NaN, fractions
     // and negatives in one comparison. The typeof test first keeps bigints and symbols, which
     // throw on `>>>`, from reaching it.
@@ -333,8 +323,8 @@ export class SlabPool extends PoolTiers {
    * refills the cache, counts and reports exhaustion.
    */
   private acquireSlow(size: number, throwing: boolean): number {
-    if (typeof size !== 'number' || size >>> 0 !== size || size > this.maxSlabSize) throw this.sizeError(size);
-    const c = this.classOf(size);
+    this.checkSize(size);
+    const c = classOfSize(this.layout, size);
     const id = this.take(c);
     if (id !== -1) return id;
     this.counters[C_EXHAUSTED]++;
@@ -394,8 +384,8 @@ export class SlabPool extends PoolTiers {
     // releaseShared. typeof first: bigints and symbols throw on `>>>`. With the two parts decoded
     // by truncating operators, `id` minus its slab index is exactly its generation times 2^32 only
     // for integers from 0 to 2^53 - 1: one comparison rejects fractions, negatives, NaN and larger
-    // numbers (the same test as releaseSlow's, in doubles throughout). Slabs past the count have
-    // no metadata to touch.
+    // numbers (checkId's test, in doubles throughout). Slabs past the count have no metadata to
+    // touch. The id check is written out because a call to checkId would not fit V8's inlining budget.
     if (typeof id === 'number') {
       const slab = id >>> 0;
       const generation = (id / ID_GENERATION_UNIT) & GEN_MASK;
@@ -429,11 +419,10 @@ export class SlabPool extends PoolTiers {
    * releases a slab whichever thread holds it.
    */
   private releaseSlow(id: number): void {
-    if (typeof id !== 'number') this.checkIdSlow(id);
-    const slab = id >>> 0;
-    const generation = (id / ID_GENERATION_UNIT) & GEN_MASK;
-    if (generation * ID_GENERATION_UNIT + slab !== id || slab >= this.knownSlabs) this.checkIdSlow(id);
-    const meta = this.metaTop - META_WORDS * (slab + 1);
+    this.checkId(id);
+    const slab = slabOfId(id);
+    const generation = generationOfId(id);
+    const meta = metaWord(this.metaTop, slab);
     const leased = this.leasedBits | (generation << GEN_SHIFT);
     const next = (generation + 1) & GEN_MASK;
     // The one read-modify-write that makes a release count: the word moves from "leased at this
@@ -507,8 +496,9 @@ export class SlabPool extends PoolTiers {
    * ```
    */
   bytes(id: number): Uint8Array {
-    // The fast path, small enough for V8 to inline: checkLeased's checks written out, and a view
-    // from the cache. Anything else, including every id it refuses, goes to bytesSlow.
+    // The fast path, small enough for V8 to inline: checkLeased's checks written out (as a call
+    // they would not fit V8's inlining budget), and a view from the cache. Anything else,
+    // including every id it refuses, goes to bytesSlow.
     if (typeof id === 'number') {
       const slab = id >>> 0;
       const generation = (id / ID_GENERATION_UNIT) & GEN_MASK;
@@ -542,7 +532,7 @@ export class SlabPool extends PoolTiers {
    */
   capacity(id: number): number {
     const slab = this.checkLeased(id);
-    return 1 << (this.minShift + (this.words[metaWord(this.metaTop, slab) + META_OFFSET_CLASS] & CLASS_MASK));
+    return slabSizeOf(this.layout, this.words[metaWord(this.metaTop, slab) + META_OFFSET_CLASS] & CLASS_MASK);
   }
 
   /**
@@ -592,8 +582,8 @@ export class SlabPool extends PoolTiers {
    * ```
    */
   async acquireAsync(size: number, options: AcquireAsyncOptions = {}): Promise<number> {
-    if (typeof size !== 'number' || size >>> 0 !== size || size > this.maxSlabSize) throw this.sizeError(size);
-    return this.waiters.acquire(size, this.classOf(size), options);
+    this.checkSize(size);
+    return this.waiters.acquire(size, classOfSize(this.layout, size), options);
   }
 
   /**
@@ -652,10 +642,9 @@ export class SlabPool extends PoolTiers {
    * ```
    */
   releaseIfHeld(id: number): boolean {
-    if (typeof id !== 'number') this.checkIdSlow(id);
-    const slab = id >>> 0;
-    const generation = (id / ID_GENERATION_UNIT) & GEN_MASK;
-    if (generation * ID_GENERATION_UNIT + slab !== id || slab >= this.knownSlabs) this.checkIdSlow(id);
+    this.checkId(id);
+    const slab = slabOfId(id);
+    const generation = generationOfId(id);
     const meta = metaWord(this.metaTop, slab);
     const next = (generation + 1) & GEN_MASK;
     const leased = this.leasedBits | (generation << GEN_SHIFT);
@@ -882,13 +871,12 @@ export class SlabPool extends PoolTiers {
   }
 
   /**
-   * The slow half of the id checks: throws unless the id is a well-formed index of a slab slot on
-   * an open pool object (`knownSlabs` is 0 once closed).
+   * Throws SlabStateError unless `id` has the id format (an integer from 0 to 2^53 - 1) and names
+   * a slab slot of this open pool object (`knownSlabs` is 0 once closed). The fast paths of
+   * `release` and `bytes` make the same test written out.
    */
-  private checkIdSlow(id: number): void {
-    if (this.closed || !isIdShaped(id) || slabOfId(id) >= this.knownSlabs) {
-      throw this.badIdError(id);
-    }
+  private checkId(id: number): void {
+    if (this.closed || !isIdShaped(id) || slabOfId(id) >= this.knownSlabs) throw this.badIdError(id);
   }
 
   /**
@@ -896,25 +884,24 @@ export class SlabPool extends PoolTiers {
    * says leased at the id's generation (whoever the holder); throws SlabStateError otherwise.
    */
   private leasedWord(id: number): number {
-    if (typeof id !== 'number') this.checkIdSlow(id);
-    const slab = id >>> 0;
-    const generation = (id / ID_GENERATION_UNIT) & GEN_MASK;
-    if (generation * ID_GENERATION_UNIT + slab !== id || slab >= this.knownSlabs) this.checkIdSlow(id);
+    this.checkId(id);
+    const slab = slabOfId(id);
+    const generation = generationOfId(id);
     const state = Atomics.load(this.words, metaWord(this.metaTop, slab));
     if ((state & NOT_OWNER) !== (SLAB_LEASED | (generation << GEN_SHIFT))) throw this.badIdError(id);
     return state;
   }
 
+  /** The slab index of `id` after checking that its slab is leased at the id's generation; throws SlabStateError otherwise. */
   private checkLeased(id: number): number {
-    if (typeof id !== 'number') this.checkIdSlow(id);
-    const slab = id >>> 0;
-    const generation = (id / ID_GENERATION_UNIT) & GEN_MASK;
-    if (generation * ID_GENERATION_UNIT + slab !== id || slab >= this.knownSlabs) this.checkIdSlow(id);
+    this.checkId(id);
+    const slab = slabOfId(id);
+    const generation = generationOfId(id);
 
     // A plain read: whoever handed us the id synchronized with its acquirer, so the leased state
     // is visible; a stale id finds another state or generation.
     // Leased at this generation, whoever the holder.
-    if ((this.words[this.metaTop - META_WORDS * (slab + 1)] & NOT_OWNER) !== (SLAB_LEASED | (generation << GEN_SHIFT))) {
+    if ((this.words[metaWord(this.metaTop, slab)] & NOT_OWNER) !== (SLAB_LEASED | (generation << GEN_SHIFT))) {
       throw this.badIdError(id);
     }
     return slab;
@@ -925,33 +912,18 @@ export class SlabPool extends PoolTiers {
     const entry = slab & VIEW_CACHE_MASK;
     const word = this.words[metaWord(this.metaTop, slab) + META_OFFSET_CLASS];
     if (this.viewKeys[entry] === word) return this.views[entry];
-    const view = new Uint8Array(this.buffer, slabOffset(word), 1 << (this.minShift + (word & CLASS_MASK)));
+    const view = new Uint8Array(this.buffer, slabOffset(word), slabSizeOf(this.layout, word & CLASS_MASK));
     this.views[entry] = view;
     this.viewKeys[entry] = word;
     return view;
   }
 
-  private sizeError(size: unknown): Error {
-    if (typeof size !== 'number') {
-      const fix = ArrayBuffer.isView(size)
-        ? `pass the number of bytes needed, such as its byteLength (${size.byteLength})`
-        : undefined;
-      return invalidType('size', size, 'a number', fix);
-    }
-    return outOfRange('size', size, `an integer from 0 to ${this.maxSlabSize} (maxSlabSize)`, this.sizeFix(size));
-  }
-
-  /** How to get a slab of `size` bytes when the pool's largest class is smaller; nothing for other sizes. */
-  private sizeFix(size: number): string | undefined {
-    if (!Number.isInteger(size) || size <= this.maxSlabSize) return undefined;
-    if (size > MAX_SLAB_SIZE_LIMIT) {
-      return `no pool has slabs over ${MAX_SLAB_SIZE_LIMIT} bytes (1 GiB); split the data into slabs of at most ${this.maxSlabSize} bytes`;
-    }
-    const needed = 2 ** Math.ceil(Math.log2(size));
-    return (
-      `create the pool with a larger maxSlabSize (new SlabPool({ maxSlabSize: ${needed} }) or more, up to ${MAX_SLAB_SIZE_LIMIT}), ` +
-      `or split the data into slabs of at most ${this.maxSlabSize} bytes`
-    );
+  /**
+   * Throws unless `size` is an integer from 0 to `maxSlabSize`. `takeCached` makes the same test
+   * written out.
+   */
+  private checkSize(size: number): void {
+    if (typeof size !== 'number' || size >>> 0 !== size || size > this.maxSlabSize) throw sizeError(size, this.maxSlabSize);
   }
 
   private badIdError(id: unknown): SlabStateError {

@@ -20,6 +20,7 @@
 import { threadId } from 'node:worker_threads';
 import { attachLayout } from './arena.js';
 import { ThreadCache } from './cache.js';
+import { DEFAULT_LOCK_TIMEOUT_MS } from './config.js';
 import { LockTimeoutError, closedError } from './errors.js';
 import { fillSlab } from './hygiene.js';
 import {
@@ -76,6 +77,13 @@ export const SWEEP_SLOW_PATHS = 64;
 /** How soon, and at most how rarely, a thread with stranded slabs tries to file them from its event loop. */
 const STRANDED_RETRY_MS = 50;
 const STRANDED_RETRY_MAX_MS = 2000;
+/**
+ * How long a spill whose home shard's lock a dead thread holds tries each other shard's lock, and
+ * how many times it goes round them: long enough to wait out a live holder, short enough that a
+ * release does not stall behind dead ones.
+ */
+const OTHER_SHARD_LOCK_MS = 5;
+const OTHER_SHARD_PASSES = 3;
 
 export class PoolTiers {
   /** The configuration the pool was created with. */
@@ -109,7 +117,7 @@ export class PoolTiers {
   protected readonly flags: number;
   protected closed = false;
   /** How long lockWord waits before it throws LockTimeoutError (set by SlabPool per object). */
-  protected lockTimeoutMs = 5000;
+  protected lockTimeoutMs = DEFAULT_LOCK_TIMEOUT_MS;
   /** Slab slots (`maxSlabs`); 0 once closed, so every id takes the slow check, which refuses it. */
   protected knownSlabs = 0;
   /**
@@ -146,7 +154,7 @@ export class PoolTiers {
     this.lockOwner = lockOwnerValue(this.slot);
     this.cachedBits = packState(SLAB_CACHED, this.slot, 0);
     this.leasedBits = packState(SLAB_LEASED, this.slot, 0);
-    this.cache = new ThreadCache(config, layout.classCount);
+    this.cache = new ThreadCache(config, layout);
     this.cacheSlabs = this.cache.slabs;
     this.cacheLength = this.cache.length;
     this.cacheCapacity = this.cache.capacity;
@@ -155,11 +163,6 @@ export class PoolTiers {
     this.sweepMoves = new Int32Array(layout.classCount);
     // Every slot has metadata from the start; a slot of no slab has a state word no id matches.
     this.knownSlabs = layout.maxSlabs;
-  }
-
-  /** The size class of a validated size. */
-  protected classOf(size: number): number {
-    return size <= 1 << this.minShift ? 0 : 32 - Math.clz32(size - 1) - this.minShift;
   }
 
   /** Takes a lock word, counting a wait when it was contended. */
@@ -473,7 +476,7 @@ export class PoolTiers {
       if (!this.warnedStranded) {
         this.warnedStranded = true;
         process.emitWarning(
-          `zeropool: a release could not hand slabs back to any shard, so this thread keeps them (still counted as cached by it) and files them once a shard lock is free (it tries from its event loop, every 50 ms to 2 s); ${error.message}`,
+          `zeropool: a release could not hand slabs back to any shard, so this thread keeps them (still counted as cached by it) and files them once a shard lock is free (it tries from its event loop, every ${STRANDED_RETRY_MS} ms to ${STRANDED_RETRY_MAX_MS / 1000} s); ${error.message}`,
           'ZeropoolWarning',
         );
       }
@@ -509,10 +512,10 @@ export class PoolTiers {
   /** Locks a shard of class `c` other than home: three passes, a few milliseconds each; -1 if none. */
   private lockOtherShard(c: number): number {
     const shards = this.layout.shards;
-    for (let pass = 0; pass < 3; pass++) {
+    for (let pass = 0; pass < OTHER_SHARD_PASSES; pass++) {
       for (let k = 1; k < shards; k++) {
         const shard = (this.home + k) & (shards - 1);
-        if (lockWithin(this.words, shardWord(this.layout, c, shard), this.lockOwner, 5)) return shard;
+        if (lockWithin(this.words, shardWord(this.layout, c, shard), this.lockOwner, OTHER_SHARD_LOCK_MS)) return shard;
       }
     }
     return -1;
