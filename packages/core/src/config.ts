@@ -1,8 +1,9 @@
 /**
- * CPU-aware defaults. One function turns the machine's parallelism into shard count, cache size
- * and arena size; explicit options win over the defaults, and the `ZEROPOOL_PARALLELISM`
- * environment variable overrides the detected parallelism (Node 20's `os.availableParallelism()`
- * ignores container CPU quotas, so a container may need to say how many CPUs it really has).
+ * Options and their CPU-aware defaults: checking every option, and resolving what a pool uses.
+ * One function turns the machine's parallelism into shard count, cache size and arena size;
+ * explicit options win over the defaults, and the `ZEROPOOL_PARALLELISM` environment variable
+ * overrides the detected parallelism (Node 20's `os.availableParallelism()` ignores container CPU
+ * quotas, so a container may need to say how many CPUs it really has).
  */
 import { availableParallelism } from 'node:os';
 import { invalidType, outOfRange, unknownOption } from './errors.js';

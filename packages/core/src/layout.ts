@@ -20,7 +20,8 @@
  * - **Shard lines**: one 128-byte line per (size class, shard): the lock word, the head of the
  *   shard's free list and its length; plus one more per class, the reserved list, which only
  *   `acquireAsync` waiters take from, with their count and a wake-up sequence word. Contended lock
- *   words on one line run about 8x slower, so each gets its own line.
+ *   words that share a line slow each other down (bench/cache-scratch.bench.mjs), so each gets
+ *   its own line.
  * - **Page class table**: what each page is: `PAGE_UNTOUCHED` (never carved), `PAGE_FREE` (carved
  *   once, every slab of it given back, so any class may carve it again) or the size class it is
  *   carved into. Written only under the arena lock, and a page leaves a class only with every shard
@@ -70,7 +71,7 @@
  * A slab id is `generation * 2^32 + slabIndex`: a safe integer below 2^53, the same format for
  * every arena size (slab indexes stay below `MAX_SLABS`, far below 2^32). Decoding uses only
  * truncating operators, which V8 compiles to a few instructions: `id >>> 0` is the slab index and
- * `(id / 2^32) & GEN_MASK` the generation (`%` on a double is a library call, measured 2x slower).
+ * `(id / 2^32) & GEN_MASK` the generation (`%` on a double is a library call, not an instruction).
  * Ids of generation 0 are below 2^32; most ids are above 2^31, so V8 stores one as a heap number
  * (16 bytes) wherever it leaves optimized code as a value (see bench/id-format.bench.mjs). The
  * 31-bit ids this replaced left the generation `31 - indexBits` bits, as few as 5 for the largest

@@ -312,7 +312,7 @@ export class SlabPool extends PoolTiers {
     const meta = this.metaTop - META_WORDS * (slab + 1);
     // A plain load and store suffice, as in take. The id is the generation field in place
     // (`generation << GEN_SHIFT`) times 2^21: V8 computes that in doubles, where
-    // `(cached >>> GEN_SHIFT) * 2^32 + slab` went through a 64-bit integer and back (measured slower).
+    // `(cached >>> GEN_SHIFT) * 2^32 + slab` converts to a 64-bit integer and back.
     const cached = this.words[meta];
     this.words[meta] = this.leasedBits | (cached & GEN_FIELD);
     return ((cached & GEN_FIELD) >>> 0) * ID_FROM_GEN_FIELD + slab;
@@ -336,8 +336,9 @@ export class SlabPool extends PoolTiers {
    * Pops a slab of class `c` from the cache (refilling it if empty), leases it and returns its id;
    * -1 if none.
    * Pools with zeroing or debug on get `take`, `acquire`, `tryAcquire` and `release` shadowed by
-   * hooked versions in the constructor, so the plain path tests no flag: a flag test here and in `release` measured 5 ns
-   * of 30, and splitting the bodies into shared helpers blew V8's inlining budget (also ~5 ns).
+   * hooked versions (hygiene.ts), so the plain path tests no flag: a flag test here and in
+   * `release` is a sizeable share of a cache hit, and splitting the bodies into shared helpers
+   * pushes them past V8's inlining budget (bench/hygiene.bench.mjs runs both kinds of pool).
    */
   private take(c: number): number {
     let length = this.cacheLength[c];
@@ -443,10 +444,10 @@ export class SlabPool extends PoolTiers {
   private releaseShared(slab: number, c: number): void {
     // Async waiters anywhere in the process get released slabs first, so they cannot starve.
     if (this.words[H_WAITING_CLASSES] !== 0 && this.waiters.offer(c, slab)) return;
-    // spill() falls back to any free shard when a dead thread holds the home shard's lock; only if
-    // it cannot lock any shard does it throw, leaving this slab marked cached by this thread but
-    // out of its cache until the thread is reclaimed. Undoing the release here (a try/catch, or
-    // checking room before the compare-exchange) cost 3-5 ns of 25.
+    // spill() falls back to another shard when a dead thread holds the home shard's lock, and keeps
+    // aside as stranded what no shard would take (tiers.ts), so a release whose exchange succeeded
+    // never has to be undone here: guarding against that (a try/catch, or checking room before the
+    // compare-exchange) would put work on every release for a case that needs dead threads.
     if (this.cacheLength[c] >= this.cacheCapacity[c]) this.spill(c);
     if (STEPS) step('release.room');
     const length = this.cacheLength[c];
@@ -550,8 +551,8 @@ export class SlabPool extends PoolTiers {
   get(size: number): Lease {
     const id = this.acquire(size);
     const view = this.viewOf(slabOfId(id));
-    // A subarray per lease cost 19 ns of 47 (get + dispose of 64 KiB, mitata, 6 fresh processes
-    // each, Node 20.20): a size that fills the slab takes the cached view itself.
+    // A size that fills the slab takes the cached view itself: a subarray per lease is an
+    // allocation as costly as the rest of get (bench/single-thread.bench.mjs measures get).
     const lease = new SlabLease(this, id, size === view.length ? view : view.subarray(0, size), this.leaks);
     this.leaks.track(lease, id, size);
     return lease;

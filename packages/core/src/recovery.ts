@@ -9,6 +9,10 @@
  *
  * `terminate()` takes effect at V8 interrupt checks (calls and loop back-edges), so a dead thread
  * can stop between any two slabs of a batch move, never inside one atomic operation.
+ *
+ * The order of a reclaim's steps is lifecycle.ts's; withdrawing the dead thread's waits is
+ * waiters.ts's. This file holds the steps that repair shared state: lock take-over, shard
+ * rebuilds, collecting slabs, the page cursor, and the leases a closing slot disowns.
  */
 import {
   type ArenaLayout,

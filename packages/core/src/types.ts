@@ -1,5 +1,5 @@
 /**
- * Public types only: options, the handle, statistics and the lease.
+ * Public types only: options, the handle, statistics, the lease and the reclaim report.
  *
  * The declarations built from this file go to users whose TypeScript settings we do not know: no
  * `@types/node` (TypeScript 6 and later default `types` to `[]`), no DOM lib, a `lib` older than
