@@ -55,7 +55,7 @@ import { Lifecycle, type LifecycleHost } from './lifecycle.js';
 import { disownLeases } from './recovery.js';
 import { type FlushHost, FlushRequests, createSignals } from './signals.js';
 import { STEPS, step } from './steps.js';
-import { PoolTiers } from './tiers.js';
+import { PoolCore } from './tiers.js';
 import type {
   AcquireAsyncOptions,
   Lease,
@@ -86,7 +86,7 @@ const EMPTY_VIEW = new Uint8Array(0);
  * worker.postMessage({ id }); // the worker calls pool.bytes(id), then pool.release(id)
  * ```
  */
-export class SlabPool extends PoolTiers {
+export class SlabPool extends PoolCore {
   /**
    * Send this to another thread (in `workerData` or `postMessage`) and call {@link SlabPool.attach}
    * there. Sending it shares the arena; do not list it or its buffers in a `transferList`: shared

@@ -85,7 +85,11 @@ const STRANDED_RETRY_MAX_MS = 2000;
 const OTHER_SHARD_LOCK_MS = 5;
 const OTHER_SHARD_PASSES = 3;
 
-export class PoolTiers {
+/**
+ * The per-thread state and slow tiers of a pool object; `SlabPool` is the only subclass. (Its
+ * name shows in the API reference as the class `SlabPool` extends, so it stays as published.)
+ */
+export class PoolCore {
   /** The configuration the pool was created with. */
   readonly config: ResolvedConfig;
 
