@@ -56,11 +56,9 @@ import {
   threadCounterF64,
   threadWord,
 } from './layout.js';
-import { lockWithin, unlock } from './lock.js';
+import { lockWithin, nap, unlock } from './lock.js';
 import type { ClassStats, PoolStats, ResolvedConfig } from './types.js';
 
-/** A word nobody writes, to sleep on with Atomics.wait. */
-const NAP = new Int32Array(new SharedArrayBuffer(4));
 /** How long `audit` waits for each shard lock (and a reclaim in progress) before reporting it as stuck. */
 const AUDIT_LOCK_TIMEOUT_MS = 1000;
 /** How often `audit` looks again at a slot in a reclaim, to see it finish. */
@@ -317,7 +315,7 @@ function auditSlots(words: Int32Array, layout: ArenaLayout, problems: string[]):
   const deadline = Date.now() + AUDIT_LOCK_TIMEOUT_MS;
   while (reclaiming.size > 0 && Date.now() < deadline) {
     for (const [slot, claim] of reclaiming) if (claimOf(words, layout, slot) !== claim) reclaiming.delete(slot);
-    if (reclaiming.size > 0) Atomics.wait(NAP, 0, 0, RECLAIM_POLL_MS);
+    if (reclaiming.size > 0) nap(RECLAIM_POLL_MS);
   }
   for (const [slot, claim] of reclaiming) {
     const reclaimer = phaseReclaimer(claimPhase(claim));

@@ -23,14 +23,14 @@ import {
   claimValue,
   reclaimPhase,
 } from './layout.js';
+import { nap } from './lock.js';
 import { type RecoveryContext, collectSlabs, takeOverLocks } from './recovery.js';
 import { livenessRefusal, readClaim, slotsOf, swapClaim } from './slots.js';
 import { STEPS, step } from './steps.js';
 import type { ReclaimReport, WatchedWorker } from './types.js';
 import type { Waiters } from './waiters.js';
 
-/** A word nobody writes, to sleep `NAP_MS` on with Atomics.wait between two looks at a slot. */
-const NAP = new Int32Array(new SharedArrayBuffer(4));
+/** The pause between two looks at a slot that another thread is expected to let go of soon. */
 const NAP_MS = 1;
 
 /** What a pool object lends its lifecycle: its shared views and the slow tiers recovery uses. */
@@ -328,7 +328,7 @@ export class Lifecycle {
               : `another reclaim has held one of its thread slots for ${HELD_ELSEWHERE_MS} ms; try again once that reclaim has finished`,
           );
         }
-        Atomics.wait(NAP, 0, 0, NAP_MS);
+        nap(NAP_MS);
       }
       const proven = proof !== 'checked' || checking.length > 0 || confirmed.length > 0;
       if (checking.length === 0) return { slots: confirmed, proven };
@@ -457,7 +457,7 @@ export class Lifecycle {
         if (swapClaim(this.host.claims, this.host.layout, this.host.slot, seen, closing)) break;
         continue;
       }
-      Atomics.wait(NAP, 0, 0, NAP_MS);
+      nap(NAP_MS);
     }
     if (STEPS) step('close.closing');
     this.livenessEnded = true;

@@ -10,6 +10,8 @@
  * each `Atomics` operation is sequentially consistent: plain writes made while holding the lock
  * (free-list links, counts) happen before the `Atomics.exchange` that releases it, and so are
  * visible to the next thread whose compare-exchange takes it.
+ *
+ * Also `nap`, the pause of waits elsewhere that have no word of their own to sleep on.
  */
 import { LockTimeoutError } from './errors.js';
 import { LOCK_WAITERS, lockOwnerSlot } from './layout.js';
@@ -105,4 +107,15 @@ export function lockWithin(words: Int32Array, index: number, owner: number, time
     // so sleep in short steps.
     Atomics.wait(words, index, seen, Math.min(remaining, UNANNOUNCED_WAIT_MS));
   }
+}
+
+/** A word nobody writes or wakes: `nap` sleeps on it. */
+const NAP_WORD = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Blocks the thread for `ms` milliseconds: for a wait on progress no word announces to it (another
+ * thread's reclaim or liveness check finishing). Lock waits sleep on the lock word instead.
+ */
+export function nap(ms: number): void {
+  Atomics.wait(NAP_WORD, 0, 0, ms);
 }

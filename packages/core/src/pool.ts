@@ -151,7 +151,8 @@ export class SlabPool extends PoolCore {
     // Requests addressed to this slot's previous thread are not this one's.
     Atomics.store(this.signals, this.slot, 0);
     this.handle = Object.freeze({ kind: 'zeropool', layoutVersion: LAYOUT_VERSION, buffer: this.buffer, signals });
-    // Calls go through `this`, never a method read once: tests replace lockWord and take on the object.
+    // Calls look the method up on `this` each time: hygiene.ts shadows `take` on pools with its
+    // options on, and tests wrap `lockWord`.
     this.host = {
       buffer: this.buffer,
       words: this.words,
