@@ -18,6 +18,8 @@ import {
   GEN_MASK,
   GEN_SHIFT,
   META_OFFSET_CLASS,
+  POISON_BYTE,
+  POISON_WORD,
   generationOfId,
   metaWord,
   slabId,
@@ -25,10 +27,6 @@ import {
   slabOffset,
   slabSizeOf,
 } from './layout.js';
-
-/** The byte released slabs are filled with in debug mode. */
-export const POISON_BYTE = 0xdb;
-const POISON_WORD = 0xdbdbdbdb | 0;
 
 /** Fills `bytes` bytes at `offset` with poison (`poison` true) or zeros. */
 export function fillSlab(buffer: SharedArrayBuffer, offset: number, bytes: number, poison: boolean): void {
@@ -65,18 +63,13 @@ export interface HygieneContext extends SlabMemory {
   readonly cacheStride: number;
 }
 
-/** The methods a pool object with zeroing or debug on replaces with hooked versions. */
-export interface HookedMethods {
+/** The methods a pool object with zeroing or debug on replaces, and the slow paths the replacements call. */
+export interface Hookable {
+  /** Pops a slab of class `c` (refilling the cache if needed) and leases it; -1 if none. */
   take(c: number): number;
   acquire(size: number): number;
   tryAcquire(size: number): number;
   release(id: number): void;
-}
-
-/** The plain paths the hooked methods call. */
-export interface PlainPaths {
-  /** The class's own `take`: pops a slab of class `c` (refilling if needed) and leases it; -1 if none. */
-  take(c: number): number;
   /** Everything of `acquire` (`throwing`) and `tryAcquire` but the cache hit, which has no hook. */
   acquireSlow(size: number, throwing: boolean): number;
   /** Everything of `release` but its fast path, which has no hook. */
@@ -89,14 +82,16 @@ export interface PlainPaths {
  * which checks and zeroes what it leases; `release` skips its fast path and goes through
  * `releaseSlow`, which zeroes or poisons the slab once its exchange makes it this thread's.
  */
-export function installHooks(pool: HookedMethods, plain: PlainPaths, ctx: HygieneContext): void {
+export function installHooks(pool: Hookable, ctx: HygieneContext): void {
+  // The class's own take, read before the own property below shadows it.
+  const plainTake = pool.take;
   pool.take = (c) => {
-    const id = plain.take(c);
+    const id = plainTake.call(pool, c);
     return id === -1 ? -1 : afterAcquire(ctx, id, c, ctx.cacheLength[c]);
   };
-  pool.acquire = (size) => plain.acquireSlow(size, true);
-  pool.tryAcquire = (size) => plain.acquireSlow(size, false);
-  pool.release = (id) => plain.releaseSlow(id);
+  pool.acquire = (size) => pool.acquireSlow(size, true);
+  pool.tryAcquire = (size) => pool.acquireSlow(size, false);
+  pool.release = (id) => pool.releaseSlow(id);
 }
 
 /**

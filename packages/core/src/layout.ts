@@ -1,6 +1,11 @@
 /**
  * The memory map of a pool. Every offset into the arena is computed here and nowhere else.
  *
+ * This file imports nothing, and must not: esbuild inlines the constants of a file only when it
+ * has no imports, and the hot methods depend on those literals to stay within V8's inlining
+ * budget (see scripts/build-package.mjs). A constant the hot path or a fill loop reads belongs
+ * here for that reason too.
+ *
  * One `SharedArrayBuffer` holds all state, so a thread that receives the buffer can attach with no
  * other message:
  *
@@ -232,6 +237,12 @@ export const META_LINK = 1;
 export const META_OFFSET_CLASS = 2;
 export const CLASS_MASK = 31;
 export const NO_SLAB = -1;
+
+// Slab bytes in debug mode (see hygiene.ts).
+/** The byte released slabs are filled with, checked when the slab is taken again. */
+export const POISON_BYTE = 0xdb;
+/** Four poison bytes as one int32: slabs are filled and scanned a word at a time. */
+export const POISON_WORD = 0xdbdbdbdb | 0;
 
 // Page class table entries other than a class index.
 /** A page never carved: it and every page after it up to `pageCount`, past `H_PAGES_CARVED`. */

@@ -19,7 +19,7 @@ import { threadId as currentThreadId } from 'node:worker_threads';
 import { checkHandle, createArena } from './arena.js';
 import { checkAttachOptions, resolveConfig, resolveLeakDetection, resolveLockTimeout, resolvePrefault } from './config.js';
 import { ReclaimLiveThreadError, SlabStateError, closedError, invalidType, outOfRange } from './errors.js';
-import { type HookedMethods, type HygieneContext, afterRelease, installHooks } from './hygiene.js';
+import { type Hookable, type HygieneContext, afterRelease, installHooks } from './hygiene.js';
 import { auditArena, collectStats, exhaustedError } from './inspect.js';
 import {
   CLASS_MASK,
@@ -178,19 +178,8 @@ export class SlabPool extends PoolCore {
       handBackCached: (except) => this.handBackCached(except),
       requestFlushes: (c) => this.flushes.request(1 << c),
     };
-    if (this.flags !== 0) {
-      // Own properties that shadow private methods: the cast is what TypeScript needs to see them.
-      const plainTake = SlabPool.prototype.take;
-      installHooks(
-        this as unknown as HookedMethods,
-        {
-          take: (c) => plainTake.call(this, c),
-          acquireSlow: (size, throwing) => this.acquireSlow(size, throwing),
-          releaseSlow: (id) => this.releaseSlow(id),
-        },
-        this.host,
-      );
-    }
+    // Own properties that shadow private methods: the cast is what TypeScript needs to see them.
+    if (this.flags !== 0) installHooks(this as unknown as Hookable, this.host);
     // Whether a recorded lease's id is still leased (by anyone): also after close(), which leaves
     // this object's leases leased.
     this.leaks = new LeakTracker(
