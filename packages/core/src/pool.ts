@@ -2,18 +2,21 @@
  * The public pool class and its hot path. One instance per thread: the constructor creates the
  * arena, `attach` gives another thread a view over the same memory with its own thread slot and
  * cache. `acquire`, `tryAcquire`, `release` and `bytes` serve a cache hit here, in code small
- * enough for V8 to inline into the caller; everything else is one call away, in the file that owns
- * it:
- * - tiers.ts, the base class: refill, steal, carving, pages going back, spill;
- * - hygiene.ts: zeroing and poisoning, and the hooked methods of pools with those options;
- * - waiters.ts: `acquireAsync` and the reserved lists;
+ * enough for V8 to inline into the caller: they write out what would otherwise be calls (layout.ts's
+ * `metaWord` and `classOfSize`, this file's `checkId` and `checkSize`), and say so where they do.
+ * Everything else is one call away, in the file that owns it. Those files, each importing only
+ * files listed after it:
+ * - lifecycle.ts: liveness, `reclaim`, `watch`, giving up a thread slot;
  * - signals.ts: flush requests, asking idle threads for their cached slabs and answering;
- * - lifecycle.ts (with slots.ts and recovery.ts): liveness, `reclaim`, `watch`, giving up a slot;
- * - inspect.ts: `stats`, `audit` and the figures of PoolExhaustedError; validate.ts: what an error
- *   says of a refused argument;
- * - layout.ts, the memory map, which every other file asks for offsets; lock.ts, shard.ts and
- *   cache.ts, the structures the tiers are made of.
- * Imports point down that list only: a file never imports one that builds on it.
+ * - tiers.ts, the base class: refill, steal, carving, pages going back, spill;
+ * - recovery.ts: repairing what a dead thread left (its locks, their shard lists, its slabs);
+ * - waiters.ts: `acquireAsync` and the reserved lists;
+ * - hygiene.ts: zeroing and poisoning, and the hooked methods of pools with those options;
+ * - inspect.ts: `stats`, `audit` and the figures of PoolExhaustedError; validate.ts, lease.ts and
+ *   leaks.ts: what an error says of a refused argument, `get()`'s lease and its leak detection;
+ * - arena.ts, cache.ts, shard.ts, slots.ts, lock.ts: creating and attaching an arena, the thread
+ *   cache, the shard lists, the thread slots' claim words, the lock;
+ * - config.ts, errors.ts, types.ts, steps.ts, and layout.ts, the memory map every file asks.
  */
 import { threadId as currentThreadId } from 'node:worker_threads';
 import { checkHandle, createArena } from './arena.js';
@@ -279,7 +282,7 @@ export class SlabPool extends PoolCore {
   /**
    * The fast path of `acquire` and `tryAcquire`: for a valid size whose class's cache stack is not
    * empty, pops a slab, leases it and returns its id; -1 for anything else, which the caller's
-   * slow path handles. Pools with zeroing or debug on never reach it (their constructor shadows
+   * slow path handles. Pools with zeroing or debug on never reach it (hygiene.ts shadows
    * `acquire` and `tryAcquire`). Its bytecode counts against V8's inlining budget of every loop
    * that calls `acquire`, so it holds nothing that a cache hit does not need.
    */
@@ -376,7 +379,7 @@ export class SlabPool extends PoolCore {
     // by truncating operators, `id` minus its slab index is exactly its generation times 2^32 only
     // for integers from 0 to 2^53 - 1: one comparison rejects fractions, negatives, NaN and larger
     // numbers (checkId's test, in doubles throughout). Slabs past the count have no metadata to
-    // touch. The id check is written out because a call to checkId would not fit V8's inlining budget.
+    // touch. The id check is written out: a call to checkId would not fit V8's inlining budget.
     if (typeof id === 'number') {
       const slab = id >>> 0;
       const generation = (id / ID_GENERATION_UNIT) & GEN_MASK;
@@ -851,7 +854,7 @@ export class SlabPool extends PoolCore {
     this.finishClose();
   }
 
-  /** close() once this object is closed: withdraw waits, fold counters, give up the slot. */
+  /** close() once this object is closed: withdraw its waits, stop answering flush requests, give up the slot. */
   private finishClose(): void {
     // The only step that takes a lock, and so the only one that can throw.
     this.waiters.retractOwn();
