@@ -25,9 +25,8 @@ await build({
   external: [...external, 'node:*'],
   sourcemap: false,
   // Syntax minification inlines the modules' numeric constants (layout offsets, counter indexes,
-  // state bits) as literals. The smaller bytecode lets V8 inline the pool's hot methods: the 64 KiB
-  // cache-hit acquire + bytes + release measured 20.1-21.2 ns instead of 27.5-28.2 ns (5 fresh
-  // processes each, mitata, Node 20.20, this 2-core VM). Names and whitespace are kept.
+  // state bits) as literals. The smaller bytecode lets V8 inline the pool's hot methods, which
+  // bench/core.bench.mjs's cache-hit acquire + bytes + release shows. Names and whitespace are kept.
   minifySyntax: true,
   // Classes keep their names (esbuild renames a class that refers to itself, so SlabPool.name read
   // "_SlabPool" in stack traces and console output).

@@ -37,7 +37,7 @@ const MUTANTS = [
   {
     name: 'a waiter withdraws a class that close() already withdrew',
     file: 'waiters.ts',
-    find: '    if ((Atomics.load(words, ctx.waitingWord) & (1 << c)) === 0) {',
+    find: '      if ((Atomics.load(words, this.waitingWord) & (1 << c)) === 0) {',
     replace: '    if (false) {',
     tests: ['packages/core/test/recovery-watch.test.ts', '-t', 'close\\(\\) that threw part-way'],
   },
@@ -58,21 +58,21 @@ const MUTANTS = [
   },
   {
     name: 'a page goes back while a slab of it is cached',
-    file: 'core.ts',
+    file: 'tiers.ts',
     find: '    if ((state & STATE_MASK) !== SLAB_FREE || ownerOf(state) >= layout.shards) return false;',
     replace: '    if ((state & STATE_MASK) === SLAB_LEASED) return false;',
     tests: ['packages/core/test/memory.test.ts', '-t', 'another thread caches slabs of'],
   },
   {
     name: 'a page goes back with its slabs still listed',
-    file: 'core.ts',
+    file: 'tiers.ts',
     find: '      rebuildShards(words, layout, c, -1);\n',
     replace: '',
     tests: ['packages/core/test/memory.test.ts'],
   },
   {
     name: 'a page carved again starts its slots at the first generation',
-    file: 'core.ts',
+    file: 'tiers.ts',
     find: 'before === 0 ? this.firstGeneration : generationOf(before)',
     replace: 'this.firstGeneration',
     tests: ['packages/core/test/memory.test.ts', '-t', 'stale'],

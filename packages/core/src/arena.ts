@@ -1,7 +1,8 @@
 /**
- * Creating, checking and attaching to an arena: the header is written once by the creating thread
- * and read by every thread that attaches; thread slots are claimed here.
+ * Creating, checking and attaching to an arena: the buffer is made and its header written once by
+ * the creating thread, and the header is read and checked by every thread that attaches.
  */
+import { DEFAULT_LOCK_TIMEOUT_MS } from './config.js';
 import { invalidType } from './errors.js';
 import {
   type ArenaLayout,
@@ -33,6 +34,7 @@ import {
   MAX_SLAB_SIZE_LIMIT,
   MIN_SLAB_SIZE_LIMIT,
   NO_SLAB,
+  PAGE_ALIGN_BYTES,
   PAGE_UNTOUCHED,
   SIGNALS_BYTES,
   S_HEAD,
@@ -53,6 +55,19 @@ import type { PoolHandle, ResolvedConfig } from './types.js';
  */
 const TAG_STRIDE = 0x13c6ef;
 let nextTag = Math.floor(Math.random() * (TAG_MASK + 1));
+
+/** A new arena for `config`: the buffer, its pages written once first if `prefault`, and its header. */
+export function createArena(config: ResolvedConfig, prefault: boolean): SharedArrayBuffer {
+  const buffer = new SharedArrayBuffer(computeLayout(config).bufferBytes);
+  // A write, not a read: reading a fresh page maps the shared zero page and faults again on the
+  // first write. Nobody else can see the buffer yet.
+  if (prefault) {
+    const bytes = new Uint8Array(buffer);
+    for (let i = 0; i < bytes.length; i += PAGE_ALIGN_BYTES) bytes[i] = 0;
+  }
+  writeHeader(buffer, config);
+  return buffer;
+}
 
 /** Writes the header and empty shard lists into a fresh (zeroed) arena. */
 export function writeHeader(buffer: SharedArrayBuffer, config: ResolvedConfig): void {
@@ -182,7 +197,7 @@ export function attachLayout(buffer: SharedArrayBuffer): { layout: ArenaLayout; 
     debug: (words[H_FLAGS] & FLAG_DEBUG) !== 0,
     // Leak detection belongs to each pool object, not to the arena.
     leakDetection: 'off',
-    lockTimeoutMs: 5000,
+    lockTimeoutMs: DEFAULT_LOCK_TIMEOUT_MS,
   };
   const layout = computeLayout(config);
   if (

@@ -5,6 +5,7 @@
  * and holds its generation, which `acquire` reads to build the id (ids do not fit an int32).
  */
 import { cacheCapacityFor } from './config.js';
+import { type ArenaLayout, slabSizeOf } from './layout.js';
 import type { ResolvedConfig } from './types.js';
 
 export class ThreadCache {
@@ -17,11 +18,12 @@ export class ThreadCache {
   /** How many slabs each class's stack may hold: `cacheSize`, fewer for large slabs. */
   readonly capacity: Int32Array;
 
-  constructor(config: Pick<ResolvedConfig, 'cacheSize' | 'cacheBytes' | 'minSlabSize'>, classCount: number) {
+  constructor(config: Pick<ResolvedConfig, 'cacheSize' | 'cacheBytes'>, layout: ArenaLayout) {
+    const classCount = layout.classCount;
     this.capacity = new Int32Array(classCount);
     let stride = 1;
     for (let c = 0; c < classCount; c++) {
-      this.capacity[c] = cacheCapacityFor(config, config.minSlabSize * 2 ** c);
+      this.capacity[c] = cacheCapacityFor(config, slabSizeOf(layout, c));
       stride = Math.max(stride, this.capacity[c]);
     }
     this.stride = stride;

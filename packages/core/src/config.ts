@@ -1,8 +1,9 @@
 /**
- * CPU-aware defaults. One function turns the machine's parallelism into shard count, cache size
- * and arena size; explicit options win over the defaults, and the `ZEROPOOL_PARALLELISM`
- * environment variable overrides the detected parallelism (Node 20's `os.availableParallelism()`
- * ignores container CPU quotas, so a container may need to say how many CPUs it really has).
+ * Options and their CPU-aware defaults: checking every option, and resolving what a pool uses.
+ * One function turns the machine's parallelism into shard count, cache size and arena size;
+ * explicit options win over the defaults, and the `ZEROPOOL_PARALLELISM` environment variable
+ * overrides the detected parallelism (Node 20's `os.availableParallelism()` ignores container CPU
+ * quotas, so a container may need to say how many CPUs it really has).
  */
 import { availableParallelism } from 'node:os';
 import { invalidType, outOfRange, unknownOption } from './errors.js';
@@ -185,16 +186,16 @@ export function checkAttachOptions(options: unknown): void {
   checkOptionNames(options, ATTACH_OPTIONS, "the arena's other settings are fixed when the pool is created");
 }
 
-/** Default for `lockTimeoutMs`. */
+/** Default for `lockTimeoutMs`: the one place the 5000 ms of its documentation is written in code. */
 export const DEFAULT_LOCK_TIMEOUT_MS = 5000;
 
 /**
- * The lock timeout: the option, else 5000 ms.
+ * The lock timeout: the option, else `DEFAULT_LOCK_TIMEOUT_MS`.
  * @throws {TypeError} the option is not a number.
  * @throws {RangeError} the option is not an integer from 1 to 2^31 - 1.
  * @example
  * ```ts
- * resolveLockTimeout(undefined); // 5000
+ * resolveLockTimeout(undefined); // DEFAULT_LOCK_TIMEOUT_MS
  * ```
  */
 export function resolveLockTimeout(option: unknown): number {

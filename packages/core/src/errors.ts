@@ -167,6 +167,13 @@ export function invalidType(argument: string, value: unknown, expected: string, 
   return error;
 }
 
+/** The error of any call on a pool object after its `close()` (`ERR_POOL_CLOSED`). */
+export function closedError(): Error {
+  const error = new Error('this SlabPool object was closed; attach again to use the pool from this thread');
+  (error as Error & { code: string }).code = 'ERR_POOL_CLOSED';
+  return error;
+}
+
 /**
  * A RangeError with Node's `ERR_OUT_OF_RANGE` code: "`argument` must be `allowed`; received
  * `value`", then ": `fix`" when given.

@@ -25,7 +25,6 @@ export {
   SlabStateError,
 } from './errors.js';
 export { SlabPool } from './pool.js';
-export type { ReclaimReport } from './recovery.js';
 export type {
   AcquireAsyncOptions,
   ClassStats,
@@ -34,6 +33,7 @@ export type {
   LeaseRecord,
   PoolHandle,
   PoolStats,
+  ReclaimReport,
   ResolvedConfig,
   SlabPoolOptions,
   WatchedWorker,

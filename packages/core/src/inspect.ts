@@ -1,7 +1,9 @@
 /**
- * Reading the whole pool: statistics and the consistency audit. Both walk every slab's state
- * word, which makes them exact once the threads are quiet and a moment's view while they work.
+ * Reading the whole pool: statistics, the consistency audit, and the figures a PoolExhaustedError
+ * reports. They walk every slab's state word, which makes them exact once the threads are quiet
+ * and a moment's view while they work.
  */
+import { PoolExhaustedError } from './errors.js';
 import {
   type ArenaLayout,
   COUNTER_COUNT,
@@ -54,13 +56,13 @@ import {
   threadCounterF64,
   threadWord,
 } from './layout.js';
-import { lockWithin, unlock } from './lock.js';
+import { lockWithin, nap, unlock } from './lock.js';
 import type { ClassStats, PoolStats, ResolvedConfig } from './types.js';
 
-/** A word nobody writes, to sleep on with Atomics.wait. */
-const NAP = new Int32Array(new SharedArrayBuffer(4));
 /** How long `audit` waits for each shard lock (and a reclaim in progress) before reporting it as stuck. */
 const AUDIT_LOCK_TIMEOUT_MS = 1000;
+/** How often `audit` looks again at a slot in a reclaim, to see it finish. */
+const RECLAIM_POLL_MS = 5;
 
 /** Pages by what the page table says: carved into a class now, given back, never carved. */
 export function countPages(words: Int32Array, layout: ArenaLayout): { carved: number; free: number; untouched: number } {
@@ -100,7 +102,7 @@ export function countSlabs(
   return perClass;
 }
 
-export function collectStats(words: Int32Array, floats: Float64Array, layout: ArenaLayout, config: ResolvedConfig): PoolStats {
+export function collectStats(words: Int32Array, floats: Float64Array, layout: ArenaLayout, _config: ResolvedConfig): PoolStats {
   const perClass = countSlabs(words, layout);
   const pages = countPages(words, layout);
   // Slots keep their counters from thread to thread, so the totals are the sums over every slot.
@@ -120,7 +122,7 @@ export function collectStats(words: Int32Array, floats: Float64Array, layout: Ar
     slabs += counts.slabs;
   }
   const acquires = totals[C_RELEASES] + totals[C_RECLAIMED] + leased;
-  const classes: ClassStats[] = perClass.map((counts, c) => ({ slabSize: config.minSlabSize * 2 ** c, ...counts }));
+  const classes: ClassStats[] = perClass.map((counts, c) => ({ slabSize: slabSizeOf(layout, c), ...counts }));
   return {
     arenaBytes: layout.arenaBytes,
     bufferBytes: layout.bufferBytes,
@@ -313,7 +315,7 @@ function auditSlots(words: Int32Array, layout: ArenaLayout, problems: string[]):
   const deadline = Date.now() + AUDIT_LOCK_TIMEOUT_MS;
   while (reclaiming.size > 0 && Date.now() < deadline) {
     for (const [slot, claim] of reclaiming) if (claimOf(words, layout, slot) !== claim) reclaiming.delete(slot);
-    if (reclaiming.size > 0) Atomics.wait(NAP, 0, 0, 5);
+    if (reclaiming.size > 0) nap(RECLAIM_POLL_MS);
   }
   for (const [slot, claim] of reclaiming) {
     const reclaimer = phaseReclaimer(claimPhase(claim));
@@ -321,4 +323,22 @@ function auditSlots(words: Int32Array, layout: ArenaLayout, problems: string[]):
       `thread slot ${slot} (thread ${claimThread(claim)}) has been in a reclaim by thread ${reclaimer} for ${AUDIT_LOCK_TIMEOUT_MS} ms: a reclaim stopped part-way? reclaim thread ${reclaimer} to finish it`,
     );
   }
+}
+
+/**
+ * The error for a request of `size` bytes (class `c`) that found no slab: says how many bytes are
+ * in use, free in other classes and held in threads' caches, so the message can say what to change.
+ */
+export function exhaustedError(words: Int32Array, layout: ArenaLayout, size: number, c: number): PoolExhaustedError {
+  let freeElsewhereBytes = 0;
+  let cachedBytes = 0;
+  countSlabs(words, layout).forEach((counts, k) => {
+    const slabSize = slabSizeOf(layout, k);
+    if (k !== c) freeElsewhereBytes += counts.free * slabSize;
+    cachedBytes += counts.cached * slabSize;
+  });
+  return new PoolExhaustedError(size, slabSizeOf(layout, c), usedBytesOf(words, layout), layout.arenaBytes, {
+    freeElsewhereBytes,
+    cachedBytes,
+  });
 }

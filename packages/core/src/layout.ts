@@ -1,6 +1,11 @@
 /**
  * The memory map of a pool. Every offset into the arena is computed here and nowhere else.
  *
+ * This file imports nothing, and must not: esbuild inlines the constants of a file only when it
+ * has no imports, and the hot methods depend on those literals to stay within V8's inlining
+ * budget (see scripts/build-package.mjs). A constant the hot path or a fill loop reads belongs
+ * here for that reason too.
+ *
  * One `SharedArrayBuffer` holds all state, so a thread that receives the buffer can attach with no
  * other message:
  *
@@ -20,11 +25,12 @@
  * - **Shard lines**: one 128-byte line per (size class, shard): the lock word, the head of the
  *   shard's free list and its length; plus one more per class, the reserved list, which only
  *   `acquireAsync` waiters take from, with their count and a wake-up sequence word. Contended lock
- *   words on one line run about 8x slower, so each gets its own line.
+ *   words that share a line slow each other down (bench/cache-scratch.bench.mjs), so each gets
+ *   its own line.
  * - **Page class table**: what each page is: `PAGE_UNTOUCHED` (never carved), `PAGE_FREE` (carved
  *   once, every slab of it given back, so any class may carve it again) or the size class it is
  *   carved into. Written only under the arena lock, and a page leaves a class only with every shard
- *   lock of that class held as well (see core.ts `returnFreePages`).
+ *   lock of that class held as well (see tiers.ts `returnFreePages`).
  * - **Thread table**: one 128-byte line per thread slot: the 64-bit claim word (below), the
  *   slot's waiting bits (a bit per class with `acquireAsync` calls pending in that thread), then
  *   the slot's statistics counters as float64s. Counters are never reset: a slot's next thread
@@ -70,7 +76,7 @@
  * A slab id is `generation * 2^32 + slabIndex`: a safe integer below 2^53, the same format for
  * every arena size (slab indexes stay below `MAX_SLABS`, far below 2^32). Decoding uses only
  * truncating operators, which V8 compiles to a few instructions: `id >>> 0` is the slab index and
- * `(id / 2^32) & GEN_MASK` the generation (`%` on a double is a library call, measured 2x slower).
+ * `(id / 2^32) & GEN_MASK` the generation (`%` on a double is a library call, not an instruction).
  * Ids of generation 0 are below 2^32; most ids are above 2^31, so V8 stores one as a heap number
  * (16 bytes) wherever it leaves optimized code as a value (see bench/id-format.bench.mjs). The
  * 31-bit ids this replaced left the generation `31 - indexBits` bits, as few as 5 for the largest
@@ -89,6 +95,7 @@ export const MAGIC = 0x314c505a;
 export const LAYOUT_VERSION = 7;
 
 export const LINE_BYTES = 128;
+/** The memory page size the map aligns to (no system's is smaller): slab data starts on such a boundary. */
 export const PAGE_ALIGN_BYTES = 4096;
 /** The largest buffer (arena plus slab metadata): offsets and int32 indexes then stay in range. */
 export const MAX_BUFFER_BYTES = 2 ** 32 - PAGE_ALIGN_BYTES;
@@ -161,7 +168,7 @@ export const C_EXHAUSTED = 7;
 export const C_PAGES_RETURNED = 8;
 /** Carvings of a page given back before (into any class). */
 export const C_PAGES_RECARVED = 9;
-/** Idle classes a thread's own slow path handed back from its cache (see core.ts `sweepIdle`). */
+/** Idle classes a thread's own slow path handed back from its cache (see tiers.ts `sweepIdle`). */
 export const C_TRIMS = 10;
 export const COUNTER_COUNT = 11;
 
@@ -230,6 +237,12 @@ export const META_LINK = 1;
 export const META_OFFSET_CLASS = 2;
 export const CLASS_MASK = 31;
 export const NO_SLAB = -1;
+
+// Slab bytes in debug mode (see hygiene.ts).
+/** The byte released slabs are filled with, checked when the slab is taken again. */
+export const POISON_BYTE = 0xdb;
+/** Four poison bytes as one int32: slabs are filled and scanned a word at a time. */
+export const POISON_WORD = 0xdbdbdbdb | 0;
 
 // Page class table entries other than a class index.
 /** A page never carved: it and every page after it up to `pageCount`, past `H_PAGES_CARVED`. */
@@ -405,6 +418,13 @@ export const firstSlabOf = (layout: ArenaLayout, page: number): number => page *
 
 /** How many slabs a page carved into class `classIndex` has. */
 export const slabsPerPageOf = (layout: ArenaLayout, classIndex: number): number => layout.slabsPerPage >> classIndex;
+
+/**
+ * The size class of `size` bytes, an integer from 0 to the largest slab size: the smallest class
+ * whose slabs hold it.
+ */
+export const classOfSize = (layout: ArenaLayout, size: number): number =>
+  size <= 1 << layout.minShift ? 0 : 32 - Math.clz32(size - 1) - layout.minShift;
 
 /** The slab size of class `classIndex`, in bytes. */
 export const slabSizeOf = (layout: ArenaLayout, classIndex: number): number => 1 << (layout.minShift + classIndex);

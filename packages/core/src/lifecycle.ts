@@ -7,8 +7,8 @@
  */
 import { threadId as currentThreadId } from 'node:worker_threads';
 import { LockTimeoutError, ReclaimLiveThreadError, invalidType } from './errors.js';
+import { type SlabMemory, afterRelease } from './hygiene.js';
 import {
-  type ArenaLayout,
   C_RECLAIMED,
   LIVENESS_BASE,
   LIVENESS_UNARMED,
@@ -23,37 +23,32 @@ import {
   claimValue,
   reclaimPhase,
 } from './layout.js';
-import { type ReclaimReport, type RecoveryContext, collectSlabs, retractWaits, takeOverLocks } from './recovery.js';
+import { nap } from './lock.js';
+import { type RecoveryContext, collectSlabs, takeOverLocks } from './recovery.js';
 import { livenessRefusal, readClaim, slotsOf, swapClaim } from './slots.js';
 import { STEPS, step } from './steps.js';
-import type { WatchedWorker } from './types.js';
+import type { ReclaimReport, WatchedWorker } from './types.js';
+import type { Waiters } from './waiters.js';
 
-/** A word nobody writes, to sleep 1 ms on with Atomics.wait. */
-const NAP = new Int32Array(new SharedArrayBuffer(4));
+/** The pause between two looks at a slot that another thread is expected to let go of soon. */
+const NAP_MS = 1;
 
 /** What a pool object lends its lifecycle: its shared views and the slow tiers recovery uses. */
-export interface LifecycleHost {
-  readonly words: Int32Array;
+export interface LifecycleHost extends RecoveryContext, SlabMemory {
   readonly claims: BigInt64Array;
   readonly signals: Int32Array;
-  readonly layout: ArenaLayout;
   readonly slot: number;
   readonly counters: Float64Array;
-  /** Option bits (`FLAG_*`): nonzero when released slabs are zeroed or poisoned. */
-  readonly flags: number;
   /** Whether the pool object was closed: it then reclaims nothing (its slot is not its own). */
   isClosed(): boolean;
-  recoveryContext(): RecoveryContext;
   lockWord(index: number): void;
-  drainReserved(c: number): void;
-  drainIfUnwaited(c: number): void;
   pushToHome(c: number, from: number, count: number, slabs: Int32Array): void;
   strand(c: number, slabs: readonly number[]): void;
-  afterRelease(slab: number, c: number): void;
   fileStrandedQuickly(c: number): boolean;
 }
 
-type Report = { threadId: number; slots: number; locks: number; cached: number; leased: number };
+/** A report being filled in. */
+type Report = { -readonly [K in keyof ReclaimReport]: ReclaimReport[K] };
 
 /**
  * How a reclaim knows the thread has exited: `checked` by a liveness check (reclaim); `exited`
@@ -95,7 +90,11 @@ export class Lifecycle {
   /** Set once the slot's liveness waits are ended (close): they are not re-armed after. */
   private livenessEnded = false;
 
-  constructor(private readonly host: LifecycleHost) {}
+  constructor(
+    private readonly host: LifecycleHost,
+    /** The pool object's waiters: a reclaim withdraws the dead thread's waits and drains what they left. */
+    private readonly waiters: Waiters,
+  ) {}
 
   /** Arms the slot's liveness waits: from now on a check that wakes none of them means this thread has exited. */
   armLiveness(): void {
@@ -269,11 +268,11 @@ export class Lifecycle {
    * first, then check: a slot the thread claims after this (attaching again) is not taken, and
    * while the check runs nobody else closes, frees or reclaims the slots. A closing slot has ended
    * its liveness waits, so only a known exit takes it. A slot another reclaim checks is left to it
-   * for up to 100 ms (a check takes microseconds), then taken over: that checker stopped or
+   * for up to `STALE_CHECK_MS` (a check takes microseconds), then taken over: that checker stopped or
    * stalled, and its confirming exchange will fail. A slot another reclaim has confirmed is left
    * to it while it runs; one whose reclaimer has exited is finished by reclaiming the reclaimer.
    * @throws {ReclaimLiveThreadError} the check showed the thread running, a slot stayed closing
-   *   (checked reclaims), or another reclaim still held a slot after 200 ms; slots this call
+   *   (checked reclaims), or another reclaim still held a slot after `HELD_ELSEWHERE_MS`; slots this call
    *   was checking are given back.
    * @throws {RunsAfterExit} (`exit-event`) a pool object of the thread still answers, or another
    *   reclaim holds one of its slots: watch looks again later.
@@ -327,11 +326,11 @@ export class Lifecycle {
           throw new ReclaimLiveThreadError(
             threadId,
             closing
-              ? "it has been closing a pool object for 200 ms, or stopped while closing one: reclaim it from its 'exit' event (watch does)"
-              : 'another reclaim has held one of its thread slots for 200 ms; try again once that reclaim has finished',
+              ? `it has been closing a pool object for ${HELD_ELSEWHERE_MS} ms, or stopped while closing one: reclaim it from its 'exit' event (watch does)`
+              : `another reclaim has held one of its thread slots for ${HELD_ELSEWHERE_MS} ms; try again once that reclaim has finished`,
           );
         }
-        Atomics.wait(NAP, 0, 0, 1);
+        nap(NAP_MS);
       }
       const proven = proof !== 'checked' || checking.length > 0 || confirmed.length > 0;
       if (checking.length === 0) return { slots: confirmed, proven };
@@ -378,24 +377,18 @@ export class Lifecycle {
    * cached slabs, which that reclaim returns too.
    */
   private emptySlot(slot: number, threadId: number, report: Report): void {
-    const ctx = this.host.recoveryContext();
     report.slots++;
-    report.locks += takeOverLocks(ctx, slot);
+    report.locks += takeOverLocks(this.host, slot);
     if (STEPS) step('reclaim.locks');
-    retractWaits(
-      ctx,
-      slot,
-      (line) => this.host.lockWord(line),
-      (c) => this.host.drainReserved(c),
-    );
+    this.waiters.retractSlot(slot);
     if (STEPS) step('reclaim.waits');
     // Collected per class and pushed in one batch each: one lock (and, if a dead thread holds the
     // home shard's, one lockTimeoutMs wait before the fallback) per class, not per slab.
     const byClass = new Map<number, number[]>();
-    const returned = collectSlabs(ctx, slot, (c, slab) => {
+    const returned = collectSlabs(this.host, slot, (c, slab) => {
       // Zero or poison every slab coming back, cached ones too: a thread terminated between a
       // release's exchange and its zeroing left a slab marked cached that still holds its data.
-      if (this.host.flags !== 0) this.host.afterRelease(slab, c);
+      if (this.host.flags !== 0) afterRelease(this.host, slab, c);
       const slabs = byClass.get(c);
       if (slabs === undefined) byClass.set(c, [slab]);
       else slabs.push(slab);
@@ -413,7 +406,7 @@ export class Lifecycle {
     }
     // A thread that died while draining a reserved list nobody waits on any more left slabs there
     // that the rebuild relisted: hand them to the shards.
-    for (let c = 0; c < this.host.layout.classCount; c++) this.host.drainIfUnwaited(c);
+    for (let c = 0; c < this.host.layout.classCount; c++) this.waiters.drainIfUnwaited(c);
     report.cached += returned.cached;
     report.leased += returned.leased;
     this.host.counters[C_RECLAIMED] += returned.leased;
@@ -451,12 +444,12 @@ export class Lifecycle {
    * this running thread exited), liveness waits ended, then free. A thread stopped while closing
    * is reclaimed by watch (its 'exit' proves it). A reclaim checking this thread holds the slot
    * for microseconds; one stopped inside its check holds it until its own thread is reclaimed, so
-   * after 100 ms it is taken back from it.
+   * after `STALE_CHECK_MS` it is taken back from it.
    */
   giveUpSlot(): void {
     const open = claimValue(currentThreadId, PHASE_OPEN);
     const closing = claimValue(currentThreadId, PHASE_CLOSING);
-    const deadline = Date.now() + 100;
+    const deadline = Date.now() + STALE_CHECK_MS;
     for (;;) {
       const seen = Atomics.compareExchange(this.host.claims, claimIndex(this.host.layout, this.host.slot), open, closing);
       if (seen === open) break;
@@ -466,7 +459,7 @@ export class Lifecycle {
         if (swapClaim(this.host.claims, this.host.layout, this.host.slot, seen, closing)) break;
         continue;
       }
-      Atomics.wait(NAP, 0, 0, 1);
+      nap(NAP_MS);
     }
     if (STEPS) step('close.closing');
     this.livenessEnded = true;

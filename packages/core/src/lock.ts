@@ -10,6 +10,8 @@
  * each `Atomics` operation is sequentially consistent: plain writes made while holding the lock
  * (free-list links, counts) happen before the `Atomics.exchange` that releases it, and so are
  * visible to the next thread whose compare-exchange takes it.
+ *
+ * Also `nap`, the pause of waits elsewhere that have no word of their own to sleep on.
  */
 import { LockTimeoutError } from './errors.js';
 import { LOCK_WAITERS, lockOwnerSlot } from './layout.js';
@@ -18,6 +20,8 @@ import { LOCK_WAITERS, lockOwnerSlot } from './layout.js';
 const SPIN_ATTEMPTS = 64;
 /** Upper bound on one sleep; a sleeper re-checks the word after it even if nobody woke it. */
 const WAIT_TIMEOUT_MS = 50;
+/** Upper bound on one sleep of `lockWithin`, whose sleepers do not set the waiters bit (so nobody wakes them). */
+const UNANNOUNCED_WAIT_MS = 5;
 
 /**
  * Takes the lock at `words[index]` for the thread whose owner value is `owner`. Returns `true` if
@@ -101,6 +105,17 @@ export function lockWithin(words: Int32Array, index: number, owner: number, time
     if (remaining <= 0) return false;
     // Without setting the waiters bit: a sleeper the holder does not know about may oversleep,
     // so sleep in short steps.
-    Atomics.wait(words, index, seen, Math.min(remaining, 5));
+    Atomics.wait(words, index, seen, Math.min(remaining, UNANNOUNCED_WAIT_MS));
   }
+}
+
+/** A word nobody writes or wakes: `nap` sleeps on it. */
+const NAP_WORD = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Blocks the thread for `ms` milliseconds: for a wait on progress no word announces to it (another
+ * thread's reclaim or liveness check finishing). Lock waits sleep on the lock word instead.
+ */
+export function nap(ms: number): void {
+  Atomics.wait(NAP_WORD, 0, 0, ms);
 }

@@ -1,30 +1,34 @@
 /**
- * The public pool class. One instance per thread: the constructor creates the arena, `attach`
- * gives another thread a view over the same memory with its own thread slot and cache. The slow
- * tiers live in core.ts, crash recovery in recovery.ts, waiting in waiters.ts.
+ * The public pool class and its hot path. One instance per thread: the constructor creates the
+ * arena, `attach` gives another thread a view over the same memory with its own thread slot and
+ * cache. `acquire`, `tryAcquire`, `release` and `bytes` serve a cache hit here, in code small
+ * enough for V8 to inline into the caller: they write out what would otherwise be calls (layout.ts's
+ * `metaWord` and `classOfSize`, this file's `checkId` and `checkSize`), and say so where they do.
+ * Everything else is one call away, in the file that owns it. Those files, each importing only
+ * files listed after it:
+ * - lifecycle.ts: liveness, `reclaim`, `watch`, giving up a thread slot;
+ * - signals.ts: flush requests, asking idle threads for their cached slabs and answering;
+ * - tiers.ts, the base class: refill, steal, carving, pages going back, spill;
+ * - recovery.ts: repairing what a dead thread left (its locks, their shard lists, its slabs);
+ * - waiters.ts: `acquireAsync` and the reserved lists;
+ * - hygiene.ts: zeroing and poisoning, and the hooked methods of pools with those options;
+ * - inspect.ts: `stats`, `audit` and the figures of PoolExhaustedError; validate.ts, lease.ts and
+ *   leaks.ts: what an error says of a refused argument, `get()`'s lease and its leak detection;
+ * - arena.ts, cache.ts, shard.ts, slots.ts, lock.ts: creating and attaching an arena, the thread
+ *   cache, the shard lists, the thread slots' claim words, the lock;
+ * - config.ts, errors.ts, types.ts, steps.ts, and layout.ts, the memory map every file asks.
  */
 import { threadId as currentThreadId } from 'node:worker_threads';
-import { checkHandle, writeHeader } from './arena.js';
+import { checkHandle, createArena } from './arena.js';
 import { checkAttachOptions, resolveConfig, resolveLeakDetection, resolveLockTimeout, resolvePrefault } from './config.js';
-import { PoolCore, closedError } from './core.js';
-import { fillSlab, findUnpoisoned } from './debug.js';
-import {
-  PoolExhaustedError,
-  ReclaimLiveThreadError,
-  SlabCorruptionError,
-  SlabStateError,
-  invalidType,
-  outOfRange,
-} from './errors.js';
-import { auditArena, collectStats, countSlabs, usedBytesOf } from './inspect.js';
+import { ReclaimLiveThreadError, SlabStateError, closedError, invalidType, outOfRange } from './errors.js';
+import { type Hookable, type HygieneContext, afterRelease, installHooks } from './hygiene.js';
+import { auditArena, collectStats, exhaustedError } from './inspect.js';
 import {
   CLASS_MASK,
   C_EXHAUSTED,
   C_RELEASES,
   C_SLOW_ACQUIRES,
-  FLAG_DEBUG,
-  FLAG_ZERO_ON_ACQUIRE,
-  FLAG_ZERO_ON_RELEASE,
   GEN_FIELD,
   GEN_MASK,
   GEN_SHIFT,
@@ -32,67 +36,46 @@ import {
   ID_FROM_GEN_FIELD,
   ID_GENERATION_UNIT,
   LAYOUT_VERSION,
-  LIVENESS_BASE,
-  LIVENESS_UNARMED,
-  MAX_SLAB_SIZE_LIMIT,
   META_OFFSET_CLASS,
   META_WORDS,
   NOT_OWNER,
   OWNER_NONE,
-  PROBES_BASE,
   RELEASE_STEP,
-  SIGNALS_BYTES,
   SLAB_LEASED,
-  S_COUNT,
-  S_WAITERS,
   TRIM_REQUEST,
-  T_WAITING,
-  computeLayout,
+  classOfSize,
   generationOfId,
   isIdShaped,
   metaWord,
   ownerOf,
-  pageClassWord,
-  reservedWord,
-  slabId,
   slabOfId,
   slabOffset,
   slabSizeOf,
-  threadWord,
 } from './layout.js';
 import { LeakTracker } from './leaks.js';
 import { SlabLease } from './lease.js';
-import { Lifecycle } from './lifecycle.js';
-import { lockWithin, unlock } from './lock.js';
-import { type ReclaimReport, type RecoveryContext, disownLeases, retractWaits } from './recovery.js';
-import { popToCache } from './shard.js';
-import { slotOpen } from './slots.js';
+import { Lifecycle, type LifecycleHost } from './lifecycle.js';
+import { disownLeases } from './recovery.js';
+import { type FlushHost, FlushRequests, createSignals } from './signals.js';
 import { STEPS, step } from './steps.js';
+import { PoolCore } from './tiers.js';
 import type {
   AcquireAsyncOptions,
   Lease,
   LeaseRecord,
   PoolHandle,
   PoolStats,
+  ReclaimReport,
   ResolvedConfig,
   SlabPoolOptions,
   WatchedWorker,
 } from './types.js';
-import { describeBadId } from './validate.js';
-import { type WaitContext, waitForSlab } from './waiters.js';
+import { describeBadId, sizeError } from './validate.js';
+import { Waiters, type WaitersHost } from './waiters.js';
 
 const VIEW_CACHE_SIZE = 4096;
 const VIEW_CACHE_MASK = VIEW_CACHE_SIZE - 1;
 const EMPTY_VIEW = new Uint8Array(0);
-
-/** Ends the flush-request and liveness waits of a pool object garbage-collected without close(). */
-const flushListeners = new FinalizationRegistry<{ signals: Int32Array; slot: number }>(({ signals, slot }) => {
-  Atomics.notify(signals, slot);
-  Atomics.notify(signals, LIVENESS_BASE + slot);
-});
-/** How long answering a flush request waits for a reserved list's lock, and when it tries again. */
-const ANSWER_LOCK_MS = 2;
-const ANSWER_RETRY_MS = 50;
 
 /**
  * A pool of slabs carved from one `SharedArrayBuffer`, shared by every thread that attaches to it.
@@ -132,10 +115,15 @@ export class SlabPool extends PoolCore {
   private readonly leaks: LeakTracker;
   /** Liveness, reclaim, watch and giving up the slot (lifecycle.ts). */
   private readonly lifecycle: Lifecycle;
-  /** Set by close() once it withdrew this object's acquireAsync waits (see waiters.ts retract). */
-  private waitsRetracted = false;
-  /** What `acquireAsync` works with, built once (see waiters.ts). */
-  private waits: WaitContext | undefined;
+  /** Asking other threads for their cached slabs, and answering them (signals.ts). */
+  private readonly flushes: FlushRequests;
+  /** `acquireAsync`, and this object's share of the reserved lists (waiters.ts). */
+  private readonly waiters: Waiters;
+  /**
+   * What this object lends the files that own its other concerns (hygiene, waiters, flush
+   * requests, lifecycle), built once: its shared views, and calls back into its tiers.
+   */
+  private readonly host: HygieneContext & WaitersHost & FlushHost & LifecycleHost;
   /** Set when close() has finished; until then another call resumes it (see close). */
   private closeFinished = false;
 
@@ -160,47 +148,41 @@ export class SlabPool extends PoolCore {
     const leakDetection = config?.leakDetection ?? resolveLeakDetection(options?.leakDetection);
     const lockTimeoutMs = config?.lockTimeoutMs ?? resolveLockTimeout(options?.lockTimeoutMs);
     const prefault = existing === undefined && resolvePrefault(options?.prefault);
-    let buffer = existing?.buffer;
-    if (buffer === undefined && config !== undefined) {
-      buffer = new SharedArrayBuffer(computeLayout(config).bufferBytes);
-      // A write, not a read: reading a fresh page maps the shared zero page and faults again on
-      // the first write. Nobody else can see the buffer yet.
-      if (prefault) {
-        const bytes = new Uint8Array(buffer);
-        for (let i = 0; i < bytes.length; i += 4096) bytes[i] = 0;
-      }
-      writeHeader(buffer, config);
-    }
-    super(buffer as SharedArrayBuffer);
-    let signals = existing?.signals;
-    if (signals === undefined) {
-      signals = new SharedArrayBuffer(SIGNALS_BYTES);
-      // No slot has its liveness waits armed yet (see PROBES_BASE).
-      new Int32Array(signals).fill(LIVENESS_UNARMED, PROBES_BASE);
-    }
+    super(existing?.buffer ?? createArena(config as ResolvedConfig, prefault));
+    const signals = existing?.signals ?? createSignals();
     this.signals = new Int32Array(signals);
     // Requests addressed to this slot's previous thread are not this one's.
     Atomics.store(this.signals, this.slot, 0);
     this.handle = Object.freeze({ kind: 'zeropool', layoutVersion: LAYOUT_VERSION, buffer: this.buffer, signals });
-    if (this.flags !== 0) {
-      // Own properties shadow the plain methods only on pools with zeroing or debug on.
-      // `acquire` and `tryAcquire` skip their cache-hit fast path, which has no hook, and go
-      // through `take`.
-      const self = this as unknown as {
-        take: (c: number) => number;
-        acquire: (size: number) => number;
-        tryAcquire: (size: number) => number;
-        release: (id: number) => void;
-      };
-      const plainTake = SlabPool.prototype.take;
-      self.take = (c) => {
-        const id = plainTake.call(this, c);
-        return id === -1 ? -1 : this.afterAcquire(id, c, this.cacheLength[c]);
-      };
-      self.acquire = (size) => this.acquireSlow(size, true);
-      self.tryAcquire = (size) => this.acquireSlow(size, false);
-      self.release = (id) => this.releaseHooked(id);
-    }
+    // Calls look the method up on `this` each time: hygiene.ts shadows `take` on pools with its
+    // options on, and tests wrap `lockWord`.
+    this.host = {
+      buffer: this.buffer,
+      words: this.words,
+      claims: this.claims,
+      signals: this.signals,
+      layout: this.layout,
+      slot: this.slot,
+      counters: this.counters,
+      flags: this.flags,
+      lockOwner: this.lockOwner,
+      cachedBits: this.cachedBits,
+      leasedBits: this.leasedBits,
+      cacheSlabs: this.cacheSlabs,
+      cacheLength: this.cacheLength,
+      cacheStride: this.cacheStride,
+      stranded: this.stranded,
+      isClosed: () => this.closed,
+      lockWord: (index) => this.lockWord(index),
+      take: (c) => this.take(c),
+      pushToHome: (c, from, count, slabs) => this.pushToHome(c, from, count, slabs),
+      strand: (c, slabs) => this.strand(c, slabs),
+      fileStrandedQuickly: (c) => this.fileStrandedQuickly(c),
+      handBackCached: (except) => this.handBackCached(except),
+      requestFlushes: (c) => this.flushes.request(1 << c),
+    };
+    // Own properties that shadow private methods: the cast is what TypeScript needs to see them.
+    if (this.flags !== 0) installHooks(this as unknown as Hookable, this.host);
     // Whether a recorded lease's id is still leased (by anyone): also after close(), which leaves
     // this object's leases leased.
     this.leaks = new LeakTracker(
@@ -214,105 +196,11 @@ export class SlabPool extends PoolCore {
     // configuration from.
     (this as { config: ResolvedConfig }).config = Object.freeze({ ...this.config, leakDetection, lockTimeoutMs });
     this.lockTimeoutMs = lockTimeoutMs;
-    this.lifecycle = new Lifecycle({
-      words: this.words,
-      claims: this.claims,
-      signals: this.signals,
-      layout: this.layout,
-      slot: this.slot,
-      counters: this.counters,
-      flags: this.flags,
-      isClosed: () => this.closed,
-      recoveryContext: () => this.recoveryContext(),
-      lockWord: (index) => this.lockWord(index),
-      drainReserved: (c) => this.drainReserved(c),
-      drainIfUnwaited: (c) => this.drainIfUnwaited(c),
-      pushToHome: (c, from, count, slabs) => this.pushToHome(c, from, count, slabs),
-      strand: (c, slabs) => this.strand(c, slabs),
-      afterRelease: (slab, c) => this.afterRelease(slab, c),
-      fileStrandedQuickly: (c) => this.fileStrandedQuickly(c),
-    });
-    this.listenForFlushRequests();
+    this.waiters = new Waiters(this.host);
+    this.lifecycle = new Lifecycle(this.host, this.waiters);
+    this.flushes = new FlushRequests(this.host);
+    this.flushes.listen();
     this.lifecycle.armLiveness();
-  }
-
-  /**
-   * Slabs released into a thread's cache stay there until that thread acquires, spills or flushes,
-   * so a thread that has gone idle could hold the very slabs an `acquireAsync` elsewhere waits for.
-   * A waiter therefore sets its class's bit in every other attached thread's word of the signals
-   * buffer and notifies it; each pool object waits on its own word with `Atomics.waitAsync` (which
-   * does not keep the event loop alive) and, when woken, puts those classes' cached slabs in the
-   * classes' reserved lists, which only waiters take from. A thread whose event loop is blocked
-   * (piscina freezes its workers between tasks) cannot answer; `@zeropool/piscina`'s worker
-   * helpers flush the worker's cache whenever they release or lend out a slab instead.
-   */
-  private listenForFlushRequests(): void {
-    // The pending wait must not keep this object (and with it the arena) alive: the callback holds
-    // it weakly, and if it is garbage-collected unclosed, the registry's notify ends the wait.
-    flushListeners.register(this, { signals: this.signals, slot: this.slot }, this);
-    const ref = new WeakRef(this);
-    SlabPool.awaitFlushRequest(ref, this.signals, this.slot);
-  }
-
-  private static awaitFlushRequest(ref: WeakRef<SlabPool>, signals: Int32Array, slot: number): void {
-    const answer = (): void => {
-      const pool = ref.deref();
-      if (pool === undefined || pool.closed) return;
-      pool.answerFlushRequests();
-      SlabPool.awaitFlushRequest(ref, signals, slot);
-    };
-    const waited = Atomics.waitAsync(signals, slot, 0);
-    if (waited.async) void waited.value.then(answer);
-    else queueMicrotask(answer);
-  }
-
-  /**
-   * Hands this thread's cached slabs of each requested class to the class's waiters. Runs from the
-   * event loop, between tasks, so the cache is never half-updated. Lock waits are kept short (a
-   * dead thread's lock must not stall this thread's event loop for `lockTimeoutMs`); a class whose
-   * reserved lock could not be taken is asked again a little later.
-   */
-  private answerFlushRequests(): void {
-    const classes = Atomics.exchange(this.signals, this.slot, 0);
-    let again = 0;
-    if ((classes & TRIM_REQUEST) !== 0) this.handBackCached(-1);
-    for (let c = 0; c < this.layout.classCount; c++) {
-      if ((classes & (1 << c)) === 0) continue;
-      const length = this.cacheLength[c];
-      const stranded = this.stranded[c];
-      if (length === 0 && (stranded === undefined || stranded.length === 0)) continue;
-      const line = reservedWord(this.layout, c);
-      // Nobody waits any more (read without the lock; checked again under it): nothing to do.
-      if (this.words[line + S_WAITERS] === 0) continue;
-      if (!lockWithin(this.words, line, this.lockOwner, ANSWER_LOCK_MS)) {
-        again |= 1 << c;
-        continue;
-      }
-      // Slabs a spill could not file (see spill) go to the waiters too.
-      let gave = false;
-      if (
-        stranded !== undefined &&
-        stranded.length > 0 &&
-        this.reserveIfWaited(line, Int32Array.from(stranded), 0, stranded.length)
-      ) {
-        stranded.length = 0;
-        gave = true;
-      }
-      if (length > 0 && this.reserveIfWaited(line, this.cacheSlabs, c * this.cacheStride, length)) {
-        this.cacheLength[c] = 0;
-        gave = true;
-      }
-      unlock(this.words, line);
-      if (gave) this.wakeWaiters(c);
-    }
-    if (again !== 0) {
-      const retry = setTimeout(() => {
-        if (this.closed) return;
-        Atomics.or(this.signals, this.slot, again);
-        Atomics.notify(this.signals, this.slot);
-      }, ANSWER_RETRY_MS);
-      retry.unref();
-    }
   }
 
   /**
@@ -394,11 +282,12 @@ export class SlabPool extends PoolCore {
   /**
    * The fast path of `acquire` and `tryAcquire`: for a valid size whose class's cache stack is not
    * empty, pops a slab, leases it and returns its id; -1 for anything else, which the caller's
-   * slow path handles. Pools with zeroing or debug on never reach it (their constructor shadows
+   * slow path handles. Pools with zeroing or debug on never reach it (hygiene.ts shadows
    * `acquire` and `tryAcquire`). Its bytecode counts against V8's inlining budget of every loop
    * that calls `acquire`, so it holds nothing that a cache hit does not need.
    */
   private takeCached(size: number): number {
+    // checkSize and classOfSize written out, as calls they would not fit V8's inlining budget.
     // `size >>> 0 === size` holds only for integers from 0 to 2^32 - 1: it rejects NaN, fractions
     // and negatives in one comparison. The typeof test first keeps bigints and symbols, which
     // throw on `>>>`, from reaching it.
@@ -416,7 +305,7 @@ export class SlabPool extends PoolCore {
     const meta = this.metaTop - META_WORDS * (slab + 1);
     // A plain load and store suffice, as in take. The id is the generation field in place
     // (`generation << GEN_SHIFT`) times 2^21: V8 computes that in doubles, where
-    // `(cached >>> GEN_SHIFT) * 2^32 + slab` went through a 64-bit integer and back (measured slower).
+    // `(cached >>> GEN_SHIFT) * 2^32 + slab` converts to a 64-bit integer and back.
     const cached = this.words[meta];
     this.words[meta] = this.leasedBits | (cached & GEN_FIELD);
     return ((cached & GEN_FIELD) >>> 0) * ID_FROM_GEN_FIELD + slab;
@@ -427,11 +316,12 @@ export class SlabPool extends PoolCore {
    * refills the cache, counts and reports exhaustion.
    */
   private acquireSlow(size: number, throwing: boolean): number {
-    if (typeof size !== 'number' || size >>> 0 !== size || size > this.maxSlabSize) throw this.sizeError(size);
-    const id = this.take(this.classOf(size));
+    this.checkSize(size);
+    const c = classOfSize(this.layout, size);
+    const id = this.take(c);
     if (id !== -1) return id;
     this.counters[C_EXHAUSTED]++;
-    if (throwing) throw this.exhaustedError(size);
+    if (throwing) throw exhaustedError(this.words, this.layout, size, c);
     return -1;
   }
 
@@ -439,8 +329,9 @@ export class SlabPool extends PoolCore {
    * Pops a slab of class `c` from the cache (refilling it if empty), leases it and returns its id;
    * -1 if none.
    * Pools with zeroing or debug on get `take`, `acquire`, `tryAcquire` and `release` shadowed by
-   * hooked versions in the constructor, so the plain path tests no flag: a flag test here and in `release` measured 5 ns
-   * of 30, and splitting the bodies into shared helpers blew V8's inlining budget (also ~5 ns).
+   * hooked versions (hygiene.ts), so the plain path tests no flag: a flag test here and in
+   * `release` is a sizeable share of a cache hit, and splitting the bodies into shared helpers
+   * pushes them past V8's inlining budget (bench/hygiene.bench.mjs runs both kinds of pool).
    */
   private take(c: number): number {
     let length = this.cacheLength[c];
@@ -487,8 +378,8 @@ export class SlabPool extends PoolCore {
     // releaseShared. typeof first: bigints and symbols throw on `>>>`. With the two parts decoded
     // by truncating operators, `id` minus its slab index is exactly its generation times 2^32 only
     // for integers from 0 to 2^53 - 1: one comparison rejects fractions, negatives, NaN and larger
-    // numbers (the same test as releaseSlow's, in doubles throughout). Slabs past the count have
-    // no metadata to touch.
+    // numbers (checkId's test, in doubles throughout). Slabs past the count have no metadata to
+    // touch. The id check is written out: a call to checkId would not fit V8's inlining budget.
     if (typeof id === 'number') {
       const slab = id >>> 0;
       const generation = (id / ID_GENERATION_UNIT) & GEN_MASK;
@@ -522,11 +413,10 @@ export class SlabPool extends PoolCore {
    * releases a slab whichever thread holds it.
    */
   private releaseSlow(id: number): void {
-    if (typeof id !== 'number') this.checkIdSlow(id);
-    const slab = id >>> 0;
-    const generation = (id / ID_GENERATION_UNIT) & GEN_MASK;
-    if (generation * ID_GENERATION_UNIT + slab !== id || slab >= this.knownSlabs) this.checkIdSlow(id);
-    const meta = this.metaTop - META_WORDS * (slab + 1);
+    this.checkId(id);
+    const slab = slabOfId(id);
+    const generation = generationOfId(id);
+    const meta = metaWord(this.metaTop, slab);
     const leased = this.leasedBits | (generation << GEN_SHIFT);
     const next = (generation + 1) & GEN_MASK;
     // The one read-modify-write that makes a release count: the word moves from "leased at this
@@ -537,9 +427,7 @@ export class SlabPool extends PoolCore {
     const seen = Atomics.compareExchange(this.words, meta, leased, this.cachedBits | (next << GEN_SHIFT));
     if (seen !== leased && !this.releaseForHolder(meta, seen, generation, next)) throw this.badIdError(id);
     if (STEPS) step('release.exchanged');
-    const c = this.words[meta + META_OFFSET_CLASS] & CLASS_MASK;
-    this.counters[C_RELEASES]++;
-    this.releaseShared(slab, c);
+    this.finishRelease(slab, meta);
   }
 
   /**
@@ -548,34 +436,16 @@ export class SlabPool extends PoolCore {
    */
   private releaseShared(slab: number, c: number): void {
     // Async waiters anywhere in the process get released slabs first, so they cannot starve.
-    if (this.words[H_WAITING_CLASSES] !== 0 && this.offerToWaiters(c, slab)) return;
-    // spill() falls back to any free shard when a dead thread holds the home shard's lock; only if
-    // it cannot lock any shard does it throw, leaving this slab marked cached by this thread but
-    // out of its cache until the thread is reclaimed. Undoing the release here (a try/catch, or
-    // checking room before the compare-exchange) cost 3-5 ns of 25.
+    if (this.words[H_WAITING_CLASSES] !== 0 && this.waiters.offer(c, slab)) return;
+    // spill() falls back to another shard when a dead thread holds the home shard's lock, and keeps
+    // aside as stranded what no shard would take (tiers.ts), so a release whose exchange succeeded
+    // never has to be undone here: guarding against that (a try/catch, or checking room before the
+    // compare-exchange) would put work on every release for a case that needs dead threads.
     if (this.cacheLength[c] >= this.cacheCapacity[c]) this.spill(c);
     if (STEPS) step('release.room');
     const length = this.cacheLength[c];
     this.cacheSlabs[c * this.cacheStride + length] = slab;
     this.cacheLength[c] = length + 1;
-  }
-
-  /**
-   * `release` for pools with zeroing or debug on: the same exchange, then `finishRelease`, which
-   * zeroes or poisons the slab after the exchange makes it ours and before anyone else can take it.
-   */
-  private releaseHooked(id: number): void {
-    if (typeof id !== 'number') this.checkIdSlow(id);
-    const slab = id >>> 0;
-    const generation = (id / ID_GENERATION_UNIT) & GEN_MASK;
-    if (generation * ID_GENERATION_UNIT + slab !== id || slab >= this.knownSlabs) this.checkIdSlow(id);
-    const meta = this.metaTop - META_WORDS * (slab + 1);
-    const leased = this.leasedBits | (generation << GEN_SHIFT);
-    const next = (generation + 1) & GEN_MASK;
-    const seen = Atomics.compareExchange(this.words, meta, leased, this.cachedBits | (next << GEN_SHIFT));
-    if (seen !== leased && !this.releaseForHolder(meta, seen, generation, next)) throw this.badIdError(id);
-    if (STEPS) step('release.exchanged');
-    this.finishRelease(slab, meta);
   }
 
   /**
@@ -594,18 +464,18 @@ export class SlabPool extends PoolCore {
     return false;
   }
 
-  /** What a release does once its exchange made the slab this thread's (all but the hottest path). */
+  /**
+   * What a release does once its exchange made `slab` this thread's, unless the fast path in
+   * `release` finished it: zeroes or poisons it (pools with those options), then hands it on.
+   */
   private finishRelease(slab: number, meta: number): void {
     const c = this.words[meta + META_OFFSET_CLASS] & CLASS_MASK;
     this.counters[C_RELEASES]++;
-    this.afterRelease(slab, c);
-    if (STEPS) step('release.cleaned');
-    if (this.words[H_WAITING_CLASSES] !== 0 && this.offerToWaiters(c, slab)) return;
-    if (this.cacheLength[c] >= this.cacheCapacity[c]) this.spill(c);
-    if (STEPS) step('release.room');
-    const length = this.cacheLength[c];
-    this.cacheSlabs[c * this.cacheStride + length] = slab;
-    this.cacheLength[c] = length + 1;
+    if (this.flags !== 0) {
+      afterRelease(this.host, slab, c);
+      if (STEPS) step('release.cleaned');
+    }
+    this.releaseShared(slab, c);
   }
 
   /**
@@ -620,8 +490,9 @@ export class SlabPool extends PoolCore {
    * ```
    */
   bytes(id: number): Uint8Array {
-    // The fast path, small enough for V8 to inline: checkLeased's checks written out, and a view
-    // from the cache. Anything else, including every id it refuses, goes to bytesSlow.
+    // The fast path, small enough for V8 to inline: checkLeased's checks written out (as a call
+    // they would not fit V8's inlining budget), and a view from the cache. Anything else,
+    // including every id it refuses, goes to bytesSlow.
     if (typeof id === 'number') {
       const slab = id >>> 0;
       const generation = (id / ID_GENERATION_UNIT) & GEN_MASK;
@@ -655,7 +526,7 @@ export class SlabPool extends PoolCore {
    */
   capacity(id: number): number {
     const slab = this.checkLeased(id);
-    return 1 << (this.minShift + (this.words[metaWord(this.metaTop, slab) + META_OFFSET_CLASS] & CLASS_MASK));
+    return slabSizeOf(this.layout, this.words[metaWord(this.metaTop, slab) + META_OFFSET_CLASS] & CLASS_MASK);
   }
 
   /**
@@ -673,8 +544,8 @@ export class SlabPool extends PoolCore {
   get(size: number): Lease {
     const id = this.acquire(size);
     const view = this.viewOf(slabOfId(id));
-    // A subarray per lease cost 19 ns of 47 (get + dispose of 64 KiB, mitata, 6 fresh processes
-    // each, Node 20.20): a size that fills the slab takes the cached view itself.
+    // A size that fills the slab takes the cached view itself: a subarray per lease is an
+    // allocation as costly as the rest of get (bench/single-thread.bench.mjs measures get).
     const lease = new SlabLease(this, id, size === view.length ? view : view.subarray(0, size), this.leaks);
     this.leaks.track(lease, id, size);
     return lease;
@@ -705,8 +576,8 @@ export class SlabPool extends PoolCore {
    * ```
    */
   async acquireAsync(size: number, options: AcquireAsyncOptions = {}): Promise<number> {
-    if (typeof size !== 'number' || size >>> 0 !== size || size > this.maxSlabSize) throw this.sizeError(size);
-    return waitForSlab(this.waitContext(), size, this.classOf(size), options);
+    this.checkSize(size);
+    return this.waiters.acquire(size, classOfSize(this.layout, size), options);
   }
 
   /**
@@ -765,10 +636,9 @@ export class SlabPool extends PoolCore {
    * ```
    */
   releaseIfHeld(id: number): boolean {
-    if (typeof id !== 'number') this.checkIdSlow(id);
-    const slab = id >>> 0;
-    const generation = (id / ID_GENERATION_UNIT) & GEN_MASK;
-    if (generation * ID_GENERATION_UNIT + slab !== id || slab >= this.knownSlabs) this.checkIdSlow(id);
+    this.checkId(id);
+    const slab = slabOfId(id);
+    const generation = generationOfId(id);
     const meta = metaWord(this.metaTop, slab);
     const next = (generation + 1) & GEN_MASK;
     const leased = this.leasedBits | (generation << GEN_SHIFT);
@@ -843,7 +713,7 @@ export class SlabPool extends PoolCore {
   trim(): number {
     if (this.closed) throw closedError();
     this.flush();
-    this.requestFlushes(TRIM_REQUEST);
+    this.flushes.request(TRIM_REQUEST);
     return this.trimPages();
   }
 
@@ -984,43 +854,23 @@ export class SlabPool extends PoolCore {
     this.finishClose();
   }
 
-  /** close() once this object is closed: withdraw waits, fold counters, give up the slot. */
+  /** close() once this object is closed: withdraw its waits, stop answering flush requests, give up the slot. */
   private finishClose(): void {
-    // Retract this object's pending acquireAsync waits while the slot is still ours, then wake
-    // them: they see the pool closed and reject, without touching the counts again. The only step
-    // that takes a lock: if it throws (a dead thread holds one), the waiters are still woken and
-    // withdraw whatever this did not (the slot's waiting bits say what is left).
-    if (!this.waitsRetracted) {
-      const waiting = Atomics.load(this.words, threadWord(this.layout, this.slot) + T_WAITING);
-      try {
-        retractWaits(
-          this.recoveryContext(),
-          this.slot,
-          (line) => this.lockWord(line),
-          (c) => this.drainReserved(c),
-        );
-        this.waitsRetracted = true;
-        if (STEPS) step('close.waits');
-      } finally {
-        for (let c = 0; c < this.layout.classCount; c++) if ((waiting & (1 << c)) !== 0) this.wakeWaiters(c);
-      }
-    }
+    // The only step that takes a lock, and so the only one that can throw.
+    this.waiters.retractOwn();
     // Nothing below can throw.
     this.closeFinished = true;
-    // Ends this object's wait for flush requests (it sees the pool closed and stops).
-    flushListeners.unregister(this);
-    Atomics.notify(this.signals, this.slot);
+    this.flushes.stop();
     this.lifecycle.giveUpSlot();
   }
 
   /**
-   * The slow half of the id checks: throws unless the id is a well-formed index of a slab slot on
-   * an open pool object (`knownSlabs` is 0 once closed).
+   * Throws SlabStateError unless `id` has the id format (an integer from 0 to 2^53 - 1) and names
+   * a slab slot of this open pool object (`knownSlabs` is 0 once closed). The fast paths of
+   * `release` and `bytes` make the same test written out.
    */
-  private checkIdSlow(id: number): void {
-    if (this.closed || !isIdShaped(id) || slabOfId(id) >= this.knownSlabs) {
-      throw this.badIdError(id);
-    }
+  private checkId(id: number): void {
+    if (this.closed || !isIdShaped(id) || slabOfId(id) >= this.knownSlabs) throw this.badIdError(id);
   }
 
   /**
@@ -1028,25 +878,24 @@ export class SlabPool extends PoolCore {
    * says leased at the id's generation (whoever the holder); throws SlabStateError otherwise.
    */
   private leasedWord(id: number): number {
-    if (typeof id !== 'number') this.checkIdSlow(id);
-    const slab = id >>> 0;
-    const generation = (id / ID_GENERATION_UNIT) & GEN_MASK;
-    if (generation * ID_GENERATION_UNIT + slab !== id || slab >= this.knownSlabs) this.checkIdSlow(id);
+    this.checkId(id);
+    const slab = slabOfId(id);
+    const generation = generationOfId(id);
     const state = Atomics.load(this.words, metaWord(this.metaTop, slab));
     if ((state & NOT_OWNER) !== (SLAB_LEASED | (generation << GEN_SHIFT))) throw this.badIdError(id);
     return state;
   }
 
+  /** The slab index of `id` after checking that its slab is leased at the id's generation; throws SlabStateError otherwise. */
   private checkLeased(id: number): number {
-    if (typeof id !== 'number') this.checkIdSlow(id);
-    const slab = id >>> 0;
-    const generation = (id / ID_GENERATION_UNIT) & GEN_MASK;
-    if (generation * ID_GENERATION_UNIT + slab !== id || slab >= this.knownSlabs) this.checkIdSlow(id);
+    this.checkId(id);
+    const slab = slabOfId(id);
+    const generation = generationOfId(id);
 
     // A plain read: whoever handed us the id synchronized with its acquirer, so the leased state
     // is visible; a stale id finds another state or generation.
     // Leased at this generation, whoever the holder.
-    if ((this.words[this.metaTop - META_WORDS * (slab + 1)] & NOT_OWNER) !== (SLAB_LEASED | (generation << GEN_SHIFT))) {
+    if ((this.words[metaWord(this.metaTop, slab)] & NOT_OWNER) !== (SLAB_LEASED | (generation << GEN_SHIFT))) {
       throw this.badIdError(id);
     }
     return slab;
@@ -1057,195 +906,18 @@ export class SlabPool extends PoolCore {
     const entry = slab & VIEW_CACHE_MASK;
     const word = this.words[metaWord(this.metaTop, slab) + META_OFFSET_CLASS];
     if (this.viewKeys[entry] === word) return this.views[entry];
-    const view = new Uint8Array(this.buffer, slabOffset(word), 1 << (this.minShift + (word & CLASS_MASK)));
+    const view = new Uint8Array(this.buffer, slabOffset(word), slabSizeOf(this.layout, word & CLASS_MASK));
     this.views[entry] = view;
     this.viewKeys[entry] = word;
     return view;
   }
 
-  /** Debug check and zeroing for a slab just leased from the cache (only when a flag is set). */
-  private afterAcquire(id: number, c: number, position: number): number {
-    const slab = slabOfId(id);
-    const word = this.words[metaWord(this.metaTop, slab) + META_OFFSET_CLASS];
-    const offset = slabOffset(word);
-    const capacity = 1 << (this.minShift + c);
-    if (this.flags & FLAG_DEBUG) {
-      const bad = findUnpoisoned(this.buffer, offset, capacity);
-      if (bad !== -1) {
-        // Put it back as it was, poisoned again, so the pool loses nothing, then report.
-        fillSlab(this.buffer, offset, capacity, true);
-        this.words[metaWord(this.metaTop, slab)] = this.cachedBits | (generationOfId(id) << GEN_SHIFT);
-        this.cacheSlabs[c * this.cacheStride + position] = slab;
-        this.cacheLength[c] = position + 1;
-        throw new SlabCorruptionError(slabId(slab, (generationOfId(id) - 1) & GEN_MASK), bad, capacity);
-      }
-    }
-    if (this.flags & FLAG_ZERO_ON_ACQUIRE) fillSlab(this.buffer, offset, capacity, false);
-    return id;
-  }
-
-  /** Poisons (debug) or zeroes (`zeroOnRelease`) a slab just released. */
-  private afterRelease(slab: number, c: number): void {
-    if ((this.flags & (FLAG_DEBUG | FLAG_ZERO_ON_RELEASE)) === 0) return;
-    const word = this.words[metaWord(this.metaTop, slab) + META_OFFSET_CLASS];
-    fillSlab(this.buffer, slabOffset(word), 1 << (this.minShift + c), (this.flags & FLAG_DEBUG) !== 0);
-  }
-
-  /** Moves every slab of class `c`'s reserved list to the home shard. The caller holds its lock. */
-  private drainReserved(c: number): void {
-    const line = reservedWord(this.layout, c);
-    const count = this.words[line + S_COUNT];
-    if (count === 0) return;
-    const slabs = new Int32Array(count);
-    const got = popToCache(this.words, this.metaTop, line, count, this.slot, slabs, 0);
-    try {
-      this.pushToHome(c, 0, got, slabs);
-    } catch (error) {
-      // No shard could be locked (dead threads hold them all): put the slabs back in the reserved
-      // list, whose lock the caller holds, and drain it again later if nobody waits by then.
-      this.pushToReserved(line, slabs, 0, got);
-      process.emitWarning(
-        `zeropool: returning reserved slabs to the shards failed: ${(error as Error).message}`,
-        'ZeropoolWarning',
-      );
-      setTimeout(() => this.drainIfUnwaited(c), ANSWER_RETRY_MS).unref();
-    }
-  }
-
-  /** Drains class `c`'s reserved list if no thread waits on the class (under its lock). */
-  private drainIfUnwaited(c: number): void {
-    if (this.closed) return;
-    const line = reservedWord(this.layout, c);
-    if (this.words[line + S_COUNT] === 0 || this.words[line + S_WAITERS] !== 0) return;
-    if (!lockWithin(this.words, line, this.lockOwner, 20)) {
-      setTimeout(() => this.drainIfUnwaited(c), ANSWER_RETRY_MS).unref();
-      return;
-    }
-    try {
-      if (this.words[line + S_WAITERS] === 0) this.drainReserved(c);
-    } finally {
-      unlock(this.words, line);
-    }
-  }
-
-  private recoveryContext(): RecoveryContext {
-    return {
-      words: this.words,
-      layout: this.layout,
-      lockOwner: this.lockOwner,
-      cachedBits: this.cachedBits,
-    };
-  }
-
-  private waitContext(): WaitContext {
-    if (this.waits !== undefined) return this.waits;
-    this.waits = {
-      words: this.words,
-      layout: this.layout,
-      pending: new Array<number>(this.layout.classCount).fill(0),
-      waitingWord: threadWord(this.layout, this.slot) + T_WAITING,
-      isClosed: () => this.closed,
-      waitsRetracted: () => this.waitsRetracted,
-      take: (c) => this.take(c),
-      takeReserved: (c) => {
-        const slab = this.takeReserved(c);
-        if (slab < 0) return slab;
-        // Lease it exactly as take() does from the cache.
-        const meta = metaWord(this.metaTop, slab);
-        const cached = this.words[meta];
-        this.words[meta] = this.leasedBits | (cached & GEN_FIELD);
-        this.counters[C_SLOW_ACQUIRES]++;
-        const id = slabId(slab, cached >>> GEN_SHIFT);
-        return this.flags !== 0 ? this.afterReserved(id) : id;
-      },
-      lockLine: (line) => this.lockWord(line),
-      tryLockLine: (line, ms) => lockWithin(this.words, line, this.lockOwner, ms),
-      drain: (c) => this.drainReserved(c),
-      countExhausted: () => this.counters[C_EXHAUSTED]++,
-      classHasSlabs: (c) => {
-        for (let page = 0; page < this.layout.pageCount; page++)
-          if (this.words[pageClassWord(this.layout, page)] === c) return true;
-        return false;
-      },
-      exhaustedError: (size) => this.exhaustedError(size),
-      slabSize: (c) => 1 << (this.minShift + c),
-      requestFlushes: (c) => this.requestFlushes(1 << c),
-    };
-    return this.waits;
-  }
-
   /**
-   * Sets `bits` (class bits, `TRIM_REQUEST`) in every other attached thread's flush-request word
-   * and wakes it; each answers from its event loop (see listenForFlushRequests).
+   * Throws unless `size` is an integer from 0 to `maxSlabSize`. `takeCached` makes the same test
+   * written out.
    */
-  private requestFlushes(bits: number): void {
-    for (let slot = 0; slot < this.layout.maxThreads; slot++) {
-      if (slot === this.slot || !slotOpen(this.claims, this.layout, slot)) continue;
-      Atomics.or(this.signals, slot, bits);
-      Atomics.notify(this.signals, slot);
-    }
-  }
-
-  /**
-   * Debug check and zeroing for a slab taken from a reserved list. The waiter already owns it, so
-   * a broken poison pattern is reported as a warning rather than thrown.
-   */
-  private afterReserved(id: number): number {
-    const slab = slabOfId(id);
-    const word = this.words[metaWord(this.metaTop, slab) + META_OFFSET_CLASS];
-    const offset = slabOffset(word);
-    const capacity = 1 << (this.minShift + (word & CLASS_MASK));
-    if (this.flags & FLAG_DEBUG) {
-      const bad = findUnpoisoned(this.buffer, offset, capacity);
-      const releasedId = slabId(slab, (generationOfId(id) - 1) & GEN_MASK);
-      if (bad !== -1) process.emitWarning(new SlabCorruptionError(releasedId, bad, capacity).message, 'ZeropoolWarning');
-    }
-    if (this.flags & FLAG_ZERO_ON_ACQUIRE) fillSlab(this.buffer, offset, capacity, false);
-    return id;
-  }
-
-  private sizeError(size: unknown): Error {
-    if (typeof size !== 'number') {
-      const fix = ArrayBuffer.isView(size)
-        ? `pass the number of bytes needed, such as its byteLength (${size.byteLength})`
-        : undefined;
-      return invalidType('size', size, 'a number', fix);
-    }
-    return outOfRange('size', size, `an integer from 0 to ${this.maxSlabSize} (maxSlabSize)`, this.sizeFix(size));
-  }
-
-  /** How to get a slab of `size` bytes when the pool's largest class is smaller; nothing for other sizes. */
-  private sizeFix(size: number): string | undefined {
-    if (!Number.isInteger(size) || size <= this.maxSlabSize) return undefined;
-    if (size > MAX_SLAB_SIZE_LIMIT) {
-      return `no pool has slabs over ${MAX_SLAB_SIZE_LIMIT} bytes (1 GiB); split the data into slabs of at most ${this.maxSlabSize} bytes`;
-    }
-    const needed = 2 ** Math.ceil(Math.log2(size));
-    return (
-      `create the pool with a larger maxSlabSize (new SlabPool({ maxSlabSize: ${needed} }) or more, up to ${MAX_SLAB_SIZE_LIMIT}), ` +
-      `or split the data into slabs of at most ${this.maxSlabSize} bytes`
-    );
-  }
-
-  private exhaustedError(size: number): PoolExhaustedError {
-    const c = this.classOf(size);
-    let freeElsewhereBytes = 0;
-    let cachedBytes = 0;
-    countSlabs(this.words, this.layout).forEach((counts, k) => {
-      const slabSize = slabSizeOf(this.layout, k);
-      if (k !== c) freeElsewhereBytes += counts.free * slabSize;
-      cachedBytes += counts.cached * slabSize;
-    });
-    return new PoolExhaustedError(
-      size,
-      slabSizeOf(this.layout, c),
-      usedBytesOf(this.words, this.layout),
-      this.layout.arenaBytes,
-      {
-        freeElsewhereBytes,
-        cachedBytes,
-      },
-    );
+  private checkSize(size: number): void {
+    if (typeof size !== 'number' || size >>> 0 !== size || size > this.maxSlabSize) throw sizeError(size, this.maxSlabSize);
   }
 
   private badIdError(id: unknown): SlabStateError {

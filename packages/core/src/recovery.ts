@@ -9,6 +9,10 @@
  *
  * `terminate()` takes effect at V8 interrupt checks (calls and loop back-edges), so a dead thread
  * can stop between any two slabs of a batch move, never inside one atomic operation.
+ *
+ * The order of a reclaim's steps is lifecycle.ts's; withdrawing the dead thread's waits is
+ * waiters.ts's. This file holds the steps that repair shared state: lock take-over, shard
+ * rebuilds, collecting slabs, the page cursor, and the leases a closing slot disowns.
  */
 import {
   type ArenaLayout,
@@ -16,7 +20,6 @@ import {
   GEN_SHIFT,
   H_ARENA_LOCK,
   H_PAGES_CARVED,
-  H_WAITING_CLASSES,
   LOCK_WAITERS,
   META_LINK,
   META_STATE,
@@ -32,33 +35,15 @@ import {
   STATE_MASK,
   S_COUNT,
   S_HEAD,
-  S_SEQUENCE,
-  S_WAITERS,
-  T_WAITING,
   forEachSlab,
   lockOwnerSlot,
   metaWord,
   pageClassWord,
-  reservedWord,
   shardWord,
-  threadWord,
 } from './layout.js';
 import { unlock } from './lock.js';
 import { STEPS, step } from './steps.js';
-
-/** What one call to `reclaim` found and returned. */
-export interface ReclaimReport {
-  /** The thread that was reclaimed. */
-  readonly threadId: number;
-  /** Thread slots (pool objects) that thread had attached; 0 if it had none or closed them all. */
-  readonly slots: number;
-  /** Lock words it held, taken over and their shards rebuilt. */
-  readonly locks: number;
-  /** Slabs in its private cache, returned to the shards. */
-  readonly cached: number;
-  /** Slabs it held leased, returned to the shards (their ids are now stale). */
-  readonly leased: number;
-}
+import { recountWaiters, wakeClass } from './waiters.js';
 
 /** The parts of a pool object recovery works with. */
 export interface RecoveryContext {
@@ -201,67 +186,6 @@ export function collectSlabs(
     }
   });
   return { cached, leased };
-}
-
-/**
- * Recounts class `c`'s waiting slots from every slot's waiting bits, and sets the class's bit in
- * `H_WAITING_CLASSES` to match. The caller holds the class's reserved lock, under which alone a
- * live thread changes its own bit for the class. Returns the count.
- */
-export function recountWaiters(words: Int32Array, layout: ArenaLayout, c: number): number {
-  let waiting = 0;
-  for (let slot = 0; slot < layout.maxThreads; slot++) {
-    if ((Atomics.load(words, threadWord(layout, slot) + T_WAITING) & (1 << c)) !== 0) waiting++;
-  }
-  words[reservedWord(layout, c) + S_WAITERS] = waiting;
-  if (waiting > 0) Atomics.or(words, H_WAITING_CLASSES, 1 << c);
-  else Atomics.and(words, H_WAITING_CLASSES, ~(1 << c));
-  return waiting;
-}
-
-/** Bumps class `c`'s wake-up sequence and wakes every `acquireAsync` waiting on it. */
-export function wakeWaiters(words: Int32Array, layout: ArenaLayout, c: number): void {
-  const sequence = reservedWord(layout, c) + S_SEQUENCE;
-  // The add makes the change a waiter compares against; notify wakes those already asleep.
-  Atomics.add(words, sequence, 1);
-  if (STEPS) step('wake.bumped');
-  Atomics.notify(words, sequence);
-}
-
-/** wakeWaiters, if any class has waiters. */
-export function wakeClass(words: Int32Array, layout: ArenaLayout, c: number): void {
-  if (Atomics.load(words, H_WAITING_CLASSES) !== 0) wakeWaiters(words, layout, c);
-}
-
-/**
- * Retracts the `acquireAsync` waits of a thread slot (a dead thread's, or a pool object's own on
- * `close()`): for each class whose bit it has, under the class's reserved lock, clears the bit and
- * recounts the class, and drains the reserved list if nobody waits any more. Each class is done
- * whole under its lock, and the bit goes only after the lock is taken, so a retraction stopped
- * anywhere is finished by the next one. Then wakes every class that still has waiters: a thread
- * stopped between a hand-over and its wake-up left them asleep.
- */
-export function retractWaits(
-  ctx: RecoveryContext,
-  slot: number,
-  lockLine: (index: number) => void,
-  drain: (c: number) => void,
-): void {
-  const { words, layout } = ctx;
-  const waiting = threadWord(layout, slot) + T_WAITING;
-  for (let c = 0; c < layout.classCount; c++) {
-    if ((Atomics.load(words, waiting) & (1 << c)) === 0) continue;
-    const line = reservedWord(layout, c);
-    lockLine(line);
-    try {
-      Atomics.and(words, waiting, ~(1 << c));
-      if (STEPS) step('recover.wait-bit-cleared');
-      if (recountWaiters(words, layout, c) === 0) drain(c);
-    } finally {
-      unlock(words, line);
-    }
-  }
-  for (let c = 0; c < layout.classCount; c++) wakeClass(words, layout, c);
 }
 
 /**

@@ -18,10 +18,9 @@
  * 'exit' after joining the thread; `reclaim` checks liveness through V8's futex), not by the lock,
  * as for the links, head and count; and it accepts any subset of a batch's stores: each slab is
  * then either free in the shard (relisted by the rebuild) or cached by the dead thread (collected).
- * `Atomics.store` here cost a serializing exchange per slab under the lock, each waiting for a
- * cache line last written on another core. With each slab released by the other of 2 workers
- * (bench/scaling.bench.mjs, cross mode, 3 runs of each alternating), plain stores halved the lock
- * waits per 1000 hand-offs (37-41 to 20-22) and gave 6.0-7.0 M/s against 5.2-6.2.
+ * `Atomics.store` here would cost a serializing exchange per slab under the lock, each waiting for
+ * a cache line last written on another core, and so hold the lock longer: bench/scaling.bench.mjs,
+ * cross mode, counts the lock waits that result.
  */
 import {
   META_LINK,

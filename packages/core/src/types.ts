@@ -1,5 +1,5 @@
 /**
- * Public types only: options, the handle, statistics and the lease.
+ * Public types only: options, the handle, statistics, the lease and the reclaim report.
  *
  * The declarations built from this file go to users whose TypeScript settings we do not know: no
  * `@types/node` (TypeScript 6 and later default `types` to `[]`), no DOM lib, a `lib` older than
@@ -333,6 +333,20 @@ export interface LeaseRecord {
   readonly size: number;
   /** The stack at the `get()` call. */
   readonly stack: string;
+}
+
+/** What one call to `reclaim` found and returned. */
+export interface ReclaimReport {
+  /** The thread that was reclaimed. */
+  readonly threadId: number;
+  /** Thread slots (pool objects) that thread had attached; 0 if it had none or closed them all. */
+  readonly slots: number;
+  /** Lock words it held, taken over and their shards rebuilt. */
+  readonly locks: number;
+  /** Slabs in its private cache, returned to the shards. */
+  readonly cached: number;
+  /** Slabs it held leased, returned to the shards (their ids are now stale). */
+  readonly leased: number;
 }
 
 /** The part of a `Worker` that {@link SlabPool.watch} uses. */

@@ -1,10 +1,14 @@
 /**
- * Explains why a value is not an acquired slab id. Runs only on the error path, so it may be slow
- * and thorough; the hot path makes the same decision in a few comparisons.
+ * Explains why an argument is refused: a value that is not an acquired slab id, a size no class
+ * holds. Runs only on the error path, so it may be slow and thorough; the hot path makes the same
+ * decision in a few comparisons.
  */
+
+import { invalidType, outOfRange } from './errors.js';
 import {
   type ArenaLayout,
   GEN_SHIFT,
+  MAX_SLAB_SIZE_LIMIT,
   META_STATE,
   SLAB_CACHED,
   SLAB_FREE,
@@ -95,4 +99,28 @@ function fixForMisshapen(id: number): string {
 
 function ownValue(object: object, key: string): unknown {
   return Object.getOwnPropertyDescriptor(object, key)?.value;
+}
+
+/** The error for a `size` that is not an integer from 0 to `maxSlabSize`, saying how to get such a slab where there is a way. */
+export function sizeError(size: unknown, maxSlabSize: number): Error {
+  if (typeof size !== 'number') {
+    const fix = ArrayBuffer.isView(size)
+      ? `pass the number of bytes needed, such as its byteLength (${size.byteLength})`
+      : undefined;
+    return invalidType('size', size, 'a number', fix);
+  }
+  return outOfRange('size', size, `an integer from 0 to ${maxSlabSize} (maxSlabSize)`, sizeFix(size, maxSlabSize));
+}
+
+/** How to get a slab of `size` bytes when the pool's largest class is smaller; nothing for other sizes. */
+function sizeFix(size: number, maxSlabSize: number): string | undefined {
+  if (!Number.isInteger(size) || size <= maxSlabSize) return undefined;
+  if (size > MAX_SLAB_SIZE_LIMIT) {
+    return `no pool has slabs over ${MAX_SLAB_SIZE_LIMIT} bytes (1 GiB); split the data into slabs of at most ${maxSlabSize} bytes`;
+  }
+  const needed = 2 ** Math.ceil(Math.log2(size));
+  return (
+    `create the pool with a larger maxSlabSize (new SlabPool({ maxSlabSize: ${needed} }) or more, up to ${MAX_SLAB_SIZE_LIMIT}), ` +
+    `or split the data into slabs of at most ${maxSlabSize} bytes`
+  );
 }

@@ -2,8 +2,8 @@
 // size class carves them again; thread caches give back classes they stopped using.
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { SWEEP_SLOW_PATHS } from '../src/core.js';
 import { SlabPool, SlabStateError } from '../src/index.js';
+import { SWEEP_SLOW_PATHS } from '../src/tiers.js';
 import { acquireAll, runWorker, withSeed } from './helpers.js';
 import { phaseMix } from './workload.js';
 

@@ -1,21 +1,28 @@
 /**
- * The machinery behind `SlabPool`, shared by its public methods and by crash recovery: the fields
- * every thread keeps about the arena, and the slow tiers of the pool (refill, steal, spill, carve).
+ * The slow tiers of the pool, and the per-thread state they work with: everything an acquire or
+ * a release does when the thread cache alone cannot serve it. `SlabPool` (pool.ts) extends this
+ * class with the public methods and the hot path, which is tier 1.
  *
  * Tiers, fastest first (the .NET `SharedArrayPool` shape):
- * 1. The thread cache: a private stack of slab indexes per size class. `acquire` pops, `release` pushes; the
- *    only shared-memory writes are the slab's own metadata words.
+ * 1. The thread cache (cache.ts): a private stack of slab indexes per size class. `acquire` pops,
+ *    `release` pushes; the only shared-memory writes are the slab's own metadata words.
  * 2. The home shard (`threadId & (shards - 1)`): a refill takes half a cache from it under its
  *    lock, a spill gives half a cache back. Thread ids are handed out in sequence, so the mask
  *    spreads consecutive threads over distinct shards.
  * 3. The other shards, scanned in order from the home shard (a steal).
- * 4. Carving: a new page of the arena is cut into slabs of the class and put in the home shard.
+ * 4. Carving: a page of the arena, never carved or given back, is cut into slabs of the class and
+ *    put in the home shard. With no such page left, pages of other classes whose slabs are all
+ *    free in their shards go back to the arena first (and cached slabs of classes the thread no
+ *    longer uses go back to the shards, so that their pages can follow).
+ * On release, a full cache spills to the home shard, or to another if a dead thread holds the
+ * home shard's lock, or keeps the slabs aside ("stranded") while no shard lock can be taken.
  */
 import { threadId } from 'node:worker_threads';
 import { attachLayout } from './arena.js';
 import { ThreadCache } from './cache.js';
-import { fillSlab } from './debug.js';
-import { LockTimeoutError } from './errors.js';
+import { DEFAULT_LOCK_TIMEOUT_MS } from './config.js';
+import { LockTimeoutError, closedError } from './errors.js';
+import { fillSlab } from './hygiene.js';
 import {
   type ArenaLayout,
   COUNTER_COUNT,
@@ -37,13 +44,11 @@ import {
   META_STATE,
   NO_SLAB,
   PAGE_FREE,
-  RESERVED_BUSY,
   SLAB_CACHED,
   SLAB_FREE,
   SLAB_LEASED,
   STATE_MASK,
   S_COUNT,
-  S_WAITERS,
   firstSlabOf,
   generationOf,
   lockOwnerValue,
@@ -52,18 +57,18 @@ import {
   packState,
   pageClassWord,
   pageStartOf,
-  reservedWord,
   shardWord,
   slabSizeOf,
   slabsPerPageOf,
   threadCounterF64,
 } from './layout.js';
 import { lock, lockWithin, unlock } from './lock.js';
-import { rebuildShards, wakeWaiters } from './recovery.js';
+import { rebuildShards } from './recovery.js';
 import { popToCache, pushFromCache, spliceCarved } from './shard.js';
 import { claimFreeSlot, threadOfSlot } from './slots.js';
 import { STEPS, step } from './steps.js';
 import type { ResolvedConfig } from './types.js';
+import { wakeWaiters } from './waiters.js';
 
 /** How long giving pages back waits for each shard lock of a class before it leaves the class alone. */
 const RETURN_LOCK_MS = 5;
@@ -72,7 +77,18 @@ export const SWEEP_SLOW_PATHS = 64;
 /** How soon, and at most how rarely, a thread with stranded slabs tries to file them from its event loop. */
 const STRANDED_RETRY_MS = 50;
 const STRANDED_RETRY_MAX_MS = 2000;
+/**
+ * How long a spill whose home shard's lock a dead thread holds tries each other shard's lock, and
+ * how many times it goes round them: long enough to wait out a live holder, short enough that a
+ * release does not stall behind dead ones.
+ */
+const OTHER_SHARD_LOCK_MS = 5;
+const OTHER_SHARD_PASSES = 3;
 
+/**
+ * The per-thread state and slow tiers of a pool object; `SlabPool` is the only subclass. (Its
+ * name shows in the API reference as the class `SlabPool` extends, so it stays as published.)
+ */
 export class PoolCore {
   /** The configuration the pool was created with. */
   readonly config: ResolvedConfig;
@@ -105,7 +121,7 @@ export class PoolCore {
   protected readonly flags: number;
   protected closed = false;
   /** How long lockWord waits before it throws LockTimeoutError (set by SlabPool per object). */
-  protected lockTimeoutMs = 5000;
+  protected lockTimeoutMs = DEFAULT_LOCK_TIMEOUT_MS;
   /** Slab slots (`maxSlabs`); 0 once closed, so every id takes the slow check, which refuses it. */
   protected knownSlabs = 0;
   /**
@@ -116,8 +132,6 @@ export class PoolCore {
   protected readonly stranded: (number[] | undefined)[] = [];
   private warnedStranded = false;
   private strandedRetry: ReturnType<typeof setTimeout> | undefined;
-  /** One-slab scratch stack for moving single slabs with the batch functions. */
-  private readonly scratch = new Int32Array(1);
   /** Slow paths since the last sweep of idle classes (see sweepIdle). */
   private slowPaths = 0;
   /** Per class, the cache stack's length at the last sweep, and refills and spills since. */
@@ -144,7 +158,7 @@ export class PoolCore {
     this.lockOwner = lockOwnerValue(this.slot);
     this.cachedBits = packState(SLAB_CACHED, this.slot, 0);
     this.leasedBits = packState(SLAB_LEASED, this.slot, 0);
-    this.cache = new ThreadCache(config, layout.classCount);
+    this.cache = new ThreadCache(config, layout);
     this.cacheSlabs = this.cache.slabs;
     this.cacheLength = this.cache.length;
     this.cacheCapacity = this.cache.capacity;
@@ -155,11 +169,6 @@ export class PoolCore {
     this.knownSlabs = layout.maxSlabs;
   }
 
-  /** The size class of a validated size. */
-  protected classOf(size: number): number {
-    return size <= 1 << this.minShift ? 0 : 32 - Math.clz32(size - 1) - this.minShift;
-  }
-
   /** Takes a lock word, counting a wait when it was contended. */
   protected lockWord(index: number): void {
     if (lock(this.words, index, this.lockOwner, this.lockTimeoutMs, this.threadOfSlot)) this.counters[C_LOCK_WAITS]++;
@@ -167,6 +176,8 @@ export class PoolCore {
 
   /** The threadId that claimed thread slot `slot`, or -1 if it is free (for error messages). */
   protected readonly threadOfSlot = (slot: number): number => threadOfSlot(this.claims, this.layout, slot);
+
+  // Tiers 2 and 3, on acquire: the home shard, then the others.
 
   /** Fills an empty cache stack for class `c`: stranded slabs, home shard, the others, a new page. */
   protected refill(c: number): number {
@@ -231,213 +242,7 @@ export class PoolCore {
     return got;
   }
 
-  /**
-   * Moves the coldest half of a full cache stack to the home shard (see pushToHome). If no shard's
-   * lock can be taken (dead threads hold them all and were not reclaimed), keeps that half in this
-   * object's stranded list instead, still marked cached by this thread (stats, audit and reclaim
-   * count them), warns once, and returns: the release that spilled goes through and loses nothing.
-   * Refills use stranded slabs first; `flush` and `close` file them once a lock can be taken.
-   */
-  protected spill(c: number): void {
-    if (this.closed) throw closedError();
-    this.sweepMoves[c]++;
-    this.sweepIdle(c);
-    const count = Math.max(1, this.cacheCapacity[c] >> 1);
-    this.pushOrStrand(c, count);
-    this.cache.dropBottom(c, count);
-  }
-
-  /** spill's push of the bottom `count` slabs of class `c`'s cache stack, or their stranding. */
-  private pushOrStrand(c: number, count: number): void {
-    const base = c * this.cacheStride;
-    const stranded = this.stranded[c];
-    if (stranded !== undefined && stranded.length > 0) {
-      // The last spill found every lock held: add this batch to the stranded slabs and file them
-      // all if a lock is free now (one try per shard, not lockTimeoutMs per spill).
-      for (let i = 0; i < count; i++) stranded.push(this.cacheSlabs[base + i]);
-      if (this.fileStrandedQuickly(c)) this.counters[C_SPILLS]++;
-      else this.retryStranded();
-      return;
-    }
-    try {
-      this.pushToHome(c, base, count, this.cacheSlabs);
-      this.counters[C_SPILLS]++;
-    } catch (error) {
-      if (!(error instanceof LockTimeoutError)) throw error;
-      this.strand(c, Array.from(this.cacheSlabs.subarray(base, base + count)));
-      if (!this.warnedStranded) {
-        this.warnedStranded = true;
-        process.emitWarning(
-          `zeropool: a release could not hand slabs back to any shard, so this thread keeps them (still counted as cached by it) and files them once a shard lock is free (it tries from its event loop, every 50 ms to 2 s); ${error.message}`,
-          'ZeropoolWarning',
-        );
-      }
-    }
-  }
-
-  /** Adds cached-by-this-thread slabs of class `c` to its stranded list (see spill). */
-  protected strand(c: number, slabs: readonly number[]): void {
-    let stranded = this.stranded[c];
-    if (stranded === undefined) {
-      stranded = [];
-      this.stranded[c] = stranded;
-    }
-    for (const slab of slabs) stranded.push(slab);
-    this.retryStranded();
-  }
-
-  /**
-   * While slabs are stranded, tries every `STRANDED_RETRY_MS` (from the event loop, on an unref'd
-   * timer) to file them, so a thread that goes idle does not keep them from other threads once
-   * the dead thread's locks are taken over.
-   */
-  private retryStranded(delay = STRANDED_RETRY_MS): void {
-    if (this.strandedRetry !== undefined) return;
-    this.strandedRetry = setTimeout(() => {
-      this.strandedRetry = undefined;
-      if (this.closed) return;
-      let left = false;
-      for (let c = 0; c < this.stranded.length; c++) {
-        this.fileStrandedQuickly(c);
-        if ((this.stranded[c]?.length ?? 0) > 0) left = true;
-      }
-      // One compare-exchange per shard and class each time, less often while nothing changes.
-      if (left) this.retryStranded(Math.min(delay * 2, STRANDED_RETRY_MAX_MS));
-    }, delay);
-    this.strandedRetry.unref();
-  }
-
-  /** Locks a shard of class `c` whose lock is free right now, home first (no waiting); its index, or -1. */
-  protected lockAnyShardNow(c: number): number {
-    const shards = this.layout.shards;
-    for (let k = 0; k < shards; k++) {
-      const shard = (this.home + k) & (shards - 1);
-      if (Atomics.compareExchange(this.words, shardWord(this.layout, c, shard), 0, this.lockOwner) === 0) return shard;
-    }
-    return -1;
-  }
-
-  /** Files class `c`'s stranded slabs if a shard's lock is free right now; whether it did. Never throws. */
-  protected fileStrandedQuickly(c: number): boolean {
-    const stranded = this.stranded[c];
-    if (stranded === undefined || stranded.length === 0) return false;
-    const shard = this.lockAnyShardNow(c);
-    if (shard === -1) return false;
-    const line = shardWord(this.layout, c, shard);
-    pushFromCache(this.words, this.metaTop, line, shard, Int32Array.from(stranded), 0, stranded.length);
-    stranded.length = 0;
-    unlock(this.words, line);
-    if (this.words[H_WAITING_CLASSES] !== 0) this.wakeWaiters(c);
-    return true;
-  }
-
-  /**
-   * Hands this object's stranded slabs of class `c` (see spill) to a shard; throws
-   * LockTimeoutError, keeping them, if no shard's lock can be taken.
-   */
-  protected fileStranded(c: number): void {
-    const stranded = this.stranded[c];
-    if (stranded === undefined || stranded.length === 0) return;
-    this.pushToHome(c, 0, stranded.length, Int32Array.from(stranded));
-    stranded.length = 0;
-  }
-
-  /**
-   * Pushes `count` cached slabs from `slabs[from]` onward onto this thread's home shard of class `c`,
-   * or, if a dead thread holds that lock (LockTimeoutError after lockTimeoutMs), onto another
-   * shard whose lock it can take within a few milliseconds. Callers such as a release that spills
-   * have already made the slabs this thread's: failing here would leave them in no list until this
-   * thread is reclaimed. Throws only when no shard could be locked; then nothing was pushed.
-   */
-  protected pushToHome(c: number, from: number, count: number, slabs: Int32Array): void {
-    let shard = this.home;
-    let line = shardWord(this.layout, c, shard);
-    try {
-      this.lockWord(line);
-    } catch (error) {
-      if (!(error instanceof LockTimeoutError)) throw error;
-      shard = this.lockOtherShard(c);
-      if (shard === -1) throw error;
-      line = shardWord(this.layout, c, shard);
-    }
-    if (STEPS) step('spill.locked');
-    pushFromCache(this.words, this.metaTop, line, shard, slabs, from, count);
-    if (STEPS) step('spill.moved');
-    unlock(this.words, line);
-    if (STEPS) step('spill.unlocked');
-    if (this.words[H_WAITING_CLASSES] !== 0) this.wakeWaiters(c);
-  }
-
-  /** Locks a shard of class `c` other than home: three passes, a few milliseconds each; -1 if none. */
-  private lockOtherShard(c: number): number {
-    const shards = this.layout.shards;
-    for (let pass = 0; pass < 3; pass++) {
-      for (let k = 1; k < shards; k++) {
-        const shard = (this.home + k) & (shards - 1);
-        if (lockWithin(this.words, shardWord(this.layout, c, shard), this.lockOwner, 5)) return shard;
-      }
-    }
-    return -1;
-  }
-
-  /**
-   * If some thread waits in `acquireAsync` for class `c`, puts the slab (cached by this thread)
-   * in the class's reserved list, which only waiters take from, and wakes them. Returns false,
-   * leaving the slab alone, when nobody waits.
-   */
-  protected offerToWaiters(c: number, slab: number): boolean {
-    const line = reservedWord(this.layout, c);
-    try {
-      this.lockWord(line);
-    } catch (error) {
-      // The caller has already released the slab to itself: keep it (cache path) rather than fail.
-      if (error instanceof LockTimeoutError) return false;
-      throw error;
-    }
-    if (STEPS) step('offer.locked');
-    this.scratch[0] = slab;
-    const reserved = this.reserveIfWaited(line, this.scratch, 0, 1);
-    unlock(this.words, line);
-    if (STEPS) step('offer.unlocked');
-    if (reserved) this.wakeWaiters(c);
-    return reserved;
-  }
-
-  /**
-   * With a class's reserved lock held (`line`): if anyone waits on the class, moves `count` cached
-   * slabs from `slabs[from]` onward into its reserved list and returns true; otherwise leaves them.
-   * Checked under the lock: the last waiter to leave drains the list under the same lock, so a slab
-   * can never be left behind in a reserved list nobody waits on.
-   */
-  protected reserveIfWaited(line: number, slabs: Int32Array, from: number, count: number): boolean {
-    if (this.words[line + S_WAITERS] === 0) return false;
-    this.pushToReserved(line, slabs, from, count);
-    return true;
-  }
-
-  /** Pushes `count` cached slabs from `slabs[from]` onward onto the reserved list `line` (lock held). */
-  protected pushToReserved(line: number, slabs: Int32Array, from: number, count: number): void {
-    pushFromCache(this.words, this.metaTop, line, this.layout.shards, slabs, from, count);
-  }
-
-  /** Bumps class `c`'s wake-up sequence and wakes every `acquireAsync` waiting on it. */
-  protected wakeWaiters(c: number): void {
-    wakeWaiters(this.words, this.layout, c);
-  }
-
-  /**
-   * Takes one slab from class `c`'s reserved list, cached by this thread, and returns its index; -1 if empty,
-   * RESERVED_BUSY if the list's lock is not free within 2 ms (a waiter must not block its event
-   * loop for lockTimeoutMs on a lock a dead thread holds; it looks again shortly).
-   */
-  protected takeReserved(c: number): number {
-    const line = reservedWord(this.layout, c);
-    if (!lockWithin(this.words, line, this.lockOwner, 2)) return RESERVED_BUSY;
-    if (STEPS) step('reserved.locked');
-    const got = popToCache(this.words, this.metaTop, line, 1, this.slot, this.scratch, 0);
-    unlock(this.words, line);
-    return got === 0 ? -1 : this.scratch[0];
-  }
+  // Tier 4: carving a page into slabs of a class.
 
   /**
    * Finds a page for class `c` and carves it, under the arena lock: a page given back
@@ -513,6 +318,8 @@ export class PoolCore {
     if (recarved) this.counters[C_PAGES_RECARVED]++;
     unlock(words, line);
   }
+
+  // Pages going back to the arena when a class needs room, and the cached slabs that keep them.
 
   /**
    * Gives back to the arena every page of a class other than `except` whose slabs are all free in
@@ -600,7 +407,7 @@ export class PoolCore {
     this.sweepLengths[c] = 0;
     unlock(this.words, line);
     if (STEPS) step('handback.moved');
-    if (this.words[H_WAITING_CLASSES] !== 0) this.wakeWaiters(c);
+    if (this.words[H_WAITING_CLASSES] !== 0) wakeWaiters(this.words, this.layout, c);
     return length;
   }
 
@@ -623,6 +430,157 @@ export class PoolCore {
       if (idle && this.handBackClass(c) > 0) this.counters[C_TRIMS]++;
     }
   }
+
+  /** Locks a shard of class `c` whose lock is free right now, home first (no waiting); its index, or -1. */
+  protected lockAnyShardNow(c: number): number {
+    const shards = this.layout.shards;
+    for (let k = 0; k < shards; k++) {
+      const shard = (this.home + k) & (shards - 1);
+      if (Atomics.compareExchange(this.words, shardWord(this.layout, c, shard), 0, this.lockOwner) === 0) return shard;
+    }
+    return -1;
+  }
+
+  // Tiers 2 and 3, on release: spilling to the home shard or another, and slabs no shard would take.
+
+  /**
+   * Moves the coldest half of a full cache stack to the home shard (see pushToHome). If no shard's
+   * lock can be taken (dead threads hold them all and were not reclaimed), keeps that half in this
+   * object's stranded list instead, still marked cached by this thread (stats, audit and reclaim
+   * count them), warns once, and returns: the release that spilled goes through and loses nothing.
+   * Refills use stranded slabs first; `flush` and `close` file them once a lock can be taken.
+   */
+  protected spill(c: number): void {
+    if (this.closed) throw closedError();
+    this.sweepMoves[c]++;
+    this.sweepIdle(c);
+    const count = Math.max(1, this.cacheCapacity[c] >> 1);
+    this.pushOrStrand(c, count);
+    this.cache.dropBottom(c, count);
+  }
+
+  /** spill's push of the bottom `count` slabs of class `c`'s cache stack, or their stranding. */
+  private pushOrStrand(c: number, count: number): void {
+    const base = c * this.cacheStride;
+    const stranded = this.stranded[c];
+    if (stranded !== undefined && stranded.length > 0) {
+      // The last spill found every lock held: add this batch to the stranded slabs and file them
+      // all if a lock is free now (one try per shard, not lockTimeoutMs per spill).
+      for (let i = 0; i < count; i++) stranded.push(this.cacheSlabs[base + i]);
+      if (this.fileStrandedQuickly(c)) this.counters[C_SPILLS]++;
+      else this.retryStranded();
+      return;
+    }
+    try {
+      this.pushToHome(c, base, count, this.cacheSlabs);
+      this.counters[C_SPILLS]++;
+    } catch (error) {
+      if (!(error instanceof LockTimeoutError)) throw error;
+      this.strand(c, Array.from(this.cacheSlabs.subarray(base, base + count)));
+      if (!this.warnedStranded) {
+        this.warnedStranded = true;
+        process.emitWarning(
+          `zeropool: a release could not hand slabs back to any shard, so this thread keeps them (still counted as cached by it) and files them once a shard lock is free (it tries from its event loop, every ${STRANDED_RETRY_MS} ms to ${STRANDED_RETRY_MAX_MS / 1000} s); ${error.message}`,
+          'ZeropoolWarning',
+        );
+      }
+    }
+  }
+
+  /**
+   * Pushes `count` cached slabs from `slabs[from]` onward onto this thread's home shard of class `c`,
+   * or, if a dead thread holds that lock (LockTimeoutError after lockTimeoutMs), onto another
+   * shard whose lock it can take within a few milliseconds. Callers such as a release that spills
+   * have already made the slabs this thread's: failing here would leave them in no list until this
+   * thread is reclaimed. Throws only when no shard could be locked; then nothing was pushed.
+   */
+  protected pushToHome(c: number, from: number, count: number, slabs: Int32Array): void {
+    let shard = this.home;
+    let line = shardWord(this.layout, c, shard);
+    try {
+      this.lockWord(line);
+    } catch (error) {
+      if (!(error instanceof LockTimeoutError)) throw error;
+      shard = this.lockOtherShard(c);
+      if (shard === -1) throw error;
+      line = shardWord(this.layout, c, shard);
+    }
+    if (STEPS) step('spill.locked');
+    pushFromCache(this.words, this.metaTop, line, shard, slabs, from, count);
+    if (STEPS) step('spill.moved');
+    unlock(this.words, line);
+    if (STEPS) step('spill.unlocked');
+    if (this.words[H_WAITING_CLASSES] !== 0) wakeWaiters(this.words, this.layout, c);
+  }
+
+  /** Locks a shard of class `c` other than home: three passes, a few milliseconds each; -1 if none. */
+  private lockOtherShard(c: number): number {
+    const shards = this.layout.shards;
+    for (let pass = 0; pass < OTHER_SHARD_PASSES; pass++) {
+      for (let k = 1; k < shards; k++) {
+        const shard = (this.home + k) & (shards - 1);
+        if (lockWithin(this.words, shardWord(this.layout, c, shard), this.lockOwner, OTHER_SHARD_LOCK_MS)) return shard;
+      }
+    }
+    return -1;
+  }
+
+  /** Adds cached-by-this-thread slabs of class `c` to its stranded list (see spill). */
+  protected strand(c: number, slabs: readonly number[]): void {
+    let stranded = this.stranded[c];
+    if (stranded === undefined) {
+      stranded = [];
+      this.stranded[c] = stranded;
+    }
+    for (const slab of slabs) stranded.push(slab);
+    this.retryStranded();
+  }
+
+  /**
+   * While slabs are stranded, tries every `STRANDED_RETRY_MS` (from the event loop, on an unref'd
+   * timer) to file them, so a thread that goes idle does not keep them from other threads once
+   * the dead thread's locks are taken over.
+   */
+  private retryStranded(delay = STRANDED_RETRY_MS): void {
+    if (this.strandedRetry !== undefined) return;
+    this.strandedRetry = setTimeout(() => {
+      this.strandedRetry = undefined;
+      if (this.closed) return;
+      let left = false;
+      for (let c = 0; c < this.stranded.length; c++) {
+        this.fileStrandedQuickly(c);
+        if ((this.stranded[c]?.length ?? 0) > 0) left = true;
+      }
+      // One compare-exchange per shard and class each time, less often while nothing changes.
+      if (left) this.retryStranded(Math.min(delay * 2, STRANDED_RETRY_MAX_MS));
+    }, delay);
+    this.strandedRetry.unref();
+  }
+
+  /** Files class `c`'s stranded slabs if a shard's lock is free right now; whether it did. Never throws. */
+  protected fileStrandedQuickly(c: number): boolean {
+    const stranded = this.stranded[c];
+    if (stranded === undefined || stranded.length === 0) return false;
+    const shard = this.lockAnyShardNow(c);
+    if (shard === -1) return false;
+    const line = shardWord(this.layout, c, shard);
+    pushFromCache(this.words, this.metaTop, line, shard, Int32Array.from(stranded), 0, stranded.length);
+    stranded.length = 0;
+    unlock(this.words, line);
+    if (this.words[H_WAITING_CLASSES] !== 0) wakeWaiters(this.words, this.layout, c);
+    return true;
+  }
+
+  /**
+   * Hands this object's stranded slabs of class `c` (see spill) to a shard; throws
+   * LockTimeoutError, keeping them, if no shard's lock can be taken.
+   */
+  protected fileStranded(c: number): void {
+    const stranded = this.stranded[c];
+    if (stranded === undefined || stranded.length === 0) return;
+    this.pushToHome(c, 0, stranded.length, Int32Array.from(stranded));
+    stranded.length = 0;
+  }
 }
 
 /**
@@ -638,10 +596,4 @@ function slabsAllFree(words: Int32Array, layout: ArenaLayout, page: number, c: n
     if ((state & STATE_MASK) !== SLAB_FREE || ownerOf(state) >= layout.shards) return false;
   }
   return true;
-}
-
-export function closedError(): Error {
-  const error = new Error('this SlabPool object was closed; attach again to use the pool from this thread');
-  (error as Error & { code: string }).code = 'ERR_POOL_CLOSED';
-  return error;
 }
