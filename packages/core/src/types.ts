@@ -78,13 +78,13 @@ export interface SlabPoolOptions {
    */
   maxThreads?: number;
   /**
-   * Touch every 4 KiB page of the arena when the pool is created, so that no slab's first use
+   * Touch every 4 KiB page of the buffer when the pool is created, so that no slab's first use
    * takes a page fault. A new `SharedArrayBuffer` is mapped lazily: the first write to each page
-   * faults (about 1.2 us per page on the development VM, 20 ms for 64 MiB), which shows up as a
-   * slow first pass over the pool's slabs (for example 4 KiB slabs sent to piscina tasks, each
-   * fresh one adding a fault to its task). With this on, the whole arena is resident from the
-   * start: RSS grows by `arenaBytes` at once and creation takes those milliseconds. Only for
-   * `new SlabPool`; `attach` shares the pages the creator touched.
+   * faults, which shows up as a slow first pass over the pool's slabs (for example 4 KiB slabs
+   * sent to piscina tasks, each fresh one adding a fault to its task). With this on, the whole
+   * buffer, slab metadata included, is resident from the start: RSS grows by `stats().bufferBytes`
+   * at once and creation takes the time of those faults. Only for `new SlabPool`; `attach` shares
+   * the pages the creator touched.
    * @default false
    */
   prefault?: boolean;
