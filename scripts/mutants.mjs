@@ -78,6 +78,20 @@ const MUTANTS = [
     tests: ['packages/core/test/memory.test.ts', '-t', 'stale'],
   },
   {
+    name: "a release that does not advance the slab's generation",
+    file: 'pool.ts',
+    find: '        Atomics.compareExchange(this.words, meta, leased, (leased + RELEASE_STEP) | 0) === leased\n',
+    replace: '        Atomics.compareExchange(this.words, meta, leased, (leased - 1) | 0) === leased\n',
+    tests: ['packages/core/test/pool.test.ts', 'packages/core/test/memory.test.ts', '-t', 'stale|twice|release'],
+  },
+  {
+    name: 'bytes() without its state check',
+    file: 'pool.ts',
+    find: '        (this.words[meta] & NOT_OWNER) === (SLAB_LEASED | (generation << GEN_SHIFT)) &&\n        this.viewKeys',
+    replace: '        this.viewKeys',
+    tests: ['packages/core/test/memory.test.ts', 'packages/core/test/bad-input.test.ts'],
+  },
+  {
     name: 'audit() finds nothing',
     file: 'inspect.ts',
     find: '  auditSlots(words, layout, problems);\n  return problems;',
