@@ -36,8 +36,8 @@
  *   the slot's statistics counters as float64s. Counters are never reset: a slot's next thread
  *   adds to them, so totals are sums over all slots and no step folds one count into another.
  * - **Pages**: `pageCount` pages of `pageBytes` (the largest slab size) from `dataStart`, each
- *   carved into one size class on demand (memcached's slab pages) and given back once all its
- *   slabs are free and another class needs room.
+ *   carved into one size class on demand (memcached's slab pages) and given back, once all its
+ *   slabs are free, when another class needs room or on `trim()`.
  * - **Slab metadata**: past `arenaBytes`, 12 bytes for every slab slot the pages could hold in the
  *   smallest class (`slabsPerPage` slots a page). Page `p` owns slab indexes
  *   `p * slabsPerPage` up, so a page carved again into another class reuses its own slots and no

@@ -43,7 +43,7 @@ import {
 } from './layout.js';
 import { unlock } from './lock.js';
 import { STEPS, step } from './steps.js';
-import { recountWaiters, wakeClass } from './waiters.js';
+import { recountWaiters, wakeAfterFiling } from './waiters.js';
 
 /** The parts of a pool object recovery works with. */
 export interface RecoveryContext {
@@ -74,7 +74,7 @@ export function takeOverLocks(ctx: RecoveryContext, deadSlot: number): number {
         taken++;
         // The rebuild may have listed slabs the dead thread was handing over (a spill, a flush, an
         // answer to a waiter's flush request): wake the class's waiters to look.
-        wakeClass(words, layout, c);
+        wakeAfterFiling(words, layout, c);
       }
     }
   }

@@ -38,7 +38,6 @@ import {
   H_ARENA_LOCK,
   H_FLAGS,
   H_PAGES_CARVED,
-  H_WAITING_CLASSES,
   META_LINK,
   META_OFFSET_CLASS,
   META_STATE,
@@ -68,7 +67,7 @@ import { popToCache, pushFromCache, spliceCarved } from './shard.js';
 import { claimFreeSlot, threadOfSlot } from './slots.js';
 import { STEPS, step } from './steps.js';
 import type { ResolvedConfig } from './types.js';
-import { wakeWaiters } from './waiters.js';
+import { wakeAfterFiling } from './waiters.js';
 
 /** How long giving pages back waits for each shard lock of a class before it leaves the class alone. */
 const RETURN_LOCK_MS = 5;
@@ -287,8 +286,9 @@ export class PoolCore {
     const pageStart = pageStartOf(layout, page);
     const recarved = words[pageClassWord(layout, page)] === PAGE_FREE;
     // Step 1: the slots of a page the table gives no class, where no reader looks, so a stop or a
-    // lock timeout after it leaves only words the next carving of this page writes again. A slot
-    // keeps the generation its last slab left: no id carries it yet (see layout.ts).
+    // lock timeout after it leaves only free state words no id matches (the next carving writes
+    // the slots it uses again). A slot keeps the generation its last slab left: no id carries it
+    // yet (see layout.ts).
     for (let i = 0; i < count; i++) {
       const meta = metaWord(this.metaTop, first + i);
       const before = words[meta + META_STATE];
@@ -407,7 +407,7 @@ export class PoolCore {
     this.sweepLengths[c] = 0;
     unlock(this.words, line);
     if (STEPS) step('handback.moved');
-    if (this.words[H_WAITING_CLASSES] !== 0) wakeWaiters(this.words, this.layout, c);
+    wakeAfterFiling(this.words, this.layout, c);
     return length;
   }
 
@@ -510,7 +510,7 @@ export class PoolCore {
     if (STEPS) step('spill.moved');
     unlock(this.words, line);
     if (STEPS) step('spill.unlocked');
-    if (this.words[H_WAITING_CLASSES] !== 0) wakeWaiters(this.words, this.layout, c);
+    wakeAfterFiling(this.words, this.layout, c);
   }
 
   /** Locks a shard of class `c` other than home: three passes, a few milliseconds each; -1 if none. */
@@ -567,7 +567,7 @@ export class PoolCore {
     pushFromCache(this.words, this.metaTop, line, shard, Int32Array.from(stranded), 0, stranded.length);
     stranded.length = 0;
     unlock(this.words, line);
-    if (this.words[H_WAITING_CLASSES] !== 0) wakeWaiters(this.words, this.layout, c);
+    wakeAfterFiling(this.words, this.layout, c);
     return true;
   }
 

@@ -10,7 +10,6 @@
  */
 import { AcquireTimeoutError, LockTimeoutError, closedError, invalidType, outOfRange } from './errors.js';
 import { type SlabMemory, afterReserved } from './hygiene.js';
-import { exhaustedError } from './inspect.js';
 import {
   type ArenaLayout,
   C_EXHAUSTED,
@@ -24,10 +23,11 @@ import {
   S_WAITERS,
   T_WAITING,
   metaWord,
-  pageClassWord,
   reservedWord,
+  shardWord,
   slabId,
   slabSizeOf,
+  slabsPerPageOf,
   threadWord,
 } from './layout.js';
 import { lockWithin, unlock } from './lock.js';
@@ -64,6 +64,23 @@ export function wakeWaiters(words: Int32Array, layout: ArenaLayout, c: number): 
   Atomics.add(words, sequence, 1);
   if (STEPS) step('wake.bumped');
   Atomics.notify(words, sequence);
+}
+
+/**
+ * After slabs of class `c` went into a shard: wakes `c`'s waiters, and when the class's shards now
+ * hold a page's worth of free slabs, every other waiting class's too: those slabs may have freed
+ * a whole page, which a waiter's next look gives back and carves for its own class (a waiter is
+ * woken only through its own class's sequence word).
+ */
+export function wakeAfterFiling(words: Int32Array, layout: ArenaLayout, c: number): void {
+  const waiting = Atomics.load(words, H_WAITING_CLASSES);
+  if (waiting === 0) return;
+  wakeWaiters(words, layout, c);
+  if ((waiting & ~(1 << c)) === 0) return;
+  let free = 0;
+  for (let shard = 0; shard < layout.shards; shard++) free += words[shardWord(layout, c, shard) + S_COUNT];
+  if (free < slabsPerPageOf(layout, c)) return;
+  for (let k = 0; k < layout.classCount; k++) if (k !== c && (waiting & (1 << k)) !== 0) wakeWaiters(words, layout, k);
 }
 
 /** wakeWaiters, if any class has waiters. */
@@ -157,9 +174,6 @@ export class Waiters {
     if (id !== -1) return id;
     host.counters[C_EXHAUSTED]++;
     const { words, layout } = host;
-    // A class with no slab at all, in an arena with no room to carve one, can never be served:
-    // waiting would never end.
-    if (!classHasSlabs(words, layout, c)) throw exhaustedError(words, layout, size, c);
 
     const line = reservedWord(layout, c);
     const sequence = line + S_SEQUENCE;
@@ -429,12 +443,6 @@ export class Waiters {
       unlock(words, line);
     }
   }
-}
-
-/** Whether any page of the arena is carved into class `c` now. */
-function classHasSlabs(words: Int32Array, layout: ArenaLayout, c: number): boolean {
-  for (let page = 0; page < layout.pageCount; page++) if (words[pageClassWord(layout, page)] === c) return true;
-  return false;
 }
 
 function untilAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {

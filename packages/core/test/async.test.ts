@@ -165,11 +165,41 @@ describe('acquireAsync', () => {
     for (const c of pool.stats().classes) expect(c.free).toBe(c.slabs);
   });
 
-  it('rejects at once with PoolExhaustedError for a class that has no slab and no room to get one', async () => {
+  it('waits for a class that has no page, and is served when another class gives a page back', async () => {
     const pool = tinyPool();
     const held = exhaust(pool); // every page is carved into the 1 MiB class
-    await expect(pool.acquireAsync(64, { timeoutMs: 10_000 })).rejects.toMatchObject({ code: 'ERR_POOL_EXHAUSTED' });
+    const started = performance.now();
+    const waiting = pool.acquireAsync(64);
+    await new Promise((r) => setTimeout(r, 20));
+    // Releasing and flushing frees whole pages of the 1 MiB class: the waiter is woken, gives one
+    // back and carves it into 64-byte slabs.
     for (const id of held) pool.release(id);
+    pool.flush();
+    const id = await waiting;
+    expect(pool.capacity(id)).toBe(64);
+    expect(performance.now() - started).toBeLessThan(2000);
+    pool.release(id);
+    expect(pool.audit()).toEqual([]);
+  });
+
+  it('wakes a waiter when slabs of another class free a whole page, without a timeout', async () => {
+    // The only slab of a 4 KiB page leased; the rest of the arena in 64-byte slabs, all leased.
+    const pool = new SlabPool({ arenaBytes: 4 * MiB, maxSlabSize: 64 * 1024, parallelism: 2, shards: 1 });
+    const pin = pool.acquire(4096);
+    const small: number[] = [];
+    for (let id = pool.tryAcquire(64); id !== -1; id = pool.tryAcquire(64)) small.push(id);
+    pool.release(pool.acquire(4096)); // the 4 KiB page has room: take one to empty this thread's cache first
+    const more: number[] = [];
+    for (let id = pool.tryAcquire(4096); id !== -1; id = pool.tryAcquire(4096)) more.push(id);
+    const waiting = pool.acquireAsync(4096);
+    await new Promise((r) => setTimeout(r, 20));
+    for (const id of small) pool.release(id);
+    pool.flush(); // the 64-byte pages are all free now; nothing of the 4 KiB class moved
+    const id = await Promise.race([waiting, new Promise<number>((r) => setTimeout(() => r(-1), 3000))]);
+    expect(id, 'the waiter was not woken').not.toBe(-1);
+    expect(pool.capacity(id)).toBe(4096);
+    for (const held of [id, pin, ...more]) pool.release(held);
+    expect(pool.audit()).toEqual([]);
   });
 
   it('close() retracts a pending wait, so later releases of the class are not held back for a waiter that is gone', async () => {
