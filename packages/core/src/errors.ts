@@ -5,9 +5,8 @@
 
 /**
  * Thrown by `acquire` and `get` when no slab of the class is free and the arena has no room left.
- * Slabs sitting in other threads' caches do not count as free. `acquireAsync` rejects with it at
- * once when its class has no slab at all and the arena no room to carve one; `tryAcquire` returns
- * -1 instead.
+ * Slabs sitting in other threads' caches do not count as free. `acquireAsync` waits instead;
+ * `tryAcquire` returns -1.
  * @example
  * ```ts
  * try {

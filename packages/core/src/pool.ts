@@ -553,12 +553,11 @@ export class SlabPool extends PoolCore {
 
   /**
    * Like {@link SlabPool.acquire}, but when the class is exhausted, waits until a slab of the
-   * class is released anywhere in the process (woken by `Atomics.waitAsync`, no polling). Released
-   * slabs go to waiters before anyone else, so a waiter does not starve while others keep taking.
+   * class is released anywhere in the process, or a page whose slabs all became free can be carved
+   * for it (woken by `Atomics.waitAsync`, no polling). Released slabs go to waiters before anyone
+   * else, so a waiter does not starve while others keep taking.
    * @throws {TypeError | RangeError} (as a rejection) `size` or an option is invalid.
    * @throws {AcquireTimeoutError} (as a rejection) `timeoutMs` passed first.
-   * @throws {PoolExhaustedError} (as a rejection) no slab of the class exists and the arena has no
-   *   room to carve one, so none could ever be released.
    * @throws the signal's `reason` (as a rejection) when `signal` aborts first.
    * @throws {SlabCorruptionError} (as a rejection) in debug mode, as {@link SlabPool.acquire} does,
    *   when the slab comes from the cache or the shards (at once, or after a wake-up). A slab that
