@@ -393,3 +393,47 @@ export class LockTimeoutError extends Error {
     this.holderThreadId = holderThreadId;
   }
 }
+
+/** The codes of {@link ChannelError}. */
+export type ChannelErrorCode =
+  | 'ERR_CHANNEL_CLOSED'
+  | 'ERR_CHANNEL_DESTROYED'
+  | 'ERR_CHANNEL_TIMEOUT'
+  | 'ERR_CHANNEL_BUSY'
+  | 'ERR_TOO_MANY_CHANNELS';
+
+/**
+ * Thrown by a channel end for a call the channel's state refuses, with a `code`:
+ * - `ERR_CHANNEL_CLOSED`: a send on a sender end that was closed, or a new sender once the stream
+ *   has ended;
+ * - `ERR_CHANNEL_DESTROYED`: any call after `destroy()` (the message says whether the slab of a
+ *   send that met it is still the caller's);
+ * - `ERR_CHANNEL_TIMEOUT`: `timeoutMs` passed in a waiting send or receive;
+ * - `ERR_CHANNEL_BUSY`: `sender()` when every lane has a running sender, or `receiver()` when
+ *   another thread's receiver is open;
+ * - `ERR_TOO_MANY_CHANNELS`: `pool.channel()` when all of the pool's channel numbers are taken.
+ * The channel is unchanged by the call that threw.
+ * @example
+ * ```ts
+ * import { ChannelError, type ChannelSender } from '@zeropool/core';
+ * declare const sender: ChannelSender;
+ * declare const id: number;
+ * try {
+ *   sender.sendBlocking(id, { timeoutMs: 100 });
+ * } catch (error) {
+ *   if (error instanceof ChannelError && error.code === 'ERR_CHANNEL_TIMEOUT') console.warn('the receiver fell behind');
+ *   else throw error;
+ * }
+ * ```
+ */
+export class ChannelError extends Error {
+  /** What was refused; test it rather than the message. */
+  readonly code: ChannelErrorCode;
+
+  /** Creates the error. Channel ends create it; the message says what was refused and what to do. */
+  constructor(code: ChannelErrorCode, message: string) {
+    super(message);
+    this.name = 'ChannelError';
+    this.code = code;
+  }
+}

@@ -5,6 +5,8 @@
  * - {@link SlabPool}: create a pool, send `pool.handle` to other threads, `SlabPool.attach` it
  *   there; `acquire`/`bytes`/`release` by id, `get` for a lease usable with `using`,
  *   `acquireAsync` to wait for a slab, `reclaim`/`watch` to take back what a dead worker held.
+ * - {@link SlabChannel}: `pool.channel()` makes a channel of slab ids in shared memory, with
+ *   {@link ChannelSender} and {@link ChannelReceiver} ends, for pipelines of workers.
  * - Errors, each with a `code`: {@link SlabStateError} (an id that is not acquired),
  *   {@link PoolExhaustedError}, {@link AcquireTimeoutError}, {@link LockTimeoutError},
  *   {@link ReclaimLiveThreadError}, {@link SlabCorruptionError} (debug mode).
@@ -15,9 +17,13 @@
  * once, from any thread; handing the id to another thread hands over that duty.
  * @packageDocumentation
  */
+
+export { ChannelReceiver, ChannelSender, SlabChannel } from './channel.js';
 export { DEBUG_ENV, LEAK_DETECTION_ENV, PARALLELISM_ENV, defaultsFor, detectParallelism, resolveConfig } from './config.js';
+export type { ChannelErrorCode } from './errors.js';
 export {
   AcquireTimeoutError,
+  ChannelError,
   LockTimeoutError,
   PoolExhaustedError,
   ReclaimLiveThreadError,
@@ -27,6 +33,9 @@ export {
 export { SlabPool } from './pool.js';
 export type {
   AcquireAsyncOptions,
+  ChannelHandle,
+  ChannelOptions,
+  ChannelWaitOptions,
   ClassStats,
   LeakDetection,
   Lease,

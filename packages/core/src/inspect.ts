@@ -21,6 +21,7 @@ import {
   H_ARENA_LOCK,
   H_PAGES_CARVED,
   H_WAITING_CLASSES,
+  MAX_CHANNELS,
   META_BYTES,
   META_LINK,
   META_OFFSET_CLASS,
@@ -32,11 +33,13 @@ import {
   SLAB_CACHED,
   SLAB_FREE,
   SLAB_LEASED,
+  SLAB_QUEUED,
   STATE_MASK,
   S_COUNT,
   S_HEAD,
   S_WAITERS,
   T_WAITING,
+  channelWord,
   claimIndex,
   claimPhase,
   claimThread,
@@ -85,8 +88,15 @@ export function usedBytesOf(words: Int32Array, layout: ArenaLayout): number {
 export function countSlabs(
   words: Int32Array,
   layout: ArenaLayout,
-): { pages: number; slabs: number; free: number; cached: number; leased: number }[] {
-  const perClass = Array.from({ length: layout.classCount }, () => ({ pages: 0, slabs: 0, free: 0, cached: 0, leased: 0 }));
+): { pages: number; slabs: number; free: number; cached: number; leased: number; queued: number }[] {
+  const perClass = Array.from({ length: layout.classCount }, () => ({
+    pages: 0,
+    slabs: 0,
+    free: 0,
+    cached: 0,
+    leased: 0,
+    queued: 0,
+  }));
   for (let page = 0; page < layout.pageCount; page++) {
     const c = words[pageClassWord(layout, page)];
     if (c >= 0 && c < layout.classCount) perClass[c].pages++;
@@ -98,6 +108,7 @@ export function countSlabs(
     if (state === SLAB_FREE) counts.free++;
     else if (state === SLAB_CACHED) counts.cached++;
     else if (state === SLAB_LEASED) counts.leased++;
+    else counts.queued++;
   });
   return perClass;
 }
@@ -118,7 +129,7 @@ export function collectStats(words: Int32Array, floats: Float64Array, layout: Ar
   let leased = 0;
   let slabs = 0;
   for (const counts of perClass) {
-    leased += counts.leased;
+    leased += counts.leased + counts.queued;
     slabs += counts.slabs;
   }
   const acquires = totals[C_RELEASES] + totals[C_RECLAIMED] + leased;
@@ -137,6 +148,7 @@ export function collectStats(words: Int32Array, floats: Float64Array, layout: Ar
     pagesRecarved: totals[C_PAGES_RECARVED],
     trims: totals[C_TRIMS],
     threads,
+    channels: countChannels(words, layout),
     classes,
     acquires,
     releases: totals[C_RELEASES],
@@ -148,6 +160,13 @@ export function collectStats(words: Int32Array, floats: Float64Array, layout: Ar
     lockWaits: totals[C_LOCK_WAITS],
     exhausted: totals[C_EXHAUSTED],
   };
+}
+
+/** Channel numbers taken now. */
+function countChannels(words: Int32Array, layout: ArenaLayout): number {
+  let channels = 0;
+  for (let n = 1; n <= MAX_CHANNELS; n++) if (Atomics.load(words, channelWord(layout, n)) !== 0) channels++;
+  return channels;
 }
 
 /**
@@ -231,7 +250,10 @@ export function auditArena(words: Int32Array, layout: ArenaLayout, lockOwner: nu
     if (words[meta + META_OFFSET_CLASS] !== expected) {
       problems.push(`slab ${slab}: its metadata gives another offset or class than its page ${page} of class ${c}`);
     }
-    if (kind === 0) problems.push(`slab ${slab} of page ${page} has no state`);
+    if (kind === SLAB_QUEUED && ownerOf(state) === 0) problems.push(`slab ${slab} of page ${page} has no state`);
+    else if (kind === SLAB_QUEUED && Atomics.load(words, channelWord(layout, ownerOf(state))) === 0) {
+      problems.push(`slab ${slab} is queued in channel ${ownerOf(state)}, which does not exist (destroyed, or never created)`);
+    }
     if (kind === SLAB_FREE && !listed[slab] && !unreadable.has(c * (layout.shards + 1) + ownerOf(state))) {
       problems.push(`slab ${slab} is free but in no shard list`);
     }

@@ -11,12 +11,12 @@
  *
  * ```text
  *  byte 0                                                arenaBytes       buffer end
- *  ┌────────┬──────────┬──────────┬────────────┬──────────┬─────────────┬──────────────┐
- *  │ header │ (spare)  │  shard   │ page class │  thread  │ pages       │  slab meta   │
- *  │ 128 B  │  128 B   │  lines   │   table    │  table   │ (slab bytes)│ 12 B a slot  │
- *  │        │          │ 128 B ea │  4 B/page  │ 128 B ea │             │ ◄── grows    │
- *  └────────┴──────────┴──────────┴────────────┴──────────┴─────────────┴──────────────┘
- *                                                         ▲ dataStart (4096-aligned)
+ *  ┌────────┬─────────┬──────────┬─────────┬────────────┬──────────┬─────────────┬──────────────┐
+ *  │ header │ (spare) │  shard   │ channel │ page class │  thread  │ pages       │  slab meta   │
+ *  │ 128 B  │  128 B  │  lines   │  table  │   table    │  table   │ (slab bytes)│ 12 B a slot  │
+ *  │        │         │ 128 B ea │  2 KiB  │  4 B/page  │ 128 B ea │             │ ◄── grows    │
+ *  └────────┴─────────┴──────────┴─────────┴────────────┴──────────┴─────────────┴──────────────┘
+ *                                                                  ▲ dataStart (4096-aligned)
  * ```
  *
  * - **Header**: magic, layout version and the configuration the pool was created with, then the
@@ -27,6 +27,10 @@
  *   `acquireAsync` waiters take from, with their count and a wake-up sequence word. Contended lock
  *   words that share a line slow each other down (bench/cache-scratch.bench.mjs), so each gets
  *   its own line.
+ * - **Channel table**: one int32 per channel number (1 to `MAX_CHANNELS`; 0 is never used): 0 while
+ *   the number is free, else the key of the channel that took it (a random positive int32, also in
+ *   the channel's own buffer; see channel-layout.ts). A slab queued in a channel names its number,
+ *   so `audit` can tell a queued slab from a lost one and `destroy` finds every slab it must free.
  * - **Page class table**: what each page is: `PAGE_UNTOUCHED` (never carved), `PAGE_FREE` (carved
  *   once, every slab of it given back, so any class may carve it again) or the size class it is
  *   carved into. Written only under the arena lock, and a page leaves a class only with every shard
@@ -62,7 +66,8 @@
  *   (`slabOffset`).
  *
  * The slab state word: `generation << 11 | owner << 2 | state`.
- * - `state`: `SLAB_FREE` (owner = shard), `SLAB_CACHED` (owner = thread slot), `SLAB_LEASED`
+ * - `state`: `SLAB_QUEUED` (owner = the number of the channel it waits in; never 0, so a word of
+ *   0 still means no state), `SLAB_FREE` (owner = shard), `SLAB_CACHED` (owner = thread slot), `SLAB_LEASED`
  *   (owner = the holder's thread slot, set by `acquire` and moved by `adopt`, so crash recovery
  *   knows whose it is; `OWNER_NONE` once the holder's pool object closed). Holder and generation
  *   share one word, so every change of hands (release, adopt, take-back, reclaim) is a single
@@ -92,7 +97,7 @@
 /** "ZPL1" in ASCII, little-endian. */
 export const MAGIC = 0x314c505a;
 /** Bumped whenever anything in this file changes meaning; `attach` refuses other versions. */
-export const LAYOUT_VERSION = 7;
+export const LAYOUT_VERSION = 8;
 
 export const LINE_BYTES = 128;
 /** The memory page size the map aligns to (no system's is smaller): slab data starts on such a boundary. */
@@ -252,6 +257,8 @@ export const PAGE_FREE = -2;
 
 // Slab state word.
 export const STATE_MASK = 3;
+/** Sent into a channel and not yet received: the owner field is the channel's number. */
+export const SLAB_QUEUED = 0;
 export const SLAB_FREE = 1;
 export const SLAB_CACHED = 2;
 export const SLAB_LEASED = 3;
@@ -288,6 +295,11 @@ export const LOCK_WAITERS = 1;
 export const LOCK_OWNER_MASK = ~3;
 export const LOCK_OWNER_SHIFT = 2;
 
+// Channel table.
+/** Channel numbers run from 1 to this: a queued slab's 9-bit owner field holds one. */
+export const MAX_CHANNELS = 511;
+export const CHANNEL_TABLE_BYTES = (MAX_CHANNELS + 1) * 4;
+
 /** The shape of an arena, derived from its configuration. All offsets in bytes. */
 export interface ArenaLayout {
   readonly arenaBytes: number;
@@ -302,6 +314,7 @@ export interface ArenaLayout {
   /** Slab slots of a page: its slab count in the smallest class (`pageBytes / minSlabSize`). */
   readonly slabsPerPage: number;
   readonly shardBase: number;
+  readonly channelTableBase: number;
   readonly pageTableBase: number;
   readonly threadBase: number;
   readonly dataStart: number;
@@ -344,7 +357,8 @@ export function computeLayout(input: LayoutInput): ArenaLayout {
   // Upper bound on the page count, used to size the page class table.
   const pageTableEntries = Math.floor(input.arenaBytes / pageBytes);
   // Each class has `shards` shard lines plus one for its reserved list (see acquireAsync).
-  const pageTableBase = shardBase + classCount * (input.shards + 1) * LINE_BYTES;
+  const channelTableBase = shardBase + classCount * (input.shards + 1) * LINE_BYTES;
+  const pageTableBase = channelTableBase + CHANNEL_TABLE_BYTES;
   const threadBase = alignUp(pageTableBase + pageTableEntries * 4, LINE_BYTES);
   const dataStart = alignUp(threadBase + input.maxThreads * LINE_BYTES, PAGE_ALIGN_BYTES);
   const pageCount = Math.max(0, Math.min(pageTableEntries, Math.floor((input.arenaBytes - dataStart) / pageBytes)));
@@ -364,6 +378,7 @@ export function computeLayout(input: LayoutInput): ArenaLayout {
     pageCount,
     slabsPerPage,
     shardBase,
+    channelTableBase,
     pageTableBase,
     threadBase,
     dataStart,
@@ -400,6 +415,9 @@ export const phaseReclaimer = (phase: number): number => (phase < 4 ? -1 : (phas
 /** Float64 index of a thread slot's first counter. */
 export const threadCounterF64 = (layout: ArenaLayout, slot: number): number =>
   (layout.threadBase + slot * LINE_BYTES + T_COUNTERS_BYTE) >> 3;
+
+/** Int32 index of the channel table entry for channel number `channel`. */
+export const channelWord = (layout: ArenaLayout, channel: number): number => (layout.channelTableBase >> 2) + channel;
 
 /** Int32 index of the page class table entry for `page`. */
 export const pageClassWord = (layout: ArenaLayout, page: number): number => (layout.pageTableBase >> 2) + page;

@@ -20,6 +20,7 @@
  */
 import { threadId as currentThreadId } from 'node:worker_threads';
 import { checkHandle, createArena } from './arena.js';
+import { type ChannelHost, type SlabChannel, createChannel, openChannel } from './channel.js';
 import { checkAttachOptions, resolveConfig, resolveLeakDetection, resolveLockTimeout, resolvePrefault } from './config.js';
 import { ReclaimLiveThreadError, SlabStateError, closedError, invalidType, outOfRange } from './errors.js';
 import { type Hookable, type HygieneContext, afterRelease, installHooks } from './hygiene.js';
@@ -61,6 +62,8 @@ import { STEPS, step } from './steps.js';
 import { PoolCore } from './tiers.js';
 import type {
   AcquireAsyncOptions,
+  ChannelHandle,
+  ChannelOptions,
   Lease,
   LeaseRecord,
   PoolHandle,
@@ -123,7 +126,7 @@ export class SlabPool extends PoolCore {
    * What this object lends the files that own its other concerns (hygiene, waiters, flush
    * requests, lifecycle), built once: its shared views, and calls back into its tiers.
    */
-  private readonly host: HygieneContext & WaitersHost & FlushHost & LifecycleHost;
+  private readonly host: HygieneContext & WaitersHost & FlushHost & LifecycleHost & ChannelHost;
   /** Set when close() has finished; until then another call resumes it (see close). */
   private closeFinished = false;
 
@@ -180,6 +183,10 @@ export class SlabPool extends PoolCore {
       fileStrandedQuickly: (c) => this.fileStrandedQuickly(c),
       handBackCached: (except) => this.handBackCached(except),
       requestFlushes: (c) => this.flushes.request(1 << c),
+      metaTop: this.metaTop,
+      badIdError: (id) => this.badIdError(id),
+      release: (id) => this.release(id),
+      ends: new Set(),
     };
     // Own properties that shadow private methods: the cast is what TypeScript needs to see them.
     if (this.flags !== 0) installHooks(this as unknown as Hookable, this.host);
@@ -822,6 +829,43 @@ export class SlabPool extends PoolCore {
   }
 
   /**
+   * Creates a channel of slab ids in shared memory: senders hand slabs to one receiver without a
+   * message per slab (see {@link SlabChannel}). Send `channel.handle` to the threads that use it
+   * and open it there with {@link SlabPool.openChannel}. A channel keeps one of the pool's 511
+   * channel numbers until `channel.destroy()`.
+   * @throws {RangeError} `capacity` is not a power of two from 2 to 2^20, or `senders` not an
+   *   integer from 1 to 64 (`code: 'ERR_OUT_OF_RANGE'`); {@link ChannelError}
+   *   `ERR_TOO_MANY_CHANNELS` when every channel number is taken.
+   * @example
+   * ```ts
+   * const channel = pool.channel({ capacity: 1024, senders: 2 });
+   * worker.postMessage({ pool: pool.handle, channel: channel.handle });
+   * ```
+   */
+  channel(options: ChannelOptions = {}): SlabChannel {
+    if (this.closed) throw closedError();
+    return createChannel(this.host, options);
+  }
+
+  /**
+   * Opens in this thread a channel created from this pool (in any thread), from its handle.
+   * @throws {TypeError} `handle` is not a channel's handle (`code: 'ERR_INVALID_ARG_TYPE'`).
+   * @throws {ChannelError} `ERR_CHANNEL_DESTROYED` when the channel was destroyed or belongs to
+   *   another pool.
+   * @example
+   * ```ts
+   * import { workerData } from 'node:worker_threads';
+   * const pool = SlabPool.attach(workerData.pool);
+   * const receiver = pool.openChannel(workerData.channel).receiver();
+   * for await (const id of receiver) pool.release(id);
+   * ```
+   */
+  openChannel(handle: ChannelHandle): SlabChannel {
+    if (this.closed) throw closedError();
+    return openChannel(this.host, handle);
+  }
+
+  /**
    * Flushes this thread's cache and gives up its thread slot. Slabs this thread still leases stay
    * leased and may be released by any thread, but no longer name this thread, so `reclaim` leaves
    * them alone. Later calls on this object that acquire, release, adopt, look up an id or reclaim
@@ -848,6 +892,8 @@ export class SlabPool extends PoolCore {
       this.cache.disable();
       this.closed = true;
       this.knownSlabs = 0;
+      for (const end of this.host.ends) end.poolClosed();
+      this.host.ends.clear();
       disownLeases(this.words, this.layout, this.slot);
     }
     this.finishClose();

@@ -221,7 +221,7 @@ export interface ClassStats {
   readonly slabSize: number;
   /** Pages carved into this class now. */
   readonly pages: number;
-  /** Slabs of this class's pages. Always `free + cached + leased`. */
+  /** Slabs of this class's pages. Always `free + cached + leased + queued`. */
   readonly slabs: number;
   /** Slabs in the shared free lists. */
   readonly free: number;
@@ -229,6 +229,8 @@ export interface ClassStats {
   readonly cached: number;
   /** Slabs acquired and not yet released. */
   readonly leased: number;
+  /** Slabs sent into a channel and not yet received. */
+  readonly queued: number;
 }
 
 /** A snapshot of the pool, counted across all threads. */
@@ -262,12 +264,14 @@ export interface PoolStats {
   readonly trims: number;
   /** Thread slots currently attached. */
   readonly threads: number;
+  /** Channels created and not destroyed (see `channel()`). */
+  readonly channels: number;
   /**
    * One entry per size class, smallest first, from `minSlabSize` to `maxSlabSize`, including
    * classes with no slab carved yet.
    */
   readonly classes: readonly ClassStats[];
-  /** Successful acquires of every kind (derived: releases + reclaimed + currently leased). */
+  /** Successful acquires of every kind (derived: releases + reclaimed + currently leased or queued). */
   readonly acquires: number;
   /** Successful `release` calls. */
   readonly releases: number;
@@ -364,4 +368,45 @@ export interface WatchedWorker {
    * on exit.
    */
   off?(event: 'exit', listener: (exitCode: number) => void): unknown;
+}
+
+/** Options of `pool.channel()`. */
+export interface ChannelOptions {
+  /**
+   * Ids one sender may have queued (slots of its lane): a power of two from 2 to 2^20. A sender
+   * whose lane is full waits (`sendAsync`, `sendBlocking`) or is refused (`trySend`).
+   * @default 1024
+   */
+  capacity?: number;
+  /**
+   * Sender ends that may be open at once (each has its own lane of `capacity` slots), and how many
+   * must `close()` for the stream to end: from 1 to 64.
+   * @default 1
+   */
+  senders?: number;
+}
+
+/** Options of a waiting send or receive. */
+export interface ChannelWaitOptions {
+  /**
+   * Aborts the wait: the promise rejects with `signal.reason` and nothing changes.
+   * @default undefined (no abort)
+   */
+  signal?: typeof globalThis extends { AbortSignal: { prototype: infer Signal } } ? Signal : never;
+  /**
+   * Throws `ChannelError` with code `ERR_CHANNEL_TIMEOUT` after this many milliseconds.
+   * @default Infinity
+   */
+  timeoutMs?: number;
+}
+
+/**
+ * What opens a channel in another thread (`pool.openChannel(handle)`): a plain object that
+ * structured cloning shares, not copies.
+ */
+export interface ChannelHandle {
+  /** Always `'zeropool-channel'`. */
+  readonly kind: 'zeropool-channel';
+  /** The channel's lanes and status words. */
+  readonly buffer: SharedArrayBuffer;
 }

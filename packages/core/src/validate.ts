@@ -13,11 +13,13 @@ import {
   SLAB_CACHED,
   SLAB_FREE,
   SLAB_LEASED,
+  SLAB_QUEUED,
   STATE_MASK,
   classOfSlot,
   generationOfId,
   isIdShaped,
   metaWord,
+  ownerOf,
   slabOfId,
 } from './layout.js';
 import { SlabLease } from './lease.js';
@@ -59,6 +61,11 @@ export function describeBadId(id: unknown, words: Int32Array, layout: ArenaLayou
     return current === generation
       ? `slab ${slab} is not acquired (never handed out with this id, or from another pool)`
       : `slab ${slab} is not acquired: it was released, so the id is stale (the slab is at generation ${current} now, the id carries ${generation}); ${AFTER_RELEASE}${cut}`;
+  }
+  if (kind === SLAB_QUEUED && ownerOf(state) !== 0) {
+    return current === generation
+      ? `slab ${slab} was sent into channel ${ownerOf(state)} and belongs to the channel until a receiver receives it: the sender may not use it any more`
+      : `slab ${slab} is queued in a channel at generation ${current}, the id carries generation ${generation}: the id is stale; ${AFTER_RELEASE}${cut}`;
   }
   return `slab ${slab} changed state while being released (another thread released it first)`;
 }

@@ -8,6 +8,7 @@ import {
   LINE_BYTES,
   MAX_ARENA_BYTES,
   MAX_BUFFER_BYTES,
+  MAX_CHANNELS,
   MAX_ID,
   MAX_SHARDS,
   MAX_SLABS,
@@ -39,7 +40,9 @@ describe('computeLayout', () => {
   it('puts every region after the one before it, with pages 4096-aligned', () => {
     expect(layout.shardBase).toBeGreaterThanOrEqual(2 * LINE_BYTES);
     // Each class has its shards plus a reserved list.
-    expect(layout.pageTableBase).toBe(layout.shardBase + layout.classCount * (layout.shards + 1) * LINE_BYTES);
+    expect(layout.channelTableBase).toBe(layout.shardBase + layout.classCount * (layout.shards + 1) * LINE_BYTES);
+    // One int32 per channel number, 0 unused.
+    expect(layout.pageTableBase).toBe(layout.channelTableBase + (MAX_CHANNELS + 1) * 4);
     expect(layout.threadBase).toBeGreaterThanOrEqual(layout.pageTableBase + 4 * Math.floor((64 << 20) / (1 << 20)));
     expect(layout.dataStart).toBeGreaterThanOrEqual(layout.threadBase + 256 * LINE_BYTES);
     expect(layout.dataStart % 4096).toBe(0);
