@@ -1,0 +1,179 @@
+// Deterministic kills of channel operations: each runs once in a worker to list the kill points it
+// passes, then once per kill point, stopped there and terminated. After every stop the dead thread
+// is reclaimed, the channel drained by this thread, and then: every id the operation touched was
+// received exactly once or is back in the pool, nothing is left queued, and the pool is whole.
+import { Worker } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import { type SlabChannel, SlabPool, SlabStateError } from '../src/index.js';
+import { expectAllFree } from './all-free.js';
+import type { ChannelKillData, ChannelKillOp } from './fixtures/channel-kill-worker.js';
+import { fixture } from './helpers.js';
+
+const KiB = 1024;
+const OPTIONS = { arenaBytes: 4 * KiB * KiB, maxSlabSize: 64 * KiB, parallelism: 2, shards: 2, maxThreads: 16 } as const;
+
+interface Scenario {
+  pool: SlabPool;
+  channel: SlabChannel;
+  /** Ids this thread sent (or handed over) for the operation. */
+  ids: number[];
+  /** Threads stopped while setting up, reclaimed with the worker. */
+  dead: number[];
+}
+
+/** Runs `op` in a worker stopped at `stopAt` (-1: not stopped); the kill points it passed if it finished. */
+async function run(
+  scenario: Scenario,
+  op: ChannelKillOp,
+  stopAt: number,
+  log: SharedArrayBuffer,
+): Promise<{ tid: number; passed?: string[] }> {
+  const flag = new SharedArrayBuffer(8);
+  const data: ChannelKillData = {
+    handle: scenario.pool.handle,
+    channel: scenario.channel.handle,
+    op,
+    stopAt,
+    flag,
+    log,
+    ids: op === 'send' ? scenario.ids : [],
+  };
+  const worker = new Worker(fixture('channel-kill-worker.ts'), { workerData: data });
+  const tid = worker.threadId;
+  let passed: string[] | undefined;
+  let failure: Error | undefined;
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  worker.on('message', (message: { result: string[] }) => {
+    passed = message.result;
+  });
+  worker.once('error', (error) => {
+    failure = error;
+  });
+  const view = new Int32Array(flag);
+  const deadline = Date.now() + 20_000;
+  let gone = false;
+  exited.then(() => {
+    gone = true;
+  });
+  while (Atomics.load(view, 0) === 0 && passed === undefined && failure === undefined && !gone) {
+    if (Date.now() > deadline) throw new Error(`${op}: the worker neither stopped at kill point ${stopAt} nor finished`);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  if (failure) throw failure;
+  await worker.terminate();
+  await exited;
+  return { tid, passed };
+}
+
+async function setUp(op: ChannelKillOp): Promise<Scenario> {
+  const pool = new SlabPool(OPTIONS);
+  const channel = pool.channel({ capacity: 8 });
+  const scenario: Scenario = { pool, channel, ids: [], dead: [] };
+  if (op === 'send') scenario.ids = [pool.acquire(2 * KiB)];
+  if (op === 'receive' || op === 'destroy') {
+    const sender = channel.sender();
+    scenario.ids = Array.from({ length: 4 }, () => pool.acquire(2 * KiB));
+    for (const id of scenario.ids) sender.trySend(id);
+    sender.close();
+  }
+  if (op === 'recover') {
+    // A sender stopped between queueing its second slab and publishing it.
+    const log = new SharedArrayBuffer(8 * 16);
+    const recordPool = new SlabPool(OPTIONS);
+    const recordScenario = { pool: recordPool, channel: recordPool.channel({ capacity: 8 }), ids: [], dead: [] };
+    const record = await run(recordScenario, 'send', -1, new SharedArrayBuffer(8 * 16));
+    const stopAt = (record.passed ?? []).indexOf('send.queued', (record.passed ?? []).indexOf('send.queued') + 1);
+    const stopped = await run(scenario, 'send', stopAt, log);
+    scenario.dead.push(stopped.tid);
+    scenario.ids = Array.from(new Float64Array(log).subarray(1, 1 + new Float64Array(log)[0]));
+    pool.reclaim(stopped.tid);
+  }
+  return scenario;
+}
+
+/** Receives everything the channel still delivers, as a new receiver in this thread would. */
+function drain(channel: SlabChannel): number[] {
+  const receiver = channel.receiver({ spinMs: 0 });
+  const got: number[] = [];
+  // A sleeping receive looks for lanes whose sender stopped, and publishes what they left.
+  for (;;) {
+    let id = receiver.tryReceive();
+    if (id === -1) {
+      try {
+        id = receiver.receiveBlocking({ timeoutMs: 120 });
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'ERR_CHANNEL_TIMEOUT') throw error;
+      }
+    }
+    if (id === -1) break;
+    got.push(id);
+  }
+  receiver.close();
+  return got;
+}
+
+const isLeased = (pool: SlabPool, id: number): boolean => {
+  try {
+    pool.holderOf(id);
+    return true;
+  } catch (error) {
+    if (error instanceof SlabStateError) return false;
+    throw error;
+  }
+};
+
+const OPS: Array<{ op: ChannelKillOp; expect: string[] }> = [
+  { op: 'send', expect: ['send.written', 'send.queued', 'sender.counted'] },
+  { op: 'receive', expect: ['receive.taken', 'release.exchanged'] },
+  { op: 'destroy', expect: ['destroy.flagged', 'destroy.taken', 'release.exchanged'] },
+  { op: 'recover', expect: ['lane.taken', 'lane.recovering'] },
+];
+
+describe('a channel operation stopped at any kill point', () => {
+  for (const { op, expect: expected } of OPS) {
+    it(`loses nothing in ${op} and delivers nothing twice`, async () => {
+      let where: string = op;
+      try {
+        const recordScenario = await setUp(op);
+        const record = await run(recordScenario, op, -1, new SharedArrayBuffer(8 * 16));
+        const passed = record.passed ?? [];
+        for (const name of expected) expect(passed, `${op} passes ${name}`).toContain(name);
+        for (let stopAt = 0; stopAt < passed.length; stopAt++) {
+          where = `${op}, stopped at kill point ${stopAt} (${passed[stopAt]})`;
+          const scenario = await setUp(op);
+          const { pool, channel } = scenario;
+          const log = new SharedArrayBuffer(8 * 16);
+          const stopped = await run(scenario, op, stopAt, log);
+          expect(stopped.passed, `${where}: the run stopped`).toBeUndefined();
+          for (const tid of [stopped.tid, ...scenario.dead]) {
+            try {
+              pool.reclaim(tid);
+            } catch (error) {
+              if ((error as { code?: string }).code !== 'ERR_RECLAIM_LIVE_THREAD') throw error;
+            }
+          }
+          // Queued slabs name a channel that exists; nothing else is amiss.
+          expect(pool.audit(), where).toEqual([]);
+          const logged = Array.from(new Float64Array(log).subarray(1, 1 + new Float64Array(log)[0]));
+          const touched = new Set([...scenario.ids, ...logged]);
+          const destroyed = op === 'destroy';
+          const got = destroyed ? [] : drain(channel);
+          expect(new Set(got).size, `${where}: an id delivered twice`).toBe(got.length);
+          for (const id of got) expect(touched.has(id), `${where}: received ${id}, never sent`).toBe(true);
+          for (const id of got) pool.release(id);
+          // Nothing was left queued where no receiver could see it.
+          const freed = channel.destroy();
+          if (!destroyed) expect(freed, `${where}: slabs queued but never delivered`).toBe(0);
+          for (const id of touched) if (isLeased(pool, id)) pool.release(id);
+          expectAllFree(pool);
+          expect(pool.stats().channels, where).toBe(0);
+          pool.close();
+        }
+        console.log(`${op}: stopped at each of the ${passed.length} kill points it passes`);
+      } catch (error) {
+        console.error(`channel kill-point test failed at ${where}`);
+        throw error;
+      }
+    }, 120_000);
+  }
+});
