@@ -493,8 +493,10 @@ export class ChannelSender implements ChannelEnd {
         if (seen === undefined) continue;
         const remaining = deadline - performance.now();
         if (remaining <= 0) throw timeoutError('sendAsync', options.timeoutMs);
+        if (STEPS) step('send.looked');
         const waited = Atomics.waitAsync(this.words, this.headIndex, seen, Math.min(remaining, CHECK_INTERVAL_MS));
-        if (waited.async) await untilAbort(waited.value, options.signal);
+        const result = waited.async ? await untilAbort(waited.value, options.signal) : waited.value;
+        if (STEPS) step(result === 'timed-out' ? 'send.timed-out' : 'send.woken');
         Atomics.store(this.words, this.tailIndex + L_SENDER_SLEEPING, 0);
         options.signal?.throwIfAborted();
       }
@@ -518,7 +520,9 @@ export class ChannelSender implements ChannelEnd {
         Atomics.store(this.words, this.tailIndex + L_SENDER_SLEEPING, 0);
         throw timeoutError('sendBlocking', options.timeoutMs);
       }
-      Atomics.wait(this.words, this.headIndex, seen, Math.min(remaining, CHECK_INTERVAL_MS));
+      if (STEPS) step('send.looked');
+      const result = Atomics.wait(this.words, this.headIndex, seen, Math.min(remaining, CHECK_INTERVAL_MS));
+      if (STEPS) step(result === 'timed-out' ? 'send.timed-out' : 'send.woken');
       Atomics.store(this.words, this.tailIndex + L_SENDER_SLEEPING, 0);
     }
   }
@@ -782,8 +786,10 @@ export class ChannelReceiver implements ChannelEnd, AsyncIterable<number> {
         if (id !== -1 || this.done) return id;
         const remaining = deadline - performance.now();
         if (remaining <= 0) throw timeoutError('receiveAsync', options.timeoutMs);
+        if (STEPS) step('receive.looked');
         const waited = Atomics.waitAsync(this.words, CH_SEQUENCE, seen, Math.min(remaining, CHECK_INTERVAL_MS));
         const result = waited.async ? await untilAbort(waited.value, options.signal) : waited.value;
+        if (STEPS) step(result === 'timed-out' ? 'receive.timed-out' : 'receive.woken');
         Atomics.store(this.words, CH_RECEIVER_SLEEPING, 0);
         options.signal?.throwIfAborted();
         if (result === 'timed-out') this.memory.recoverAbandoned(this.host, this.me);
@@ -810,7 +816,9 @@ export class ChannelReceiver implements ChannelEnd, AsyncIterable<number> {
         if (id !== -1 || this.done) return id;
         const remaining = deadline - performance.now();
         if (remaining <= 0) throw timeoutError('receiveBlocking', options.timeoutMs);
+        if (STEPS) step('receive.looked');
         const result = Atomics.wait(this.words, CH_SEQUENCE, seen, Math.min(remaining, CHECK_INTERVAL_MS));
+        if (STEPS) step(result === 'timed-out' ? 'receive.timed-out' : 'receive.woken');
         Atomics.store(this.words, CH_RECEIVER_SLEEPING, 0);
         if (result === 'timed-out') this.memory.recoverAbandoned(this.host, this.me);
       }
