@@ -67,12 +67,15 @@ export const LANE_HEADER_BYTES = 2 * CHANNEL_LINE_BYTES;
 
 // Lane tail line, int32 offsets from the lane's first word (written by the lane's sender).
 export const L_TAIL = 0;
-/** 1 while the lane's sender is about to sleep or sleeping on `L_HEAD` for room. */
-export const L_SENDER_SLEEPING = 1;
 /** Int32 offset of the lane owner's identity (a BigInt64 at byte 8 of the lane). */
 export const L_OWNER = 2;
-// Lane head line (written by the receiver).
+// Lane head line (written by the receiver; the sleeping flag, rarely, by the sender).
 export const L_HEAD = CHANNEL_LINE_BYTES / 4;
+/**
+ * 1 while the lane's sender is about to sleep or sleeping on `L_HEAD` for room. On the head line:
+ * the receiver reads it after every receive, and its own line is the one it has at hand.
+ */
+export const L_SENDER_SLEEPING = L_HEAD + 1;
 
 export const MIN_CHANNEL_CAPACITY = 2;
 export const MAX_CHANNEL_CAPACITY = 2 ** 20;

@@ -77,6 +77,10 @@ import type { ChannelHandle, ChannelOptions, ChannelWaitOptions } from './types.
 const DEFAULT_SPIN_MS = 0.05;
 /** A sleeping end wakes this often to look for lanes whose sender stopped (their slabs are published on recovery). */
 const CHECK_INTERVAL_MS = 50;
+/** Receives between two publications of a lane's head, at most (fewer in small lanes). */
+const PUBLISH_EVERY = 32;
+/** The options object of a call given none: its checks are skipped. */
+const NO_OPTIONS: ChannelWaitOptions = Object.freeze({});
 /** A timer that never fires in practice, keeping the event loop alive during an async wait. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -397,7 +401,7 @@ function untilAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pr
  * A thread's sending end of a {@link SlabChannel}: one lane of the channel, written only by this
  * thread. A sent slab is the channel's from then on: do not use or release it.
  */
-export class ChannelSender implements ChannelEnd {
+export class ChannelSender {
   private readonly words: Int32Array;
   private readonly slots: Float64Array;
   private readonly pool: Int32Array;
@@ -407,6 +411,7 @@ export class ChannelSender implements ChannelEnd {
   private readonly queuedBits: number;
   private readonly tailIndex: number;
   private readonly headIndex: number;
+  private readonly sleepingIndex: number;
   private readonly slotBase: number;
   private readonly mask: number;
   private readonly capacity: number;
@@ -434,6 +439,7 @@ export class ChannelSender implements ChannelEnd {
     const base = laneWord(lane, memory.capacity);
     this.tailIndex = base + L_TAIL;
     this.headIndex = base + L_HEAD;
+    this.sleepingIndex = base + L_SENDER_SLEEPING;
     this.slotBase = laneSlots(lane, memory.capacity);
     this.capacity = memory.capacity;
     this.mask = memory.capacity - 1;
@@ -455,6 +461,7 @@ export class ChannelSender implements ChannelEnd {
       return false;
     }
     this.push(id);
+    this.publish(1);
     return true;
   }
 
@@ -468,10 +475,15 @@ export class ChannelSender implements ChannelEnd {
   trySendBatch(ids: ArrayLike<number>, start = 0, end: number = ids.length): number {
     if (!this.open || this.memory.destroyed) this.throwUnusable();
     let sent = 0;
-    for (let i = start; i < end; i++) {
-      if (((this.tail - this.head) | 0) >= this.capacity && !this.hasRoom()) break;
-      this.push(ids[i]);
-      sent++;
+    try {
+      for (let i = start; i < end; i++) {
+        if (((this.tail - this.head) | 0) >= this.capacity && !this.hasRoom()) break;
+        this.push(ids[i]);
+        sent++;
+      }
+    } finally {
+      // One publish for the batch, also of the ids before one that was refused.
+      if (sent > 0) this.publish(sent);
     }
     return sent;
   }
@@ -482,8 +494,8 @@ export class ChannelSender implements ChannelEnd {
    *   {@link ChannelSender.trySend}; with `signal`, its reason when it aborts (nothing changed).
    * @throws {SlabStateError} as {@link ChannelSender.trySend}.
    */
-  async sendAsync(id: number, options: ChannelWaitOptions = {}): Promise<void> {
-    const deadline = deadlineOf(options, 'options');
+  async sendAsync(id: number, options: ChannelWaitOptions = NO_OPTIONS): Promise<void> {
+    const deadline = options === NO_OPTIONS ? Number.POSITIVE_INFINITY : deadlineOf(options, 'options');
     if (this.trySend(id)) return;
     const keepAlive = setInterval(() => {}, MAX_TIMER_MS);
     try {
@@ -497,11 +509,11 @@ export class ChannelSender implements ChannelEnd {
         const waited = Atomics.waitAsync(this.words, this.headIndex, seen, Math.min(remaining, CHECK_INTERVAL_MS));
         const result = waited.async ? await untilAbort(waited.value, options.signal) : waited.value;
         if (STEPS) step(result === 'timed-out' ? 'send.timed-out' : 'send.woken');
-        Atomics.store(this.words, this.tailIndex + L_SENDER_SLEEPING, 0);
+        Atomics.store(this.words, this.sleepingIndex, 0);
         options.signal?.throwIfAborted();
       }
     } finally {
-      Atomics.store(this.words, this.tailIndex + L_SENDER_SLEEPING, 0);
+      Atomics.store(this.words, this.sleepingIndex, 0);
       clearInterval(keepAlive);
     }
   }
@@ -510,20 +522,20 @@ export class ChannelSender implements ChannelEnd {
    * Sends `id`, blocking the thread (Atomics.wait) while this sender's lane is full; for workers.
    * @throws as {@link ChannelSender.sendAsync} (`ERR_CHANNEL_TIMEOUT` when `timeoutMs` passes).
    */
-  sendBlocking(id: number, options: { timeoutMs?: number } = {}): void {
-    const deadline = deadlineOf(options, 'options');
+  sendBlocking(id: number, options: { timeoutMs?: number } = NO_OPTIONS): void {
+    const deadline = options === NO_OPTIONS ? Number.POSITIVE_INFINITY : deadlineOf(options, 'options');
     while (!this.trySend(id)) {
       const seen = this.sleepUntilRoom();
       if (seen === undefined) continue;
       const remaining = deadline - performance.now();
       if (remaining <= 0) {
-        Atomics.store(this.words, this.tailIndex + L_SENDER_SLEEPING, 0);
+        Atomics.store(this.words, this.sleepingIndex, 0);
         throw timeoutError('sendBlocking', options.timeoutMs);
       }
       if (STEPS) step('send.looked');
       const result = Atomics.wait(this.words, this.headIndex, seen, Math.min(remaining, CHECK_INTERVAL_MS));
       if (STEPS) step(result === 'timed-out' ? 'send.timed-out' : 'send.woken');
-      Atomics.store(this.words, this.tailIndex + L_SENDER_SLEEPING, 0);
+      Atomics.store(this.words, this.sleepingIndex, 0);
     }
   }
 
@@ -570,9 +582,9 @@ export class ChannelSender implements ChannelEnd {
   private sleepUntilRoom(): number | undefined {
     const seen = Atomics.load(this.words, this.headIndex);
     // Raised before the last look: a receiver that frees a slot after it reads the flag and notifies.
-    Atomics.store(this.words, this.tailIndex + L_SENDER_SLEEPING, 1);
+    Atomics.store(this.words, this.sleepingIndex, 1);
     if (this.hasRoom() || !this.open || this.memory.destroyed) {
-      Atomics.store(this.words, this.tailIndex + L_SENDER_SLEEPING, 0);
+      Atomics.store(this.words, this.sleepingIndex, 0);
       return undefined;
     }
     return seen;
@@ -594,7 +606,8 @@ export class ChannelSender implements ChannelEnd {
         // generation" -> "queued in this channel at the same generation". A stale or foreign id
         // finds another value and changes nothing.
         if (Atomics.compareExchange(this.pool, meta, mine, this.queuedBits | (generation << GEN_SHIFT)) === mine) {
-          this.publish(id, meta, mine);
+          this.tail = (this.tail + 1) | 0;
+          if (STEPS) step('send.queued');
           return;
         }
       }
@@ -615,8 +628,8 @@ export class ChannelSender implements ChannelEnd {
     while ((seen & ~(OWNER_MASK << OWNER_SHIFT)) === leasedAt) {
       const now = Atomics.compareExchange(this.pool, meta, seen, this.queuedBits | (generation << GEN_SHIFT));
       if (now === seen) {
-        // Taking it back on a destroyed channel makes it this thread's lease.
-        this.publish(id, meta, this.leasedBits | (generation << GEN_SHIFT));
+        this.tail = (this.tail + 1) | 0;
+        if (STEPS) step('send.queued');
         return;
       }
       seen = now;
@@ -624,23 +637,33 @@ export class ChannelSender implements ChannelEnd {
     throw this.host.badIdError(id);
   }
 
-  /** Publishes the slot just queued, wakes a sleeping receiver, and backs out if the channel was destroyed meanwhile. */
-  private publish(id: number, meta: number, mine: number): void {
-    this.tail = (this.tail + 1) | 0;
-    if (STEPS) step('send.queued');
-    // Publishes the slot (and the slab's new state) to the receiver's Atomics.load of the tail.
+  /**
+   * Publishes the last `count` slots queued, wakes a sleeping receiver, and backs out if the
+   * channel was destroyed meanwhile.
+   */
+  private publish(count: number): void {
+    // Publishes the slots (and the slabs' new states) to the receiver's Atomics.load of the tail.
     Atomics.store(this.words, this.tailIndex, this.tail);
     if (Atomics.load(this.words, CH_RECEIVER_SLEEPING) !== 0) this.memory.wakeReceiver();
-    // destroy() raises its flag before it scans: if it scanned before the exchange above, this
-    // load sees the flag, and exactly one of this take-back and its scan gets the slab.
-    if (Atomics.load(this.words, CH_DESTROYED) !== 0) {
-      const queued = this.queuedBits | (mine & GEN_FIELD);
-      const back = Atomics.compareExchange(this.pool, meta, queued, mine) === queued;
-      throw destroyedError(
-        this.memory.number,
-        back ? `: slab id ${id} was not sent and is still this thread's` : `: slab id ${id} was freed with the channel`,
-      );
+    // destroy() raises its flag before it scans: if it scanned before a slab's exchange, this load
+    // sees the flag, and exactly one of the take-back below and its scan gets the slab.
+    if (Atomics.load(this.words, CH_DESTROYED) !== 0) this.takeBack(count);
+  }
+
+  /** The channel was destroyed during a send: takes the last `count` slabs back as this thread's leases where destroy has not freed them. */
+  private takeBack(count: number): never {
+    let back = 0;
+    for (let k = 1; k <= count; k++) {
+      const id = this.slots[this.slotBase + ((this.tail - k) & this.mask)];
+      const generation = (id / ID_GENERATION_UNIT) & GEN_MASK;
+      const meta = metaWord(this.metaTop, slabOfId(id)) + META_STATE;
+      const queued = this.queuedBits | (generation << GEN_SHIFT);
+      if (Atomics.compareExchange(this.pool, meta, queued, this.leasedBits | (generation << GEN_SHIFT)) === queued) back++;
     }
+    throw destroyedError(
+      this.memory.number,
+      `: of the ${count} slab(s) just sent, ${back} came back as this thread's leases and ${count - back} were freed with the channel`,
+    );
   }
 
   /** Throws what a send of `id` would throw, for a full lane: a full lane refuses bad input too. */
@@ -669,7 +692,7 @@ export class ChannelSender implements ChannelEnd {
  * The receiving end of a {@link SlabChannel}, one per channel: a received id is this thread's
  * lease, as if it had acquired it (release it, or send it on).
  */
-export class ChannelReceiver implements ChannelEnd, AsyncIterable<number> {
+export class ChannelReceiver implements AsyncIterable<number> {
   private readonly words: Int32Array;
   private readonly slots: Float64Array;
   private readonly pool: Int32Array;
@@ -681,6 +704,9 @@ export class ChannelReceiver implements ChannelEnd, AsyncIterable<number> {
   /** Per lane: the next position to read, the tail as last read. */
   private readonly heads: Int32Array;
   private readonly tails: Int32Array;
+  /** Per lane, the head as last published; and how many receives may go by before the next publish. */
+  private readonly published: Int32Array;
+  private readonly publishEvery: number;
   private readonly baseOf: Int32Array;
   private readonly slotsOf: Int32Array;
   /** The lane to look at first: lanes take turns so one busy sender cannot starve the rest. */
@@ -705,6 +731,8 @@ export class ChannelReceiver implements ChannelEnd, AsyncIterable<number> {
     this.mask = memory.capacity - 1;
     this.heads = new Int32Array(memory.lanes);
     this.tails = new Int32Array(memory.lanes);
+    this.published = new Int32Array(memory.lanes);
+    this.publishEvery = Math.max(1, Math.min(PUBLISH_EVERY, memory.capacity >> 2));
     this.baseOf = new Int32Array(memory.lanes);
     this.slotsOf = new Int32Array(memory.lanes);
     for (let lane = 0; lane < memory.lanes; lane++) {
@@ -713,6 +741,7 @@ export class ChannelReceiver implements ChannelEnd, AsyncIterable<number> {
       // Resumes where the last receiver published: entries it took after that are skipped (their exchange fails).
       this.heads[lane] = Atomics.load(this.words, this.baseOf[lane] + L_HEAD);
       this.tails[lane] = this.heads[lane];
+      this.published[lane] = this.heads[lane];
     }
     host.ends.add(this);
   }
@@ -774,8 +803,8 @@ export class ChannelReceiver implements ChannelEnd, AsyncIterable<number> {
    * @throws {ChannelError} `ERR_CHANNEL_TIMEOUT` when `timeoutMs` passes, and as
    *   {@link ChannelReceiver.tryReceive}; with `signal`, its reason when it aborts.
    */
-  async receiveAsync(options: ChannelWaitOptions = {}): Promise<number> {
-    const deadline = deadlineOf(options, 'options');
+  async receiveAsync(options: ChannelWaitOptions = NO_OPTIONS): Promise<number> {
+    const deadline = options === NO_OPTIONS ? Number.POSITIVE_INFINITY : deadlineOf(options, 'options');
     let id = this.spin();
     if (id !== -1 || this.done) return id;
     const keepAlive = setInterval(() => {}, MAX_TIMER_MS);
@@ -805,8 +834,8 @@ export class ChannelReceiver implements ChannelEnd, AsyncIterable<number> {
    * queued; -1 once the stream has ended. For workers.
    * @throws as {@link ChannelReceiver.receiveAsync} (`ERR_CHANNEL_TIMEOUT` when `timeoutMs` passes).
    */
-  receiveBlocking(options: { timeoutMs?: number } = {}): number {
-    const deadline = deadlineOf(options, 'options');
+  receiveBlocking(options: { timeoutMs?: number } = NO_OPTIONS): number {
+    const deadline = options === NO_OPTIONS ? Number.POSITIVE_INFINITY : deadlineOf(options, 'options');
     let id = this.spin();
     if (id !== -1 || this.done) return id;
     try {
@@ -845,7 +874,7 @@ export class ChannelReceiver implements ChannelEnd, AsyncIterable<number> {
     this.open = false;
     this.host.ends.delete(this);
     // Publishes every head, so the next receiver starts past what this one took.
-    for (let lane = 0; lane < this.lanes; lane++) Atomics.store(this.words, this.baseOf[lane] + L_HEAD, this.heads[lane]);
+    for (let lane = 0; lane < this.lanes; lane++) this.publishHead(lane);
     Atomics.compareExchange(this.memory.bigs, CH_RECEIVER_BIG, this.me, 0n);
   }
 
@@ -882,15 +911,33 @@ export class ChannelReceiver implements ChannelEnd, AsyncIterable<number> {
       // this thread at the same generation". An entry whose slab says anything else is stale.
       const won = Atomics.compareExchange(this.pool, meta, queued, this.leasedBits | (generation << GEN_SHIFT)) === queued;
       if (STEPS) step('receive.taken');
-      // Frees the slot for the sender (it rereads the head only when the lane looks full).
-      Atomics.store(this.words, base + L_HEAD, head);
-      if (Atomics.load(this.words, base + L_SENDER_SLEEPING) !== 0) Atomics.notify(this.words, base + L_HEAD);
+      // The head goes out every PUBLISH_EVERY receives, when the lane looks empty, or at once for
+      // a sender waiting for room (the flag is on the head line, at hand): a sender sees the lane
+      // fuller than it is by less than that until then.
+      if (
+        ((head - this.published[lane]) | 0) >= this.publishEvery ||
+        head === this.tails[lane] ||
+        Atomics.load(this.words, base + L_SENDER_SLEEPING) !== 0
+      ) {
+        this.publishHead(lane);
+      }
       if (won) return id;
     }
   }
 
+  /** Frees the slots read in lane `lane` for its sender, and wakes the sender if it waits for room. */
+  private publishHead(lane: number): void {
+    const base = this.baseOf[lane];
+    this.published[lane] = this.heads[lane];
+    // Releases the receiver's reads of those slots before the sender writes them again.
+    Atomics.store(this.words, base + L_HEAD, this.heads[lane]);
+    if (Atomics.load(this.words, base + L_SENDER_SLEEPING) !== 0) Atomics.notify(this.words, base + L_HEAD);
+  }
+
   /** Polls for `spinMs`; the id received, or -1. */
   private spin(): number {
+    const first = this.tryReceive();
+    if (first !== -1) return first;
     const until = performance.now() + this.spinMs;
     for (;;) {
       for (let k = 0; k < 32; k++) {

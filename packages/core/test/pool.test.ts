@@ -303,6 +303,7 @@ describe('stats', () => {
       free: 240,
       cached: 15,
       leased: 1,
+      queued: 0,
     });
     pool.release(id);
   });
