@@ -2,7 +2,9 @@
 // 1. Stream: a producer worker acquires a slab (64 B, 4 KiB, 64 KiB), writes its first and last
 //    byte and hands it to a consumer worker, which reads both and releases it: through a channel,
 //    by MessagePort.postMessage of the id, of a copy (structured clone of a Uint8Array), and of a
-//    transferred ArrayBuffer (the last two allocate instead of acquiring). Items/s and bytes/s.
+//    transferred ArrayBuffer (the last two allocate instead of acquiring); and in batches of 32,
+//    by channel (trySendBatch, tryReceiveBatch) and by MessagePort (an array of ids a message).
+//    Items/s and bytes/s.
 // 2. Raw: numbers round a loop of two queues between two workers, 512 in flight: channels moving
 //    slab ids, against ringbuf.js (npm; single producer, single consumer, int32s), one at a time
 //    and in batches of 64. Items/s.
@@ -10,12 +12,14 @@
 //    receivers spin, once they sleep (spinMs 0), and by MessagePort (awaiting 'message'). p50, p99.
 // Each figure is the median of `reps` runs, the methods alternating within each rep.
 //
-//   node bench/channel.bench.mjs [--quick] [--json <path>]
+//   node bench/channel.bench.mjs            full run (5 reps), recorded in bench/results/
+//   node bench/channel.bench.mjs --quick    1 rep, short runs, not recorded
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { SlabPool } from '@zeropool/core';
 import { RingBuffer } from 'ringbuf.js';
 import { KiB, MiB, fmtBytes, round } from './lib/format.mjs';
-import { header, median, parseOptions, table, writeFigures } from './lib/harness.mjs';
+import { coreRevision, header, machineInfo, machineTag, median, parseOptions, table, writeFigures } from './lib/harness.mjs';
 
 const options = parseOptions();
 const REPS = options.quick ? 1 : 5;
@@ -23,7 +27,7 @@ const STREAM_MS = options.quick ? 150 : 700;
 const RAW_MS = options.quick ? 150 : 700;
 const RTT_ROUNDS = options.quick ? 300 : 3000;
 const SIZES = [64, 4 * KiB, 64 * KiB];
-const STREAM_METHODS = ['channel', 'port-ids', 'port-copy', 'port-transfer'];
+const STREAM_METHODS = ['channel', 'port-ids', 'channel-batch', 'port-ids-batch', 'port-copy', 'port-transfer'];
 const RAW_METHODS = ['channel', 'ringbuf.js'];
 const RAW_BATCHES = [1, 64];
 const RTT_METHODS = ['channel-spinning', 'channel-sleeping', 'port'];
@@ -52,10 +56,19 @@ function runWorkers(datas, transfers = datas.map(() => [])) {
 
 async function stream(method, size) {
   const pool = new SlabPool({ arenaBytes: 256 * MiB, maxSlabSize: 64 * KiB });
-  const channel = method === 'channel' ? pool.channel({ capacity: CAPACITY }) : undefined;
+  const channel = method.startsWith('channel') ? pool.channel({ capacity: CAPACITY }) : undefined;
   const { port1, port2 } = new MessageChannel();
   const counter = new SharedArrayBuffer(8);
-  const common = { test: 'stream', method, size, ms: STREAM_MS, handle: pool.handle, channel: channel?.handle, counter, window: CAPACITY };
+  const common = {
+    test: 'stream',
+    method,
+    size,
+    ms: STREAM_MS,
+    handle: pool.handle,
+    channel: channel?.handle,
+    counter,
+    window: CAPACITY,
+  };
   const [, consumer] = await runWorkers(
     [
       { ...common, role: 'producer', port: port1 },
@@ -166,18 +179,34 @@ const streamFigures = SIZES.map((size) => {
     itemsPerSecond: perSecond,
     bytesPerSecond: Object.fromEntries(STREAM_METHODS.map((m) => [m, round(perSecond[m] * size)])),
     channelOverPortIds: round(perSecond.channel / perSecond['port-ids']),
+    batchOverPortIdsBatch: round(perSecond['channel-batch'] / perSecond['port-ids-batch']),
   };
 });
-console.log('\nStream: slabs per second from producer to consumer (x = channel over MessagePort ids)');
+console.log(
+  '\nStream: slabs per second from producer to consumer, one at a time and in batches of 32 (a batch of ids is one message)',
+);
+const streamLabel = {
+  channel: 'channel',
+  'port-ids': 'MessagePort ids',
+  'channel-batch': 'channel, batches',
+  'port-ids-batch': 'MessagePort id arrays',
+  'port-copy': 'MessagePort copy',
+  'port-transfer': 'ArrayBuffer transfer',
+};
 console.log(
   table([
-    ['size', 'channel', 'MessagePort ids', 'MessagePort copy', 'ArrayBuffer transfer', 'channel / ids'],
+    ['size', ...STREAM_METHODS.map((m) => streamLabel[m]), 'channel / ids', 'batches / arrays'],
     ...streamFigures.map((s) => [
       fmtBytes(s.size),
-      ...STREAM_METHODS.map((m) => `${M(s.itemsPerSecond[m])} (${fmtBytes(s.bytesPerSecond[m])}/s)`),
+      ...STREAM_METHODS.map((m) => M(s.itemsPerSecond[m])),
       `${s.channelOverPortIds.toFixed(1)}x`,
+      `${s.batchOverPortIdsBatch.toFixed(1)}x`,
     ]),
   ]),
+);
+const gbps = (x) => `${(x / 1e9).toFixed(2)} GB/s`;
+console.log(
+  `bytes handed over per second, channel one at a time: ${streamFigures.map((s) => `${fmtBytes(s.size)} ${gbps(s.bytesPerSecond.channel)}`).join(', ')}`,
 );
 const rawFigures = RAW_BATCHES.map((batch) => ({
   batch,
@@ -196,7 +225,10 @@ console.log(
   ]),
 );
 const rttFigures = Object.fromEntries(
-  RTT_METHODS.map((m) => [m, { p50Us: round(median(rttRuns[m].map((r) => r.p50))), p99Us: round(median(rttRuns[m].map((r) => r.p99))) }]),
+  RTT_METHODS.map((m) => [
+    m,
+    { p50Us: round(median(rttRuns[m].map((r) => r.p50))), p99Us: round(median(rttRuns[m].map((r) => r.p99))) },
+  ]),
 );
 console.log('\nOne in flight: round trip between two workers, µs');
 console.log(
@@ -206,7 +238,7 @@ console.log(
   ]),
 );
 
-writeFigures(options, {
+const figures = {
   part: 'channel',
   title: 'Channels between two workers',
   reps: REPS,
@@ -215,4 +247,21 @@ writeFigures(options, {
   stream: streamFigures,
   raw: { inFlight: IN_FLIGHT, batches: rawFigures },
   roundTrip: rttFigures,
-});
+};
+writeFigures(options, figures);
+// Run alone (not by run.mjs, which gathers every part's figures), a full run is recorded.
+if (!options.quick && !options.json) {
+  const stem = `${new Date().toISOString().slice(0, 10)}-${machineTag()}-channel`;
+  let name = `${stem}.json`;
+  for (let n = 2; existsSync(new URL(`./results/${name}`, import.meta.url)); n++) name = `${stem}-${n}.json`;
+  const record = {
+    benchmark: 'bench/channel.bench.mjs',
+    date: new Date().toISOString(),
+    machine: machineInfo(),
+    core: coreRevision(),
+    ...figures,
+  };
+  mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+  writeFileSync(new URL(`./results/${name}`, import.meta.url), `${JSON.stringify(record, null, 2)}\n`);
+  console.log(`recorded in bench/results/${name}`);
+}

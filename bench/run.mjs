@@ -38,6 +38,7 @@ const PARTS = [
   { name: 'alloc-test', file: 'alloc-test.bench.mjs', title: 'alloc-test', budgetSec: 15 },
   { name: 'scaling', file: 'scaling.bench.mjs', title: 'multi-thread scaling', budgetSec: 45 },
   { name: 'piscina', file: 'piscina.bench.mjs', title: 'piscina end to end', budgetSec: 60 },
+  { name: 'channel', file: 'channel.bench.mjs', title: 'channels between two workers', budgetSec: 150 },
 ].filter((p) => !only || only.includes(p.name));
 
 const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('ZEROPOOL_')));

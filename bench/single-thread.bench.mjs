@@ -1,7 +1,9 @@
 // Part 1: one thread, per size (64 B, 4 KiB, 64 KiB, 1 MiB, 4 MiB). The pool's cache-hit
 // acquire + bytes + release and its `get()` lease (released with `Symbol.dispose`), beside what a
 // user would otherwise write: Buffer.allocUnsafe, new Uint8Array, new SharedArrayBuffer, and
-// @thi.ng/malloc's malloc/free over an ArrayBuffer (single-thread; it has no thread safety).
+// @thi.ng/malloc's malloc/free over an ArrayBuffer (single-thread; it has no thread safety), and
+// the same over a SharedArrayBuffer with an Atomics lock around each malloc and free: what a user
+// would need to share it between threads.
 // Every case writes the first and last byte of the memory it takes and reads them back.
 //
 //   node --expose-gc bench/single-thread.bench.mjs [--quick] [--json <path>]
@@ -17,7 +19,7 @@ import { header, inRounds, measureCases, median, parseOptions, table, writeFigur
 const options = parseOptions();
 const SIZES = [64, 4 * KiB, 64 * KiB, MiB, 4 * MiB];
 const ROUNDS = 3;
-const CASES = ['pool', 'lease', 'allocUnsafe', 'uint8array', 'sab', 'malloc'];
+const CASES = ['pool', 'lease', 'allocUnsafe', 'uint8array', 'sab', 'malloc', 'lockedMalloc'];
 const label = {
   pool: 'pool acquire+bytes+release',
   lease: 'pool get() lease + dispose',
@@ -25,13 +27,14 @@ const label = {
   uint8array: 'new Uint8Array',
   sab: 'new SharedArrayBuffer',
   malloc: '@thi.ng/malloc malloc+free',
+  lockedMalloc: '@thi.ng/malloc malloc+free, locked',
 };
 const nameOf = (c, size) => `${label[c]} ${fmtBytes(size)}`;
 
 let sink = 0;
 
 /** The cases for one size; each closure captures its own constants. */
-function casesFor(size, pool, mem, heap) {
+function casesFor(size, pool, mem, heap, shared) {
   const last = size - 1;
   return [
     {
@@ -97,6 +100,22 @@ function casesFor(size, pool, mem, heap) {
         mem.free(address);
       },
     },
+    {
+      name: nameOf('lockedMalloc', size),
+      fn: () => {
+        const { mem, heap, lock } = shared;
+        // Taken by compare-exchange, given back by a store: the least a shared allocator needs.
+        while (Atomics.compareExchange(lock, 0, 0, 1) !== 0);
+        const address = mem.malloc(size);
+        Atomics.store(lock, 0, 0);
+        heap[address] = 1;
+        heap[address + last] = 2;
+        sink += heap[address] + heap[address + last];
+        while (Atomics.compareExchange(lock, 0, 0, 1) !== 0);
+        mem.free(address);
+        Atomics.store(lock, 0, 0);
+      },
+    },
   ];
 }
 
@@ -108,9 +127,12 @@ async function oneRound({ print }) {
     // One @thi.ng/malloc pool per size, over a plain ArrayBuffer with room for a few blocks.
     const mem = new MemPool({ size: Math.max(64 * KiB, 2 * size + 4 * KiB) });
     const heap = new Uint8Array(mem.buf);
+    const sharedBuffer = new SharedArrayBuffer(Math.max(64 * KiB, 2 * size + 4 * KiB));
+    const sharedMem = new MemPool({ buf: sharedBuffer });
+    const shared = { mem: sharedMem, heap: new Uint8Array(sharedBuffer), lock: new Int32Array(new SharedArrayBuffer(4)) };
     // Warm the pool's cache so the measured loop hits it.
     pool.release(pool.acquire(size));
-    return { title: `${fmtBytes(size)}, one thread (pool = baseline)`, cases: casesFor(size, pool, mem, heap) };
+    return { title: `${fmtBytes(size)}, one thread (pool = baseline)`, cases: casesFor(size, pool, mem, heap, shared) };
   });
   const figures = await measureCases(groups, { options, print });
   if (sink === -1) console.log(sink);
@@ -121,7 +143,7 @@ if (options.round === undefined) {
   header(
     'Part 1: single thread, per size',
     options,
-    'pool cache hit (acquire+bytes+release) and get() lease vs Buffer.allocUnsafe, new Uint8Array, new SharedArrayBuffer, @thi.ng/malloc; each writes and reads the first and last byte',
+    'pool cache hit (acquire+bytes+release) and get() lease vs Buffer.allocUnsafe, new Uint8Array, new SharedArrayBuffer, @thi.ng/malloc (bare, and locked for sharing); each writes and reads the first and last byte',
   );
 }
 const rounds = await inRounds({ url: import.meta.url, options, rounds: ROUNDS, work: oneRound });
@@ -153,7 +175,9 @@ const sizes = SIZES.map((size) => {
 console.log(
   `\nPart 1 summary: medians of ${rounds.length} round(s); "x" = how many times longer the alternative took than the pool's cache hit (same round)`,
 );
-const rows = [['size', 'pool', 'get() lease', 'allocUnsafe', 'Uint8Array', 'SharedArrayBuffer', '@thi.ng/malloc']];
+const rows = [
+  ['size', 'pool', 'get() lease', 'allocUnsafe', 'Uint8Array', 'SharedArrayBuffer', '@thi.ng/malloc', 'locked @thi.ng/malloc'],
+];
 for (const s of sizes) {
   const cell = (c) => `${fmtNs(s.medianNs[c])}${c === 'pool' ? '' : ` (${fmtRatio(s.poolIsFaster[c])})`}`;
   rows.push([fmtBytes(s.size), ...CASES.map(cell)]);

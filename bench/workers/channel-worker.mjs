@@ -14,6 +14,8 @@ import { SlabPool } from '@zeropool/core';
 import { RingBuffer } from 'ringbuf.js';
 
 const data = workerData;
+/** Slabs a batched producer hands over at once. */
+const BATCH = 32;
 const pool = data.handle ? SlabPool.attach(data.handle) : undefined;
 const now = () => performance.now();
 
@@ -22,9 +24,35 @@ function stream() {
   const counter = new Int32Array(data.counter);
   const last = size - 1;
   if (role === 'producer') {
-    const sender = method === 'channel' ? pool.openChannel(data.channel).sender() : undefined;
+    const sender = method.startsWith('channel') ? pool.openChannel(data.channel).sender() : undefined;
     const until = now() + ms;
     let sent = 0;
+    if (method.endsWith('batch')) {
+      // Up to BATCH slabs acquired and written, then handed over together.
+      const ids = [];
+      while (now() < until) {
+        ids.length = 0;
+        if (!sender) while (sent - Atomics.load(counter, 0) >= window) Atomics.wait(counter, 1, 0, 0.05);
+        for (let i = 0; i < BATCH; i++) {
+          const id = pool.tryAcquire(size);
+          if (id === -1) break;
+          const view = pool.bytes(id);
+          view[0] = 1;
+          view[last] = 2;
+          ids.push(id);
+        }
+        if (sender) {
+          for (let done = sender.trySendBatch(ids); done < ids.length; done += sender.trySendBatch(ids, done)) {
+            sender.sendBlocking(ids[done++]);
+          }
+        } else if (ids.length > 0) port.postMessage(ids);
+        sent += ids.length;
+      }
+      if (sender) sender.close();
+      else port.postMessage(null);
+      parentPort.postMessage({ sent });
+      return;
+    }
     while (now() < until) {
       for (let i = 0; i < 64; i++) {
         if (sender) {
@@ -66,9 +94,34 @@ function stream() {
     return;
   }
   let count = 0;
+  let received = 0;
   let sum = 0;
   let started = 0;
   const report = () => parentPort.postMessage({ count, ms: now() - started, ok: sum === 3 * count });
+  if (method === 'channel-batch') {
+    const receiver = pool.openChannel(data.channel).receiver();
+    const ids = new Float64Array(BATCH);
+    for (;;) {
+      let count = receiver.tryReceiveBatch(ids);
+      if (count === 0) {
+        // Nothing queued: wait for one, then take what came with it.
+        const id = receiver.receiveBlocking();
+        if (id === -1) break;
+        ids[0] = id;
+        count = 1 + receiver.tryReceiveBatch(ids, 1);
+      }
+      if (received === 0) started = now();
+      for (let i = 0; i < count; i++) {
+        const view = pool.bytes(ids[i]);
+        sum += view[0] + view[last];
+        pool.release(ids[i]);
+      }
+      received += count;
+    }
+    count = received;
+    report();
+    return;
+  }
   if (method === 'channel') {
     const receiver = pool.openChannel(data.channel).receiver();
     for (let id = receiver.receiveBlocking(); id !== -1; id = receiver.receiveBlocking()) {
@@ -88,6 +141,16 @@ function stream() {
       return;
     }
     if (count === 0) started = now();
+    if (method === 'port-ids-batch') {
+      for (const id of message) {
+        const view = pool.bytes(id);
+        sum += view[0] + view[last];
+        pool.release(id);
+      }
+      count += message.length;
+      Atomics.store(counter, 0, count);
+      return;
+    }
     if (method === 'port-ids') {
       const view = pool.bytes(message);
       sum += view[0] + view[last];

@@ -1,29 +1,22 @@
-// One stage of the pipeline, in its own worker thread. Slabs arrive by id on `input`, the stage
-// adopts each (so the slab comes back if this thread dies), works on its bytes in place, and
-// passes the id on to `output` — or, in the sink, releases it.
+// One stage of the pipeline, in its own worker thread. Slab ids arrive through the `input`
+// channel, each the stage's own slab once received (it comes back if this thread dies); the stage
+// works on its bytes in place and sends the id on through `output` — or, in the sink, releases it.
 import { createHash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import { SlabPool } from '@zeropool/core';
 
-const { handle, role, input, output, key, rounds } = workerData;
-const pool = SlabPool.attach(handle);
+const { role, header, key, rounds } = workerData;
+const pool = SlabPool.attach(workerData.pool);
+const receiver = pool.openChannel(workerData.input).receiver();
+const sender = workerData.output ? pool.openChannel(workerData.output).sender() : undefined;
 const total = createHash('sha256');
 let chunks = 0;
-input.on('message', (message) => {
-  if (message === 'end') {
-    if (role === 'sink') {
-      pool.flush();
-      parentPort.postMessage({ chunks, digest: total.digest('hex') });
-    } else {
-      output.postMessage('end');
-    }
-    pool.close();
-    input.close();
-    return;
-  }
-  const { id, length } = message;
-  pool.adopt(id);
-  const bytes = pool.bytes(id).subarray(0, length);
+// `for await` keeps the event loop turning between chunks: if the reader waits in acquireAsync
+// while the sink is idle, the pool asks the sink (through its event loop) for its cached slabs.
+for await (const id of receiver) {
+  const slab = pool.bytes(id);
+  const length = new DataView(slab.buffer, slab.byteOffset, header).getUint32(0, true);
+  const bytes = slab.subarray(header, header + length);
   if (role === 'xor') {
     // A cheap transform: scramble every byte with a key.
     for (let i = 0; i < bytes.length; i++) bytes[i] ^= key;
@@ -35,10 +28,15 @@ input.on('message', (message) => {
   } else {
     total.update(bytes);
     chunks++;
-    // Into this thread's cache. If the reader waits in acquireAsync while this thread is idle, the
-    // pool asks this thread (through its event loop) to hand its cached slabs back.
     pool.release(id);
-    return;
+    continue;
   }
-  output.postMessage(message);
-});
+  await sender.sendAsync(id); // waits while the next stage's channel is full
+}
+// The stream ended: every chunk came through. Pass the end on, or report.
+if (sender) sender.close();
+else {
+  pool.flush();
+  parentPort.postMessage({ chunks, digest: total.digest('hex') });
+}
+pool.close();

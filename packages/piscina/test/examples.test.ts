@@ -36,7 +36,16 @@ describe('examples', () => {
       timeout: 60_000,
     });
     expect(output).toContain('digest matches the single-thread run');
-    expect(output).toMatch(/after the run: (\d+) of \1 slabs free, 0 leased, 0 cached/);
+    expect(output).toMatch(/after the run: (\d+) of \1 slabs free, 0 leased, 0 cached, 0 left in channels/);
     expect(output).toMatch(/reader waited for a free slab [1-9]\d* times/);
+  }, 90_000);
+
+  it('file-stream: read, two transformers and a hasher connected by channels reproduce the digest', () => {
+    const output = execFileSync(process.execPath, [example('file-stream/main.mjs'), input], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(output).toMatch(/: 25 chunks of up to 256 KiB, read -> 2 x transform -> hash/);
+    expect(output).toContain("digest matches this thread's; 0 slabs in use and 0 left in channels after the run");
   }, 90_000);
 });
