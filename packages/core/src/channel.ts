@@ -71,7 +71,7 @@ import {
   slabOfId,
 } from './layout.js';
 import { STEPS, step } from './steps.js';
-import type { ChannelHandle, ChannelOptions, ChannelWaitOptions } from './types.js';
+import type { ChannelHandle, ChannelOptions, ChannelWaitOptions, ReceiverOptions } from './types.js';
 
 /**
  * How long a receiver with nothing to read polls before it sleeps, by default: on a VM a sleeping
@@ -270,6 +270,15 @@ export class SlabChannel {
    * left).
    * @throws {ChannelError} `ERR_CHANNEL_BUSY` when every lane has a running sender;
    *   `ERR_CHANNEL_CLOSED` once `senders` sender ends have closed; `ERR_CHANNEL_DESTROYED`.
+   * @example
+   * ```ts
+   * declare const channel: SlabChannel;
+   * const sender = channel.sender();
+   * const id = pool.acquire(4096);
+   * pool.bytes(id).fill(1);
+   * sender.sendBlocking(id);
+   * sender.close();
+   * ```
    */
   sender(): ChannelSender {
     const memory = this.memory;
@@ -300,12 +309,21 @@ export class SlabChannel {
 
   /**
    * This thread's receiver end; a channel has one at a time.
+   * @param options how long to poll before sleeping (see {@link ReceiverOptions}).
    * @throws {ChannelError} `ERR_CHANNEL_BUSY` when a running thread's receiver end is open (close
    *   it first); `ERR_CHANNEL_DESTROYED`.
+   * @example
+   * ```ts
+   * declare const channel: SlabChannel;
+   * const receiver = channel.receiver({ spinMs: 0.05 }); // poll a shorter while before sleeping
+   * for await (const id of receiver) pool.release(id);
+   * ```
    */
-  receiver(options: { spinMs?: number } = {}): ChannelReceiver {
+  receiver(options: ReceiverOptions = {}): ChannelReceiver {
     const memory = this.memory;
     this.checkUsable();
+    if (options === null || typeof options !== 'object') throw invalidType('options', options, 'an object');
+    for (const key of Object.keys(options)) if (key !== 'spinMs') throw unknownOption('options', key, ['spinMs']);
     const spinMs = options.spinMs ?? DEFAULT_SPIN_MS;
     if (typeof spinMs !== 'number') throw invalidType('options.spinMs', spinMs, 'a number');
     if (!(spinMs >= 0 && spinMs <= 1000)) throw outOfRange('options.spinMs', spinMs, 'a number of milliseconds from 0 to 1000');
@@ -329,6 +347,13 @@ export class SlabChannel {
    * once the ends are done (or their threads are gone); a send that meets it throws and leaves its
    * slab with the sender, or freed.
    * @returns how many queued slabs it freed.
+   * @throws {ChannelError} `ERR_CHANNEL_DESTROYED` when this pool object was closed.
+   * @example
+   * ```ts
+   * declare const channel: SlabChannel;
+   * declare const stage: { once(event: 'exit', listener: () => void): void };
+   * stage.once('exit', () => console.log(`${channel.destroy()} slabs were still queued`));
+   * ```
    */
   destroy(): number {
     const memory = this.memory;
@@ -404,6 +429,15 @@ function untilAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pr
 /**
  * A thread's sending end of a {@link SlabChannel}: one lane of the channel, written only by this
  * thread. A sent slab is the channel's from then on: do not use or release it.
+ * @example
+ * ```ts
+ * declare const channelHandle: ChannelHandle;
+ * const sender = pool.openChannel(channelHandle).sender();
+ * const id = pool.acquire(4096);
+ * pool.bytes(id)[0] = 1;
+ * sender.sendBlocking(id);
+ * sender.close();
+ * ```
  */
 export class ChannelSender {
   private readonly words: Int32Array;
@@ -458,6 +492,12 @@ export class ChannelSender {
    * @throws {SlabStateError} `id` is not an acquired slab of this pool (stale, released, queued
    *   already, from another pool, or not an id); nothing changed.
    * @throws {ChannelError} `ERR_CHANNEL_CLOSED` (this end was closed), `ERR_CHANNEL_DESTROYED`.
+   * @example
+   * ```ts
+   * declare const sender: ChannelSender;
+   * const id = pool.acquire(256);
+   * if (!sender.trySend(id)) pool.release(id); // the receiver is behind: drop this one
+   * ```
    */
   trySend(id: number): boolean {
     if (((this.tail - this.head) | 0) >= this.capacity && !this.hasRoom()) {
@@ -475,6 +515,12 @@ export class ChannelSender {
    * @throws {SlabStateError} an id is not an acquired slab of this pool; the ids before it were
    *   sent (the error's message names it), it and the ones after were not.
    * @throws {ChannelError} as {@link ChannelSender.trySend}.
+   * @example
+   * ```ts
+   * declare const sender: ChannelSender;
+   * const ids = Array.from({ length: 32 }, () => pool.acquire(4096));
+   * for (let sent = 0; sent < ids.length; ) sent += sender.trySendBatch(ids, sent);
+   * ```
    */
   trySendBatch(ids: ArrayLike<number>, start = 0, end: number = ids.length): number {
     if (!this.open || this.memory.destroyed) this.throwUnusable();
@@ -497,6 +543,12 @@ export class ChannelSender {
    * @throws {ChannelError} `ERR_CHANNEL_TIMEOUT` when `timeoutMs` passes (nothing changed), and as
    *   {@link ChannelSender.trySend}; with `signal`, its reason when it aborts (nothing changed).
    * @throws {SlabStateError} as {@link ChannelSender.trySend}.
+   * @example
+   * ```ts
+   * declare const sender: ChannelSender;
+   * const id = pool.acquire(4096);
+   * await sender.sendAsync(id, { timeoutMs: 1000 });
+   * ```
    */
   async sendAsync(id: number, options: ChannelWaitOptions = NO_OPTIONS): Promise<void> {
     const deadline = options === NO_OPTIONS ? Number.POSITIVE_INFINITY : deadlineOf(options, 'options');
@@ -525,6 +577,11 @@ export class ChannelSender {
   /**
    * Sends `id`, blocking the thread (Atomics.wait) while this sender's lane is full; for workers.
    * @throws as {@link ChannelSender.sendAsync} (`ERR_CHANNEL_TIMEOUT` when `timeoutMs` passes).
+   * @example
+   * ```ts
+   * declare const sender: ChannelSender;
+   * sender.sendBlocking(pool.acquire(4096)); // in a worker: blocks while the lane is full
+   * ```
    */
   sendBlocking(id: number, options: { timeoutMs?: number } = NO_OPTIONS): void {
     const deadline = options === NO_OPTIONS ? Number.POSITIVE_INFINITY : deadlineOf(options, 'options');
@@ -546,6 +603,11 @@ export class ChannelSender {
   /**
    * Closes this end: the channel counts it, and the stream ends once `senders` ends have closed.
    * Sends from this end throw from then on. Calling it again does nothing.
+   * @example
+   * ```ts
+   * declare const sender: ChannelSender;
+   * sender.close(); // the receiver's loop ends once it has received what this end sent
+   * ```
    */
   close(): void {
     if (!this.open) return;
@@ -695,6 +757,15 @@ export class ChannelSender {
 /**
  * The receiving end of a {@link SlabChannel}, one per channel: a received id is this thread's
  * lease, as if it had acquired it (release it, or send it on).
+ * @example
+ * ```ts
+ * declare const channelHandle: ChannelHandle;
+ * const receiver = pool.openChannel(channelHandle).receiver();
+ * for await (const id of receiver) {
+ *   console.log(pool.bytes(id)[0]);
+ *   pool.release(id);
+ * }
+ * ```
  */
 export class ChannelReceiver implements AsyncIterable<number> {
   private readonly words: Int32Array;
@@ -755,6 +826,13 @@ export class ChannelReceiver implements AsyncIterable<number> {
    * to tell the end of the stream).
    * @throws {ChannelError} `ERR_CHANNEL_CLOSED` (this end or its pool object was closed),
    *   `ERR_CHANNEL_DESTROYED`.
+   * @example
+   * ```ts
+   * declare const receiver: ChannelReceiver;
+   * const id = receiver.tryReceive();
+   * if (id !== -1) pool.release(id);
+   * else if (receiver.done) console.log('the stream has ended');
+   * ```
    */
   tryReceive(): number {
     if (!this.open) this.throwUnusable();
@@ -773,6 +851,14 @@ export class ChannelReceiver implements AsyncIterable<number> {
    * Receives up to `max` ids into `into` from index `start`, as {@link ChannelReceiver.tryReceive}
    * would one by one. Use a `Float64Array` or a plain array: ids exceed 2^31.
    * @returns how many ids it wrote (0 if none is queued).
+   * @throws {ChannelError} as {@link ChannelReceiver.tryReceive}.
+   * @example
+   * ```ts
+   * declare const receiver: ChannelReceiver;
+   * const ids = new Float64Array(32);
+   * const count = receiver.tryReceiveBatch(ids);
+   * for (let i = 0; i < count; i++) pool.release(ids[i]);
+   * ```
    */
   tryReceiveBatch(into: { [index: number]: number; length: number }, start = 0, max: number = into.length - start): number {
     if (!this.open) this.throwUnusable();
@@ -809,6 +895,12 @@ export class ChannelReceiver implements AsyncIterable<number> {
    * stream has ended.
    * @throws {ChannelError} `ERR_CHANNEL_TIMEOUT` when `timeoutMs` passes, and as
    *   {@link ChannelReceiver.tryReceive}; with `signal`, its reason when it aborts.
+   * @example
+   * ```ts
+   * declare const receiver: ChannelReceiver;
+   * const id = await receiver.receiveAsync({ timeoutMs: 1000 });
+   * if (id !== -1) pool.release(id);
+   * ```
    */
   async receiveAsync(options: ChannelWaitOptions = NO_OPTIONS): Promise<number> {
     const deadline = options === NO_OPTIONS ? Number.POSITIVE_INFINITY : deadlineOf(options, 'options');
@@ -840,6 +932,11 @@ export class ChannelReceiver implements AsyncIterable<number> {
    * The next id, blocking the thread (Atomics.wait, after `spinMs` of polling) while none is
    * queued; -1 once the stream has ended. For workers.
    * @throws as {@link ChannelReceiver.receiveAsync} (`ERR_CHANNEL_TIMEOUT` when `timeoutMs` passes).
+   * @example
+   * ```ts
+   * declare const receiver: ChannelReceiver;
+   * for (let id = receiver.receiveBlocking(); id !== -1; id = receiver.receiveBlocking()) pool.release(id);
+   * ```
    */
   receiveBlocking(options: { timeoutMs?: number } = NO_OPTIONS): number {
     const deadline = options === NO_OPTIONS ? Number.POSITIVE_INFINITY : deadlineOf(options, 'options');
@@ -863,7 +960,15 @@ export class ChannelReceiver implements AsyncIterable<number> {
     }
   }
 
-  /** Receives ids until the stream ends: `for await (const id of receiver)`. */
+  /**
+   * Receives ids until the stream ends: `for await (const id of receiver)`.
+   * @throws {ChannelError} as {@link ChannelReceiver.receiveAsync}.
+   * @example
+   * ```ts
+   * declare const receiver: ChannelReceiver;
+   * for await (const id of receiver) pool.release(id);
+   * ```
+   */
   async *[Symbol.asyncIterator](): AsyncIterator<number> {
     for (;;) {
       const id = await this.receiveAsync();
@@ -875,6 +980,11 @@ export class ChannelReceiver implements AsyncIterable<number> {
   /**
    * Gives up the receiver role (another thread may take it). Ids received stay this thread's
    * leases. Calling it again does nothing.
+   * @example
+   * ```ts
+   * declare const receiver: ChannelReceiver;
+   * receiver.close(); // another thread may call channel.receiver() now
+   * ```
    */
   close(): void {
     if (!this.open) return;

@@ -42,6 +42,7 @@ export type {
   LeaseRecord,
   PoolHandle,
   PoolStats,
+  ReceiverOptions,
   ReclaimReport,
   ResolvedConfig,
   SlabPoolOptions,

@@ -386,6 +386,17 @@ export interface ChannelOptions {
   senders?: number;
 }
 
+/** Options of `channel.receiver()`. */
+export interface ReceiverOptions {
+  /**
+   * How long a receive with nothing queued polls before it sleeps, in milliseconds (0 to 1000).
+   * Polling saves a wake-up (slow on a VM) whenever the next id comes within it, at the cost of
+   * a busy core meanwhile: an oversubscribed program may poll less.
+   * @default 0.2
+   */
+  spinMs?: number;
+}
+
 /** Options of a waiting send or receive. */
 export interface ChannelWaitOptions {
   /**

@@ -270,12 +270,16 @@ describe('a channel', () => {
     const other = newPool();
     const foreign = other.channel();
     expectChannelError(() => pool.openChannel(foreign.handle), 'ERR_CHANNEL_DESTROYED');
+    expect(() => pool.channel().receiver({ spin: 1 } as object)).toThrow(expect.objectContaining({ code: 'ERR_UNKNOWN_OPTION' }));
+    expect(() => pool.channel().receiver({ spinMs: -1 })).toThrow(
+      /options.spinMs must be a number of milliseconds from 0 to 1000; received -1/,
+    );
     const { receiver, sender } = open(pool);
     expect(() => receiver.receiveBlocking({ timeoutMs: -1 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
     expect(() => sender.sendBlocking(pool.acquire(64), { timeout: 5 } as object)).toThrow(
       expect.objectContaining({ code: 'ERR_UNKNOWN_OPTION' }),
     );
-    expect(pool.stats().channels).toBe(1);
+    expect(pool.stats().channels).toBe(3);
     other.close();
   });
 

@@ -33,4 +33,23 @@ describe('README', () => {
     expect(readme).toContain(`${Math.round(record.speedup.overAllocUnsafe)}x slower`);
     expect(readme).toContain(`${Math.round(record.speedup.overSharedArrayBuffer)}x slower`);
   });
+
+  it('quotes channel figures that match the committed channel record it cites', () => {
+    const performance = readme.slice(readme.indexOf('## Performance'));
+    const cited = /bench\/results\/(\d{4}-\d{2}-\d{2}-[\w-]+-channel(?:-\d+)?\.json)/.exec(performance);
+    expect(cited).not.toBeNull();
+    const record = JSON.parse(readFileSync(root(`bench/results/${cited![1]}`), 'utf8'));
+    const perSecond = record.stream.find((s: { size: number }) => s.size === 4096).itemsPerSecond;
+    expect(performance).toContain(`| ${(perSecond.channel / 1e6).toFixed(2)} M | — |`);
+    for (const way of ['port-ids', 'port-copy', 'port-transfer']) {
+      const ratio = perSecond.channel / perSecond[way];
+      expect(performance).toContain(
+        `| ${(perSecond[way] / 1e6).toFixed(2)} M | ${ratio < 10 ? ratio.toFixed(1) : Math.round(ratio)}x slower |`,
+      );
+    }
+    const trip = record.roundTrip;
+    expect(performance).toContain(
+      `${trip['channel-spinning'].p50Us.toFixed(2)} µs through channels whose receivers poll, ${Math.round(trip['channel-sleeping'].p50Us)} µs once they\nsleep, ${Math.round(trip.port.p50Us)} µs by \`MessagePort\``,
+    );
+  });
 });
