@@ -14,6 +14,27 @@ const src = (file) => `${root}packages/core/src/${file}`;
 
 const MUTANTS = [
   {
+    name: 'a stopped sender\'s queued, unpublished slab never published by lane recovery',
+    file: 'channel.ts',
+    find: '    if (last === tail) return;',
+    replace: '    return;',
+    tests: ['packages/core/test/channel-kills.test.ts'],
+  },
+  {
+    name: 'a receiver that raises its sleeping flag after its last look',
+    file: 'channel.ts',
+    find: '    const seen = Atomics.load(this.words, CH_SEQUENCE);\n    Atomics.store(this.words, CH_RECEIVER_SLEEPING, 1);',
+    replace: '    const seen = Atomics.load(this.words, CH_SEQUENCE);\n    Atomics.store(this.words, CH_RECEIVER_SLEEPING, 0);',
+    tests: ['packages/core/test/channel-wakeups.test.ts'],
+  },
+  {
+    name: 'a receive that takes the slab without checking it is still queued there',
+    file: 'channel.ts',
+    find: '      const won = Atomics.compareExchange(this.pool, meta, queued, this.leasedBits | (generation << GEN_SHIFT)) === queued;',
+    replace: '      const won = ((this.pool[meta] = this.leasedBits | (generation << GEN_SHIFT)), true);',
+    tests: ['packages/core/test/channel-kills.test.ts'],
+  },
+  {
     name: 'waiter counts not recounted when a reserved lock is taken over',
     file: 'recovery.ts',
     find: '        if (shard === layout.shards) recountWaiters(words, layout, c);',
