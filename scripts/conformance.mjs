@@ -287,6 +287,65 @@ await check('acquireAsync: woken by a release in a worker; a timeout rejects', 2
   return `woken ${wakeMs.toFixed(1)} ms after the worker's release; a 50 ms timeout rejected after ${timeoutMs.toFixed(0)} ms with ERR_ACQUIRE_TIMEOUT`;
 });
 
+await check('channel: 2 workers stream slabs to this thread; a third is terminated mid-send', 30_000, async () => {
+  const pool = new SlabPool({ arenaBytes: 32 << 20, maxSlabSize: 64 * 1024, maxThreads: 64 });
+  // Three sender lanes, so the stream ends after three closes: the two streaming workers', and
+  // this thread's, once it has taken over the lane the terminated worker left.
+  const channel = pool.channel({ capacity: 16, senders: 3 });
+  const count = 2000;
+  const sizes = [64, 4096, 65536];
+  const victim = startWorker('channel-sender-worker.mjs', {
+    handle: pool.handle,
+    channel: channel.handle,
+    index: 2,
+    count: 0,
+    sizes,
+  });
+  // watch reclaims it on 'exit' (on every runtime: some emit 'exit' before the thread stops).
+  const reclaimed = new Promise((resolve) => pool.watch(victim, resolve));
+  await nextMessage(victim, 'ready');
+  const senders = [0, 1].map((index) =>
+    startWorker('channel-sender-worker.mjs', { handle: pool.handle, channel: channel.handle, index, count, sizes }),
+  );
+  const receiver = channel.receiver();
+  const next = [0, 0, 0];
+  const victimSeen = new Set();
+  let received = 0;
+  const take = (id) => {
+    const view = new DataView(pool.bytes(id).buffer, pool.bytes(id).byteOffset, 8);
+    const from = view.getUint32(0, true);
+    const sequence = view.getUint32(4, true);
+    if (from === 2) {
+      expect(!victimSeen.has(sequence), `the terminated sender's slab ${sequence} was received twice`);
+      victimSeen.add(sequence);
+    } else {
+      expect(sequence === next[from], `sender ${from}: received slab ${sequence}, expected ${next[from]}`);
+      next[from]++;
+    }
+    pool.release(id);
+    received++;
+  };
+  // The victim is terminated once a few hundred slabs have come through, wherever it is.
+  let terminated;
+  for await (const id of receiver) {
+    take(id);
+    if (received === 300) {
+      // Once reclaimed, take over its lane (publishing what it queued and had not published) and
+      // count the third close.
+      terminated = victim
+        .terminate()
+        .then(() => reclaimed)
+        .then(() => channel.sender().close());
+    }
+  }
+  await terminated;
+  await Promise.all(senders.map((worker) => worker.exited));
+  expect(next[0] === count && next[1] === count, `received ${next[0]} and ${next[1]} of ${count} slabs`);
+  expect(channel.destroy() === 0, 'slabs were left queued after the end of the stream');
+  expectAllFree(pool);
+  return `${received} slabs received once each, in order per sender; ${victimSeen.size} from the terminated sender; audit clean`;
+});
+
 await check('bad input: each wrong call throws its class and code, and changes nothing', 10_000, async () => {
   const pool = new SlabPool({ arenaBytes: 8 << 20, maxSlabSize: 64 * 1024, parallelism: 2 });
   const other = new SlabPool({ arenaBytes: 8 << 20, parallelism: 2 });

@@ -14,7 +14,7 @@ const src = (file) => `${root}packages/core/src/${file}`;
 
 const MUTANTS = [
   {
-    name: 'a stopped sender\'s queued, unpublished slab never published by lane recovery',
+    name: "a stopped sender's queued, unpublished slab never published by lane recovery",
     file: 'channel.ts',
     find: '    if (last === tail) return;',
     replace: '    return;',

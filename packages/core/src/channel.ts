@@ -81,6 +81,8 @@ import type { ChannelHandle, ChannelOptions, ChannelWaitOptions, ReceiverOptions
 const DEFAULT_SPIN_MS = 0.2;
 /** A sleeping end wakes this often to look for lanes whose sender stopped (their slabs are published on recovery). */
 const CHECK_INTERVAL_MS = 50;
+/** How long `sender()` waits for a lane the receiver is recovering, before it reports every lane taken. */
+const RECOVERY_WAIT_MS = 20;
 /** Receives between two publications of a lane's head, at most (fewer in small lanes). */
 const PUBLISH_EVERY = 32;
 /** The options object of a call given none: its checks are skipped. */
@@ -290,16 +292,23 @@ export class SlabChannel {
       );
     }
     const me = identity(currentThreadId, this.host.slot);
-    for (let lane = 0; lane < memory.lanes; lane++) {
-      const ownerBig = (laneWord(lane, memory.capacity) + L_OWNER) >> 1;
-      // Claims a free lane: from here on only this thread writes its slots and tail.
-      if (Atomics.compareExchange(memory.bigs, ownerBig, 0n, me) === 0n) return new ChannelSender(this.host, memory, lane, me);
-    }
-    for (let lane = 0; lane < memory.lanes; lane++) {
-      const ownerBig = (laneWord(lane, memory.capacity) + L_OWNER) >> 1;
-      if (memory.takeAbandoned(this.host, lane, Atomics.load(memory.bigs, ownerBig), me)) {
-        return new ChannelSender(this.host, memory, lane, me);
+    const until = performance.now() + RECOVERY_WAIT_MS;
+    for (;;) {
+      let recovering = false;
+      for (let lane = 0; lane < memory.lanes; lane++) {
+        const ownerBig = (laneWord(lane, memory.capacity) + L_OWNER) >> 1;
+        // Claims a free lane: from here on only this thread writes its slots and tail.
+        if (Atomics.compareExchange(memory.bigs, ownerBig, 0n, me) === 0n) return new ChannelSender(this.host, memory, lane, me);
       }
+      const receiver = Atomics.load(memory.bigs, CH_RECEIVER_BIG);
+      for (let lane = 0; lane < memory.lanes; lane++) {
+        const ownerBig = (laneWord(lane, memory.capacity) + L_OWNER) >> 1;
+        const seen = Atomics.load(memory.bigs, ownerBig);
+        if (memory.takeAbandoned(this.host, lane, seen, me)) return new ChannelSender(this.host, memory, lane, me);
+        // The receiver holds a lane only while it recovers it, and frees it right after.
+        if (seen !== 0n && seen === receiver) recovering = true;
+      }
+      if (!recovering || performance.now() > until) break;
     }
     throw new ChannelError(
       'ERR_CHANNEL_BUSY',

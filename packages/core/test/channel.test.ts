@@ -78,9 +78,11 @@ describe('a channel', () => {
     const released = pool.acquire(64);
     pool.release(released);
     const foreign = other.acquire(64);
-    for (const bad of [released, -1, 1.5, Number.NaN, '7', 2 ** 60, foreign + 2 ** 40]) {
+    const before = pool.stats();
+    for (const bad of [released, -1, 1.5, Number.NaN, '7', 2 ** 60, foreign + 2 ** 40, foreign]) {
       expect(() => sender.trySend(bad as number)).toThrow(SlabStateError);
     }
+    expect(pool.stats()).toEqual(before);
     expect(receiver.tryReceive()).toBe(-1);
     // A full lane refuses bad input too, rather than answering "full".
     const a = pool.acquire(64);
