@@ -342,6 +342,7 @@ await check('channel: 2 workers stream slabs to this thread; a third is terminat
   await Promise.all(senders.map((worker) => worker.exited));
   expect(next[0] === count && next[1] === count, `received ${next[0]} and ${next[1]} of ${count} slabs`);
   expect(channel.destroy() === 0, 'slabs were left queued after the end of the stream');
+  pool.flush();
   expectAllFree(pool);
   return `${received} slabs received once each, in order per sender; ${victimSeen.size} from the terminated sender; audit clean`;
 });

@@ -33,5 +33,6 @@ if (count === 0) {
     else sender.sendBlocking(stamp(sequence), { timeoutMs: 10_000 });
   }
   sender.close();
+  pool.close();
   parentPort.postMessage({ type: 'done' });
 }
