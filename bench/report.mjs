@@ -38,6 +38,7 @@ const ALTERNATIVES = [
   ['uint8array', 'new Uint8Array'],
   ['sab', 'new SharedArrayBuffer'],
   ['malloc', '@thi.ng/malloc'],
+  ['lockedMalloc', '@thi.ng/malloc, locked'],
 ];
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
 const FONT = 'font-family="Helvetica, Arial, sans-serif"';
@@ -420,6 +421,50 @@ function tables(results, file, image) {
 
   // Judged again from the file's figures, so the table follows the current rules (the file keeps
   // the verdicts of the run that wrote it).
+  const ch = p.channel;
+  if (ch?.stream) {
+    const M = (x) => `${(x / 1e6).toFixed(2)} M/s`;
+    const names = [
+      ['channel', 'channel'],
+      ['port-ids', '`MessagePort` ids'],
+      ['channel-batch', 'channel, batches of 32'],
+      ['port-ids-batch', '`MessagePort`, arrays of 32 ids'],
+      ['port-copy', '`MessagePort` copy'],
+      ['port-transfer', '`ArrayBuffer` transfer'],
+    ];
+    section(
+      `**Channels between two workers** (${at}${other('channel')}; \`bench/channel.bench.mjs\`; medians of ${ch.reps} runs, the methods alternating; slabs acquired, first and last byte written, handed over, read and released; copies and transfers allocate instead; "x" = the channel over the other, one at a time or batch against batch):`,
+      mdTable([
+        ['size', ...names.map(([, name]) => name)],
+        ...ch.stream.map((z) => [
+          fmtBytes(z.size),
+          ...names.map(([k]) => {
+            const base = k.endsWith('batch') ? z.itemsPerSecond['channel-batch'] : z.itemsPerSecond.channel;
+            return k.startsWith('channel')
+              ? M(z.itemsPerSecond[k])
+              : `${M(z.itemsPerSecond[k])} (${fmtRatio(base / z.itemsPerSecond[k])})`;
+          }),
+        ]),
+      ]),
+      mdTable([
+        [
+          'raw items round a loop of two queues',
+          ...ch.raw.batches.map((b) => (b.batch === 1 ? 'one at a time' : `batches of ${b.batch}`)),
+        ],
+        ['channel (slab ids, ownership moved)', ...ch.raw.batches.map((b) => M(b.itemsPerSecond.channel))],
+        ['ringbuf.js (int32s)', ...ch.raw.batches.map((b) => M(b.itemsPerSecond['ringbuf.js']))],
+      ]),
+      mdTable([
+        ['one id in flight, round trip', 'p50', 'p99'],
+        ...[
+          ['channel-spinning', 'channels, receivers polling'],
+          ['channel-sleeping', 'channels, receivers sleeping'],
+          ['port', '`MessagePort`'],
+        ].map(([k, name]) => [name, `${ch.roundTrip[k].p50Us.toFixed(2)} µs`, `${ch.roundTrip[k].p99Us.toFixed(2)} µs`]),
+      ]),
+    );
+  }
+
   const goals = results.parts ? mustReach(results) : (results.mustReach ?? []);
   if (goals.length) {
     section(
