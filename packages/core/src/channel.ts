@@ -71,7 +71,7 @@ import {
   slabOfId,
 } from './layout.js';
 import { STEPS, step } from './steps.js';
-import type { ChannelHandle, ChannelOptions, ChannelWaitOptions, ReceiverOptions } from './types.js';
+import type { ChannelHandle, ChannelOptions, ChannelWaitOptions, ReceiverOptions, SenderOptions } from './types.js';
 
 /**
  * How long a receiver with nothing to read polls before it sleeps, by default: on a VM a sleeping
@@ -270,6 +270,7 @@ export class SlabChannel {
   /**
    * This thread's sender end: takes a free lane (or one whose sender stopped, publishing what it
    * left).
+   * @param options how long a waiting send polls before sleeping (see {@link SenderOptions}).
    * @throws {ChannelError} `ERR_CHANNEL_BUSY` when every lane has a running sender;
    *   `ERR_CHANNEL_CLOSED` once `senders` sender ends have closed; `ERR_CHANNEL_DESTROYED`.
    * @example
@@ -282,9 +283,10 @@ export class SlabChannel {
    * sender.close();
    * ```
    */
-  sender(): ChannelSender {
+  sender(options: SenderOptions = {}): ChannelSender {
     const memory = this.memory;
     this.checkUsable();
+    const spinMs = spinOption(options);
     if (Atomics.load(memory.words, CH_CLOSED) >= memory.senders) {
       throw new ChannelError(
         'ERR_CHANNEL_CLOSED',
@@ -298,13 +300,14 @@ export class SlabChannel {
       for (let lane = 0; lane < memory.lanes; lane++) {
         const ownerBig = (laneWord(lane, memory.capacity) + L_OWNER) >> 1;
         // Claims a free lane: from here on only this thread writes its slots and tail.
-        if (Atomics.compareExchange(memory.bigs, ownerBig, 0n, me) === 0n) return new ChannelSender(this.host, memory, lane, me);
+        if (Atomics.compareExchange(memory.bigs, ownerBig, 0n, me) === 0n)
+          return new ChannelSender(this.host, memory, lane, me, spinMs);
       }
       const receiver = Atomics.load(memory.bigs, CH_RECEIVER_BIG);
       for (let lane = 0; lane < memory.lanes; lane++) {
         const ownerBig = (laneWord(lane, memory.capacity) + L_OWNER) >> 1;
         const seen = Atomics.load(memory.bigs, ownerBig);
-        if (memory.takeAbandoned(this.host, lane, seen, me)) return new ChannelSender(this.host, memory, lane, me);
+        if (memory.takeAbandoned(this.host, lane, seen, me)) return new ChannelSender(this.host, memory, lane, me, spinMs);
         // The receiver holds a lane only while it recovers it, and frees it right after.
         if (seen !== 0n && seen === receiver) recovering = true;
       }
@@ -331,11 +334,7 @@ export class SlabChannel {
   receiver(options: ReceiverOptions = {}): ChannelReceiver {
     const memory = this.memory;
     this.checkUsable();
-    if (options === null || typeof options !== 'object') throw invalidType('options', options, 'an object');
-    for (const key of Object.keys(options)) if (key !== 'spinMs') throw unknownOption('options', key, ['spinMs']);
-    const spinMs = options.spinMs ?? DEFAULT_SPIN_MS;
-    if (typeof spinMs !== 'number') throw invalidType('options.spinMs', spinMs, 'a number');
-    if (!(spinMs >= 0 && spinMs <= 1000)) throw outOfRange('options.spinMs', spinMs, 'a number of milliseconds from 0 to 1000');
+    const spinMs = spinOption(options);
     const me = identity(currentThreadId, this.host.slot);
     let seen = Atomics.load(memory.bigs, CH_RECEIVER_BIG);
     while (seen === 0n || !memory.isRunning(this.host, seen)) {
@@ -399,6 +398,16 @@ export class SlabChannel {
       throw new ChannelError('ERR_CHANNEL_CLOSED', 'this pool object was closed; open the channel from an open one');
     if (this.memory.destroyed) throw destroyedError(this.memory.number);
   }
+}
+
+/** Checks the options of `sender()` and `receiver()` and returns their `spinMs`. */
+function spinOption(options: { spinMs?: number }): number {
+  if (options === null || typeof options !== 'object') throw invalidType('options', options, 'an object');
+  for (const key of Object.keys(options)) if (key !== 'spinMs') throw unknownOption('options', key, ['spinMs']);
+  const spinMs = options.spinMs ?? DEFAULT_SPIN_MS;
+  if (typeof spinMs !== 'number') throw invalidType('options.spinMs', spinMs, 'a number');
+  if (!(spinMs >= 0 && spinMs <= 1000)) throw outOfRange('options.spinMs', spinMs, 'a number of milliseconds from 0 to 1000');
+  return spinMs;
 }
 
 function destroyedError(number: number, detail = ''): ChannelError {
@@ -475,6 +484,7 @@ export class ChannelSender {
     /** The lane this end writes. */
     readonly lane: number,
     private readonly me: bigint,
+    private readonly spinMs: number,
   ) {
     this.words = memory.words;
     this.slots = memory.slots;
@@ -561,7 +571,7 @@ export class ChannelSender {
    */
   async sendAsync(id: number, options: ChannelWaitOptions = NO_OPTIONS): Promise<void> {
     const deadline = options === NO_OPTIONS ? Number.POSITIVE_INFINITY : deadlineOf(options, 'options');
-    if (this.trySend(id)) return;
+    if (this.trySend(id) || (this.spinForRoom() && this.trySend(id))) return;
     const keepAlive = setInterval(() => {}, MAX_TIMER_MS);
     try {
       for (;;) {
@@ -595,6 +605,7 @@ export class ChannelSender {
   sendBlocking(id: number, options: { timeoutMs?: number } = NO_OPTIONS): void {
     const deadline = options === NO_OPTIONS ? Number.POSITIVE_INFINITY : deadlineOf(options, 'options');
     while (!this.trySend(id)) {
+      if (this.spinForRoom()) continue;
       const seen = this.sleepUntilRoom();
       if (seen === undefined) continue;
       const remaining = deadline - performance.now();
@@ -648,6 +659,20 @@ export class ChannelSender {
     // Acquires the receiver's reads of the slots it freed, before this end writes them again.
     this.head = Atomics.load(this.words, this.headIndex);
     return ((this.tail - this.head) | 0) < this.capacity;
+  }
+
+  /**
+   * Polls the receiver's head for `spinMs`; true as soon as the lane has room. A full lane
+   * usually frees within microseconds (the receiver publishes its head every few receives), and a
+   * sleeping sender costs the receiver a wake-up call and itself a slow wake (on a VM).
+   */
+  private spinForRoom(): boolean {
+    if (this.spinMs === 0) return false;
+    const until = performance.now() + this.spinMs;
+    do {
+      for (let k = 0; k < 64; k++) if (this.hasRoom()) return true;
+    } while (performance.now() < until);
+    return false;
   }
 
   /**

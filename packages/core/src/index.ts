@@ -45,6 +45,7 @@ export type {
   ReceiverOptions,
   ReclaimReport,
   ResolvedConfig,
+  SenderOptions,
   SlabPoolOptions,
   WatchedWorker,
 } from './types.js';

@@ -397,6 +397,17 @@ export interface ReceiverOptions {
   spinMs?: number;
 }
 
+/** Options of `channel.sender()`. */
+export interface SenderOptions {
+  /**
+   * How long `sendBlocking` and `sendAsync` poll a full lane for room before they sleep, in
+   * milliseconds (0 to 1000): a full lane usually frees within microseconds, and waking a sleeper
+   * is slow on a VM. An oversubscribed program may poll less.
+   * @default 0.2
+   */
+  spinMs?: number;
+}
+
 /** Options of a waiting send or receive. */
 export interface ChannelWaitOptions {
   /**
