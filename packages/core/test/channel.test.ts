@@ -276,12 +276,18 @@ describe('a channel', () => {
     expect(() => pool.channel().receiver({ spinMs: -1 })).toThrow(
       /options.spinMs must be a number of milliseconds from 0 to 1000; received -1/,
     );
+    expect(() => pool.channel().sender({ spinMs: '1' as unknown as number })).toThrow(
+      expect.objectContaining({
+        code: 'ERR_INVALID_ARG_TYPE',
+        message: expect.stringContaining('options.spinMs must be a number'),
+      }),
+    );
     const { receiver, sender } = open(pool);
     expect(() => receiver.receiveBlocking({ timeoutMs: -1 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
     expect(() => sender.sendBlocking(pool.acquire(64), { timeout: 5 } as object)).toThrow(
       expect.objectContaining({ code: 'ERR_UNKNOWN_OPTION' }),
     );
-    expect(pool.stats().channels).toBe(3);
+    expect(pool.stats().channels).toBe(4);
     other.close();
   });
 
