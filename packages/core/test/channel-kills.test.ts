@@ -4,8 +4,8 @@
 // received exactly once or is back in the pool, nothing is left queued, and the pool is whole.
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { type SlabChannel, SlabPool, SlabStateError } from '../src/index.js';
-import { expectAllFree } from './all-free.js';
+import { type SlabChannel, SlabPool } from '../src/index.js';
+import { expectAllFree, isLeased } from './all-free.js';
 import type { ChannelKillData, ChannelKillOp } from './fixtures/channel-kill-worker.js';
 import { fixture } from './helpers.js';
 
@@ -111,16 +111,6 @@ function drain(channel: SlabChannel): number[] {
   receiver.close();
   return got;
 }
-
-const isLeased = (pool: SlabPool, id: number): boolean => {
-  try {
-    pool.holderOf(id);
-    return true;
-  } catch (error) {
-    if (error instanceof SlabStateError) return false;
-    throw error;
-  }
-};
 
 const OPS: Array<{ op: ChannelKillOp; expect: string[] }> = [
   { op: 'send', expect: ['send.written', 'send.queued', 'sender.counted'] },

@@ -4,8 +4,9 @@
 // nobody waiting, and every slab back exactly once.
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { ReclaimLiveThreadError, SlabPool, SlabStateError } from '../src/index.js';
+import { ReclaimLiveThreadError, SlabPool } from '../src/index.js';
 import { H_WAITING_CLASSES } from '../src/layout.js';
+import { isLeased } from './all-free.js';
 import type { KillOp, KillPointData } from './fixtures/killpoint-worker.js';
 import { fixture } from './helpers.js';
 import { internalsOf } from './internals.js';
@@ -120,17 +121,6 @@ async function runOp(pool: SlabPool, op: KillOp, stopAt: number, setup: Setup): 
   await worker.terminate();
   await exited;
   return { ...outcome, tid };
-}
-
-/** Whether `id` is still leased (by anyone). */
-function isLeased(pool: SlabPool, id: number): boolean {
-  try {
-    pool.holderOf(id);
-    return true;
-  } catch (error) {
-    if (error instanceof SlabStateError) return false;
-    throw error;
-  }
 }
 
 /** Reclaims the dead threads (the stopped one first: it may have been reclaiming the others). */
