@@ -14,6 +14,27 @@ const src = (file) => `${root}packages/core/src/${file}`;
 
 const MUTANTS = [
   {
+    name: 'a reclaim that leaves slabs queued in a channel that no longer exists',
+    file: 'recovery.ts',
+    find: '      kind === SLAB_QUEUED &&\n',
+    replace: '      kind === -1 &&\n',
+    tests: ['packages/core/test/channel-kills.test.ts', '-t', 'no longer exists'],
+  },
+  {
+    name: 'a busy receiver that never looks for lanes whose sender stopped',
+    file: 'channel.ts',
+    find: '        if (lanes > 1 && ++this.sinceRecovery >= RECOVER_EVERY) this.recoverNow();',
+    replace: '',
+    tests: ['packages/core/test/channel-kills.test.ts', '-t', 'keeps the receiver busy'],
+  },
+  {
+    name: 'a stream that ends without publishing what a stopped sender left',
+    file: 'channel.ts',
+    find: '    memory.recoverAbandoned(this.host, this.me);\n    // Every sender end publishes',
+    replace: '    // Every sender end publishes',
+    tests: ['packages/core/test/channel-kills.test.ts', '-t', 'ends the stream only after'],
+  },
+  {
     name: "a stopped sender's queued, unpublished slab never published by lane recovery",
     file: 'channel.ts',
     find: '    if (last === tail) return;',

@@ -83,8 +83,8 @@ const DEFAULT_SPIN_MS = 0.2;
 const CHECK_INTERVAL_MS = 50;
 /** How long `sender()` waits for a lane the receiver is recovering, before it reports every lane taken. */
 const RECOVERY_WAIT_MS = 20;
-/** Receives between two publications of a lane's head, at most (fewer in small lanes). */
-const PUBLISH_EVERY = 32;
+/** Receives between two looks for lanes whose sender stopped, on a channel of several lanes. */
+const RECOVER_EVERY = 4096;
 /** The options object of a call given none: its checks are skipped. */
 const NO_OPTIONS: ChannelWaitOptions = Object.freeze({});
 /** A timer that never fires in practice, keeping the event loop alive during an async wait. */
@@ -300,14 +300,13 @@ export class SlabChannel {
       for (let lane = 0; lane < memory.lanes; lane++) {
         const ownerBig = (laneWord(lane, memory.capacity) + L_OWNER) >> 1;
         // Claims a free lane: from here on only this thread writes its slots and tail.
-        if (Atomics.compareExchange(memory.bigs, ownerBig, 0n, me) === 0n)
-          return new ChannelSender(this.host, memory, lane, me, spinMs);
+        if (Atomics.compareExchange(memory.bigs, ownerBig, 0n, me) === 0n) return this.openLane(lane, me, spinMs);
       }
       const receiver = Atomics.load(memory.bigs, CH_RECEIVER_BIG);
       for (let lane = 0; lane < memory.lanes; lane++) {
         const ownerBig = (laneWord(lane, memory.capacity) + L_OWNER) >> 1;
         const seen = Atomics.load(memory.bigs, ownerBig);
-        if (memory.takeAbandoned(this.host, lane, seen, me)) return new ChannelSender(this.host, memory, lane, me, spinMs);
+        if (memory.takeAbandoned(this.host, lane, seen, me)) return this.openLane(lane, me, spinMs);
         // The receiver holds a lane only while it recovers it, and frees it right after.
         if (seen !== 0n && seen === receiver) recovering = true;
       }
@@ -391,6 +390,23 @@ export class SlabChannel {
     // The number goes back only if it is still this channel's (a repeated destroy finds 0 or another key).
     Atomics.compareExchange(host.words, table, memory.key, 0);
     return freed;
+  }
+
+  /**
+   * The sender end of lane `lane`, just claimed, unless the stream ended meanwhile: the claim is
+   * made before this second look at the count, and a receiver reads the count before the lane
+   * owners, so either the receiver sees this end open or this look sees the end of the stream.
+   */
+  private openLane(lane: number, me: bigint, spinMs: number): ChannelSender {
+    const memory = this.memory;
+    if (Atomics.load(memory.words, CH_CLOSED) >= memory.senders) {
+      Atomics.compareExchange(memory.bigs, (laneWord(lane, memory.capacity) + L_OWNER) >> 1, me, 0n);
+      throw new ChannelError(
+        'ERR_CHANNEL_CLOSED',
+        `channel ${memory.number} has ended: all ${memory.senders} of its sender ends closed`,
+      );
+    }
+    return new ChannelSender(this.host, memory, lane, me, spinMs);
   }
 
   private checkUsable(): void {
@@ -554,6 +570,8 @@ export class ChannelSender {
       // One publish for the batch, also of the ids before one that was refused.
       if (sent > 0) this.publish(sent);
     }
+    // A full lane refuses bad input too, as trySend does.
+    if (sent === 0 && end > start) this.checkSendable(ids[start]);
     return sent;
   }
 
@@ -652,6 +670,9 @@ export class ChannelSender {
   poolClosed(): void {
     this.poolOpen = false;
     this.open = false;
+    // The lane is free for another sender (this end did not close, so the stream is not counted
+    // down): another pool object of this thread may get the same slot, and would look like this end.
+    Atomics.compareExchange(this.memory.bigs, (laneWord(this.lane, this.capacity) + L_OWNER) >> 1, this.me, 0n);
   }
 
   /** Rereads the receiver's head; true if the lane has room now. */
@@ -762,7 +783,7 @@ export class ChannelSender {
     }
     throw destroyedError(
       this.memory.number,
-      `: of the ${count} slab(s) just sent, ${back} came back as this thread's leases and ${count - back} were freed with the channel`,
+      `: of the ${count} slab(s) just sent, ${back} came back as this thread's leases and ${count - back} had left the channel already (received, or freed with it)`,
     );
   }
 
@@ -813,13 +834,12 @@ export class ChannelReceiver implements AsyncIterable<number> {
   /** Per lane: the next position to read, the tail as last read. */
   private readonly heads: Int32Array;
   private readonly tails: Int32Array;
-  /** Per lane, the head as last published; and how many receives may go by before the next publish. */
-  private readonly published: Int32Array;
-  private readonly publishEvery: number;
   private readonly baseOf: Int32Array;
   private readonly slotsOf: Int32Array;
   /** The lane to look at first: lanes take turns so one busy sender cannot starve the rest. */
   private next = 0;
+  /** Receives since this end last looked for lanes whose sender stopped. */
+  private sinceRecovery = 0;
   private open = true;
   private ended = false;
 
@@ -840,8 +860,6 @@ export class ChannelReceiver implements AsyncIterable<number> {
     this.mask = memory.capacity - 1;
     this.heads = new Int32Array(memory.lanes);
     this.tails = new Int32Array(memory.lanes);
-    this.published = new Int32Array(memory.lanes);
-    this.publishEvery = Math.max(1, Math.min(PUBLISH_EVERY, memory.capacity >> 2));
     this.baseOf = new Int32Array(memory.lanes);
     this.slotsOf = new Int32Array(memory.lanes);
     for (let lane = 0; lane < memory.lanes; lane++) {
@@ -850,7 +868,6 @@ export class ChannelReceiver implements AsyncIterable<number> {
       // Resumes where the last receiver published: entries it took after that are skipped (their exchange fails).
       this.heads[lane] = Atomics.load(this.words, this.baseOf[lane] + L_HEAD);
       this.tails[lane] = this.heads[lane];
-      this.published[lane] = this.heads[lane];
     }
     host.ends.add(this);
   }
@@ -874,8 +891,12 @@ export class ChannelReceiver implements AsyncIterable<number> {
     for (let k = 0; k < lanes; k++) {
       const lane = this.next;
       const id = this.takeFrom(lane);
-      if (id !== -1) return id;
+      // The lanes take turns, one receive each, so no busy sender starves another.
       this.next = lane + 1 === lanes ? 0 : lane + 1;
+      if (id !== -1) {
+        if (lanes > 1 && ++this.sinceRecovery >= RECOVER_EVERY) this.recoverNow();
+        return id;
+      }
     }
     if (this.memory.destroyed) this.throwUnusable();
     return -1;
@@ -896,6 +917,7 @@ export class ChannelReceiver implements AsyncIterable<number> {
    */
   tryReceiveBatch(into: { [index: number]: number; length: number }, start = 0, max: number = into.length - start): number {
     if (!this.open) this.throwUnusable();
+    max = Math.min(max, into.length - start);
     let count = 0;
     // Lane by lane, each drained up to what is left of `max`, starting where the last call stopped.
     for (let k = 0; k < this.lanes && count < max; k++) {
@@ -904,6 +926,8 @@ export class ChannelReceiver implements AsyncIterable<number> {
       if (count < max) this.next = lane + 1 === this.lanes ? 0 : lane + 1;
     }
     if (count === 0 && this.memory.destroyed) this.throwUnusable();
+    this.sinceRecovery += count;
+    if (this.lanes > 1 && this.sinceRecovery >= RECOVER_EVERY) this.recoverNow();
     return count;
   }
 
@@ -916,7 +940,15 @@ export class ChannelReceiver implements AsyncIterable<number> {
     if (this.ended) return true;
     const memory = this.memory;
     if (Atomics.load(this.words, CH_CLOSED) < memory.senders) return false;
-    // Every sender end counted itself after its last publish: the tails read now are final.
+    // A sender end still open keeps the stream open (it may have opened before the last close);
+    // sender() refuses new ends from here on. Read after the count: see openLane.
+    for (let lane = 0; lane < this.lanes; lane++) {
+      const owner = Atomics.load(memory.bigs, (this.baseOf[lane] + L_OWNER) >> 1);
+      if (owner !== 0n && memory.isRunning(this.host, owner)) return false;
+    }
+    // Lanes of senders that stopped: what they queued and did not publish is published now.
+    memory.recoverAbandoned(this.host, this.me);
+    // Every sender end publishes before it closes or is recovered: the tails read now are final.
     for (let lane = 0; lane < this.lanes; lane++) {
       if (Atomics.load(this.words, this.baseOf[lane] + L_TAIL) !== this.heads[lane]) return false;
     }
@@ -1037,6 +1069,10 @@ export class ChannelReceiver implements AsyncIterable<number> {
   /** @internal The pool object closed: this end can no longer receive. */
   poolClosed(): void {
     this.open = false;
+    // Gives up the receiver role, as close() does: another pool object of this thread may get the
+    // same slot, and would look like this end.
+    for (let lane = 0; lane < this.lanes; lane++) this.publishHead(lane);
+    Atomics.compareExchange(this.memory.bigs, CH_RECEIVER_BIG, this.me, 0n);
   }
 
   /**
@@ -1062,24 +1098,25 @@ export class ChannelReceiver implements AsyncIterable<number> {
       // this thread at the same generation". An entry whose slab says anything else is stale.
       const won = Atomics.compareExchange(this.pool, meta, queued, this.leasedBits | (generation << GEN_SHIFT)) === queued;
       if (STEPS) step('receive.taken');
-      // The head goes out every PUBLISH_EVERY receives, when the lane looks empty, or at once for
-      // a sender waiting for room (the flag is on the head line, at hand): a sender sees the lane
-      // fuller than it is by less than that until then.
-      if (
-        ((head - this.published[lane]) | 0) >= this.publishEvery ||
-        head === this.tails[lane] ||
-        Atomics.load(this.words, base + L_SENDER_SLEEPING) !== 0
-      ) {
-        this.publishHead(lane);
-      }
+      // Every receive frees its slot at once: room a sender cannot see could keep it waiting on a
+      // receiver that waits for it (a pipeline with a cycle).
+      this.publishHead(lane);
       if (won) return id;
     }
+  }
+
+  /**
+   * Publishes what the lanes of stopped senders hold. A busy lane keeps a receiver from ever
+   * sleeping (where it looks for them), so it also looks every RECOVER_EVERY receives.
+   */
+  private recoverNow(): void {
+    this.sinceRecovery = 0;
+    this.memory.recoverAbandoned(this.host, this.me);
   }
 
   /** Frees the slots read in lane `lane` for its sender, and wakes the sender if it waits for room. */
   private publishHead(lane: number): void {
     const base = this.baseOf[lane];
-    this.published[lane] = this.heads[lane];
     // Releases the receiver's reads of those slots before the sender writes them again.
     Atomics.store(this.words, base + L_HEAD, this.heads[lane]);
     if (Atomics.load(this.words, base + L_SENDER_SLEEPING) !== 0) Atomics.notify(this.words, base + L_HEAD);

@@ -32,9 +32,11 @@ import {
   SLAB_CACHED,
   SLAB_FREE,
   SLAB_LEASED,
+  SLAB_QUEUED,
   STATE_MASK,
   S_COUNT,
   S_HEAD,
+  channelWord,
   forEachSlab,
   lockOwnerSlot,
   metaWord,
@@ -149,7 +151,8 @@ export function rebuildShards(words: Int32Array, layout: ArenaLayout, c: number,
 
 /**
  * Moves every slab the state words attribute to `deadSlot` (cached by it, or leased with it
- * recorded as holder) into the recovering thread's hands: each becomes cached by the recovering
+ * recorded as holder), and every slab queued in a channel that no longer exists, into the
+ * recovering thread's hands: each becomes cached by the recovering
  * slot, and `onSlab(classIndex, slab)` receives its index to push to a shard. Leased slabs move to the next
  * generation, so ids the dead thread handed out without an `adopt` are stale from now on.
  */
@@ -179,6 +182,19 @@ export function collectSlabs(
       // One exchange on the word that holds both holder and generation: an `adopt` by a live thread,
       // or a release by a thread that was handed the id without adopting it, races on the same
       // word, and if it wins, the slab is that thread's and we leave it.
+      if (Atomics.compareExchange(words, meta + META_STATE, state, ctx.cachedBits | (next << GEN_SHIFT)) !== state) return;
+      onSlab(c, slab, true);
+      leased++;
+      if (STEPS) step('reclaim.collected-one');
+    } else if (
+      kind === SLAB_QUEUED &&
+      ((state >>> OWNER_SHIFT) & OWNER_MASK) !== 0 &&
+      Atomics.load(words, channelWord(layout, (state >>> OWNER_SHIFT) & OWNER_MASK)) === 0
+    ) {
+      // Queued in a channel that no longer exists: a send whose exchange came after its channel's
+      // destroy() had scanned, by a thread stopped before it read the destroyed flag and took the
+      // slab back. Nobody else can reach it. A live sender taking it back races on this word.
+      const next = (generation + 1) & GEN_MASK;
       if (Atomics.compareExchange(words, meta + META_STATE, state, ctx.cachedBits | (next << GEN_SHIFT)) !== state) return;
       onSlab(c, slab, true);
       leased++;

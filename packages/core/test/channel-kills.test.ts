@@ -5,9 +5,11 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { type SlabChannel, SlabPool } from '../src/index.js';
+import { channelWord } from '../src/layout.js';
 import { expectAllFree, isLeased } from './all-free.js';
 import type { ChannelKillData, ChannelKillOp } from './fixtures/channel-kill-worker.js';
 import { fixture } from './helpers.js';
+import { internalsOf } from './internals.js';
 
 const KiB = 1024;
 const OPTIONS = { arenaBytes: 4 * KiB * KiB, maxSlabSize: 64 * KiB, parallelism: 2, shards: 2, maxThreads: 16 } as const;
@@ -166,4 +168,93 @@ describe('a channel operation stopped at any kill point', () => {
       }
     }, 120_000);
   }
+});
+
+describe('a channel whose sender was stopped between queueing a slab and publishing it', () => {
+  it('delivers that slab while another sender keeps the receiver busy, and before the stream ends', async () => {
+    // Where the kill points of a send are.
+    const recordPool = new SlabPool(OPTIONS);
+    const record = await run(
+      { pool: recordPool, channel: recordPool.channel({ capacity: 8 }), ids: [], dead: [] },
+      'send',
+      -1,
+      new SharedArrayBuffer(8 * 16),
+    );
+    const passed = record.passed ?? [];
+    const stopAt = passed.indexOf('send.queued', passed.indexOf('send.queued') + 1);
+    const pool = new SlabPool(OPTIONS);
+    const channel = pool.channel({ capacity: 8, senders: 2 });
+    const log = new SharedArrayBuffer(8 * 16);
+    const stopped = await run({ pool, channel, ids: [], dead: [] }, 'send', stopAt, log);
+    pool.reclaim(stopped.tid);
+    const fromDead = Array.from(new Float64Array(log).subarray(1, 1 + new Float64Array(log)[0]));
+    expect(fromDead).toHaveLength(2); // one published, one queued and not published
+    // Another sender keeps the receiver busy: it never sleeps, where it would look for the lane.
+    const busy = channel.sender();
+    const receiver = channel.receiver({ spinMs: 0 });
+    const received: number[] = [];
+    for (let i = 0; i < 10_000; i++) {
+      busy.trySend(pool.acquire(64));
+      for (let id = receiver.tryReceive(); id !== -1; id = receiver.tryReceive()) received.push(id);
+      for (const id of received.splice(0)) {
+        if (fromDead.includes(id)) fromDead.splice(fromDead.indexOf(id), 1);
+        pool.release(id);
+      }
+    }
+    expect(fromDead, 'slabs of the stopped sender not delivered while the receiver was busy').toEqual([]);
+    busy.close();
+    channel.sender().close(); // the second close ends the stream
+    expect(receiver.done).toBe(true);
+    expect(channel.destroy()).toBe(0);
+    expectAllFree(pool);
+  }, 60_000);
+
+  it('ends the stream only after publishing what a stopped sender left in its lane', async () => {
+    const recordPool = new SlabPool(OPTIONS);
+    const record = await run(
+      { pool: recordPool, channel: recordPool.channel({ capacity: 8 }), ids: [], dead: [] },
+      'send',
+      -1,
+      new SharedArrayBuffer(8 * 16),
+    );
+    const passed = record.passed ?? [];
+    const stopAt = passed.indexOf('send.queued', passed.indexOf('send.queued') + 1);
+    const pool = new SlabPool(OPTIONS);
+    const channel = pool.channel({ capacity: 8, senders: 2 });
+    const log = new SharedArrayBuffer(8 * 16);
+    const stopped = await run({ pool, channel, ids: [], dead: [] }, 'send', stopAt, log);
+    pool.reclaim(stopped.tid);
+    const fromDead = Array.from(new Float64Array(log).subarray(1, 1 + new Float64Array(log)[0]));
+    // Two more sender ends close, taking the free lane, not the stopped sender's.
+    channel.sender().close();
+    channel.sender().close();
+    const receiver = channel.receiver({ spinMs: 0 });
+    const got: number[] = [];
+    for (let id = receiver.tryReceive(); id !== -1 || !receiver.done; id = receiver.tryReceive()) if (id !== -1) got.push(id);
+    expect(got.sort()).toEqual([...fromDead].sort());
+    for (const id of got) pool.release(id);
+    expect(channel.destroy()).toBe(0);
+    expectAllFree(pool);
+  }, 60_000);
+});
+
+describe('a slab queued in a channel that no longer exists', () => {
+  it('comes back with the next reclaim (a send stopped after its exchange, once the destroy it raced had finished)', async () => {
+    const pool = new SlabPool(OPTIONS);
+    const channel = pool.channel();
+    const id = pool.acquire(KiB);
+    channel.sender().trySend(id);
+    // The state such a stop leaves: the slab queued under a number the pool's table no longer holds.
+    const internals = internalsOf(pool);
+    Atomics.store(internals.words, channelWord(internals.layout, channel.number), 0);
+    expect(pool.audit()).toContainEqual(expect.stringMatching(/queued in channel \d+, which does not exist/));
+    const victim = new Worker(fixture('victim-worker.ts'), { workerData: { handle: pool.handle } });
+    const tid = victim.threadId;
+    await new Promise((resolve) => victim.once('message', resolve));
+    await victim.terminate();
+    const report = pool.reclaim(tid);
+    expect(report.leased).toBe(4 + 1); // the victim's four leases and the orphan
+    expect(isLeased(pool, id)).toBe(false);
+    expectAllFree(pool);
+  });
 });

@@ -291,19 +291,97 @@ describe('a channel', () => {
     other.close();
   });
 
-  it('stops the ends a pool object opened when it closes', () => {
+  it('stops the ends a pool object opened when it closes, and frees their roles for the next one', () => {
     const pool = newPool();
     const channel = pool.channel();
-    const worker = SlabPool.attach(pool.handle);
-    const opened = worker.openChannel(channel.handle);
+    const first = SlabPool.attach(pool.handle);
+    const opened = first.openChannel(channel.handle);
     const sender = opened.sender();
     const receiver = opened.receiver();
-    worker.close();
+    first.close();
     expect(sender.closed && receiver.closed).toBe(true);
-    expectChannelError(() => sender.trySend(pool.acquire(64)), 'ERR_CHANNEL_CLOSED');
-    // Its lane and the receiver role are free again for running threads.
-    channel.sender();
-    channel.receiver();
+    const refused = pool.acquire(64);
+    expectChannelError(() => sender.trySend(refused), 'ERR_CHANNEL_CLOSED');
+    pool.release(refused);
+    // The next pool object of this thread takes the same slot: it must not look like the old ends.
+    const second = SlabPool.attach(pool.handle);
+    const again = second.openChannel(channel.handle);
+    const id = second.acquire(64);
+    again.sender().trySend(id);
+    expect(again.receiver().tryReceive()).toBe(id);
+    second.release(id);
+    second.close();
     channel.destroy();
+    expectAllFree(pool);
+  });
+
+  it('keeps the stream open while a sender end is open, even once `senders` ends have closed', () => {
+    const pool = newPool();
+    const channel = pool.channel({ senders: 2 });
+    const receiver = channel.receiver({ spinMs: 0 });
+    const early = channel.sender();
+    channel.sender().close();
+    const replacement = channel.sender(); // the count is 1 of 2: allowed
+    replacement.close();
+    expectChannelError(() => channel.sender(), 'ERR_CHANNEL_CLOSED');
+    expect(receiver.done).toBe(false); // `early` is still open
+    const id = pool.acquire(64);
+    expect(early.trySend(id)).toBe(true);
+    early.close();
+    expect(receiver.done).toBe(false);
+    expect(receiver.tryReceive()).toBe(id);
+    expect(receiver.done).toBe(true);
+    pool.release(id);
+    channel.destroy();
+    expectAllFree(pool);
+  });
+
+  it('lets the lanes take turns, so a busy sender starves no other', () => {
+    const pool = newPool();
+    const channel = pool.channel({ senders: 2, capacity: 8 });
+    const [a, b] = [channel.sender(), channel.sender()];
+    const receiver = channel.receiver({ spinMs: 0 });
+    const fromA = Array.from({ length: 8 }, () => pool.acquire(64));
+    const fromB = Array.from({ length: 8 }, () => pool.acquire(64));
+    a.trySendBatch(fromA);
+    b.trySendBatch(fromB);
+    const got = Array.from({ length: 6 }, () => receiver.tryReceive());
+    expect(got.filter((id) => fromA.includes(id))).toHaveLength(3);
+    expect(got.filter((id) => fromB.includes(id))).toHaveLength(3);
+    for (let id = receiver.tryReceive(); id !== -1; id = receiver.tryReceive()) got.push(id);
+    for (const id of got) pool.release(id);
+    channel.destroy();
+    expectAllFree(pool);
+  });
+
+  it('receives no more ids than the array holds from `start`', () => {
+    const pool = newPool();
+    const { sender, receiver, channel } = open(pool);
+    const ids = Array.from({ length: 8 }, () => pool.acquire(64));
+    sender.trySendBatch(ids);
+    const into = new Float64Array(4);
+    expect(receiver.tryReceiveBatch(into, 1, 100)).toBe(3);
+    expect(Array.from(into.subarray(1))).toEqual(ids.slice(0, 3));
+    expect(receiver.tryReceiveBatch(into)).toBe(4);
+    expect(Array.from(into)).toEqual(ids.slice(3, 7));
+    expect(receiver.tryReceive()).toBe(ids[7]);
+    for (const id of ids) pool.release(id);
+    channel.destroy();
+    expectAllFree(pool);
+  });
+
+  it('frees a slot for the sender as soon as its id is received', () => {
+    const pool = newPool();
+    const { sender, receiver, channel } = open(pool, { capacity: 8 });
+    const ids = Array.from({ length: 9 }, () => pool.acquire(64));
+    expect(sender.trySendBatch(ids)).toBe(8);
+    expect(sender.trySend(ids[8])).toBe(false);
+    const first = receiver.tryReceive();
+    // Room the sender cannot see could keep a pipeline with a cycle waiting on itself.
+    expect(sender.trySend(ids[8])).toBe(true);
+    pool.release(first);
+    for (let id = receiver.tryReceive(); id !== -1; id = receiver.tryReceive()) pool.release(id);
+    channel.destroy();
+    expectAllFree(pool);
   });
 });
