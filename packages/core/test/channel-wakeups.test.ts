@@ -112,6 +112,8 @@ async function pausedWhileOtherSideActs(role: WakeRole): Promise<string[]> {
   const worker = new Worker(fixture('channel-wake-worker.ts'), {
     workerData: { handle: pool.handle, channel: channel.handle, role, flag },
   });
+  // Listened for from the start: the worker may exit right after it replies.
+  const exited = new Promise((resolve) => worker.once('exit', resolve));
   const reply = new Promise<{ id?: number; passed?: string[]; error?: string }>((resolve, reject) => {
     worker.once('message', resolve);
     worker.once('error', reject);
@@ -139,7 +141,7 @@ async function pausedWhileOtherSideActs(role: WakeRole): Promise<string[]> {
     expect(receiver?.tryReceive()).toBe(id);
     pool.release(id as number);
   }
-  await new Promise((resolve) => worker.once('exit', resolve));
+  await exited;
   channel.destroy();
   expect(pool.audit()).toEqual([]);
   return passed ?? [];
