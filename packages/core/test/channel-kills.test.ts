@@ -170,25 +170,35 @@ describe('a channel operation stopped at any kill point', () => {
   }
 });
 
+/**
+ * A channel of two sender lanes whose first sender was stopped (and reclaimed) between queueing
+ * its second slab and publishing it; `fromDead` is what it sent: one slab published, one not.
+ */
+async function stoppedAfterQueueing(): Promise<{ pool: SlabPool; channel: SlabChannel; fromDead: number[] }> {
+  // Where the kill points of a send are.
+  const recordPool = new SlabPool(OPTIONS);
+  const recordChannel = recordPool.channel({ capacity: 8 });
+  const record = await run(
+    { pool: recordPool, channel: recordChannel, ids: [], dead: [] },
+    'send',
+    -1,
+    new SharedArrayBuffer(8 * 16),
+  );
+  const passed = record.passed ?? [];
+  const stopAt = passed.indexOf('send.queued', passed.indexOf('send.queued') + 1);
+  const pool = new SlabPool(OPTIONS);
+  const channel = pool.channel({ capacity: 8, senders: 2 });
+  const log = new SharedArrayBuffer(8 * 16);
+  const stopped = await run({ pool, channel, ids: [], dead: [] }, 'send', stopAt, log);
+  pool.reclaim(stopped.tid);
+  const fromDead = Array.from(new Float64Array(log).subarray(1, 1 + new Float64Array(log)[0]));
+  expect(fromDead).toHaveLength(2);
+  return { pool, channel, fromDead };
+}
+
 describe('a channel whose sender was stopped between queueing a slab and publishing it', () => {
   it('delivers that slab while another sender keeps the receiver busy, and before the stream ends', async () => {
-    // Where the kill points of a send are.
-    const recordPool = new SlabPool(OPTIONS);
-    const record = await run(
-      { pool: recordPool, channel: recordPool.channel({ capacity: 8 }), ids: [], dead: [] },
-      'send',
-      -1,
-      new SharedArrayBuffer(8 * 16),
-    );
-    const passed = record.passed ?? [];
-    const stopAt = passed.indexOf('send.queued', passed.indexOf('send.queued') + 1);
-    const pool = new SlabPool(OPTIONS);
-    const channel = pool.channel({ capacity: 8, senders: 2 });
-    const log = new SharedArrayBuffer(8 * 16);
-    const stopped = await run({ pool, channel, ids: [], dead: [] }, 'send', stopAt, log);
-    pool.reclaim(stopped.tid);
-    const fromDead = Array.from(new Float64Array(log).subarray(1, 1 + new Float64Array(log)[0]));
-    expect(fromDead).toHaveLength(2); // one published, one queued and not published
+    const { pool, channel, fromDead } = await stoppedAfterQueueing();
     // Another sender keeps the receiver busy: it never sleeps, where it would look for the lane.
     const busy = channel.sender();
     const receiver = channel.receiver({ spinMs: 0 });
@@ -210,21 +220,7 @@ describe('a channel whose sender was stopped between queueing a slab and publish
   }, 60_000);
 
   it('ends the stream only after publishing what a stopped sender left in its lane', async () => {
-    const recordPool = new SlabPool(OPTIONS);
-    const record = await run(
-      { pool: recordPool, channel: recordPool.channel({ capacity: 8 }), ids: [], dead: [] },
-      'send',
-      -1,
-      new SharedArrayBuffer(8 * 16),
-    );
-    const passed = record.passed ?? [];
-    const stopAt = passed.indexOf('send.queued', passed.indexOf('send.queued') + 1);
-    const pool = new SlabPool(OPTIONS);
-    const channel = pool.channel({ capacity: 8, senders: 2 });
-    const log = new SharedArrayBuffer(8 * 16);
-    const stopped = await run({ pool, channel, ids: [], dead: [] }, 'send', stopAt, log);
-    pool.reclaim(stopped.tid);
-    const fromDead = Array.from(new Float64Array(log).subarray(1, 1 + new Float64Array(log)[0]));
+    const { pool, channel, fromDead } = await stoppedAfterQueueing();
     // Two more sender ends close, taking the free lane, not the stopped sender's.
     channel.sender().close();
     channel.sender().close();
