@@ -14,12 +14,11 @@
 //
 //   node bench/channel.bench.mjs            full run (5 reps), recorded in bench/results/
 //   node bench/channel.bench.mjs --quick    1 rep, short runs, not recorded
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { SlabPool } from '@zeropool/core';
 import { RingBuffer } from 'ringbuf.js';
 import { KiB, MiB, fmtBytes, round } from './lib/format.mjs';
-import { coreRevision, header, machineInfo, machineTag, median, parseOptions, table, writeFigures } from './lib/harness.mjs';
+import { header, median, parseOptions, recordResults, table, writeFigures } from './lib/harness.mjs';
 
 const options = parseOptions();
 const REPS = options.quick ? 1 : 5;
@@ -251,17 +250,5 @@ const figures = {
 writeFigures(options, figures);
 // Run alone (not by run.mjs, which gathers every part's figures), a full run is recorded.
 if (!options.quick && !options.json) {
-  const stem = `${new Date().toISOString().slice(0, 10)}-${machineTag()}-channel`;
-  let name = `${stem}.json`;
-  for (let n = 2; existsSync(new URL(`./results/${name}`, import.meta.url)); n++) name = `${stem}-${n}.json`;
-  const record = {
-    benchmark: 'bench/channel.bench.mjs',
-    date: new Date().toISOString(),
-    machine: machineInfo(),
-    core: coreRevision(),
-    ...figures,
-  };
-  mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-  writeFileSync(new URL(`./results/${name}`, import.meta.url), `${JSON.stringify(record, null, 2)}\n`);
-  console.log(`recorded in bench/results/${name}`);
+  recordResults('channel', figures);
 }

@@ -12,11 +12,10 @@
 //   node --expose-gc bench/pages.bench.mjs            full run (5 rounds of each), recorded in bench/results/
 //   node --expose-gc bench/pages.bench.mjs --quick    1 round of each, 20 phases, not recorded
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { measure } from 'mitata';
-import { coreRevision, cpuNote, currentCpu, machineInfo, machineTag, median } from './lib/harness.mjs';
+import { cpuNote, currentCpu, machineInfo, median, recordResults } from './lib/harness.mjs';
 
 const BASELINE_COMMIT = 'a52b131';
 const quick = process.argv.includes('--quick');
@@ -128,23 +127,13 @@ console.log(
 );
 
 if (!quick) {
-  const stem = `${new Date().toISOString().slice(0, 10)}-${machineTag()}-pages`;
-  let name = `${stem}.json`;
-  for (let n = 2; existsSync(new URL(`./results/${name}`, import.meta.url)); n++) name = `${stem}-${n}.json`;
   const keys = ['cycle', 'opsPerSecond', 'refused', 'peakFragmentation'];
-  const record = {
-    benchmark: 'bench/pages.bench.mjs',
-    date: new Date().toISOString(),
-    machine: m,
-    core: coreRevision(),
+  recordResults('pages', {
     baseline: `bench/baseline/core-${BASELINE_COMMIT}.mjs (pages stay in their class)`,
     workload: { phases: PHASES, workers: WORKERS, arenaBytes: ARENA, liveCap: 0.6, opsPerPhasePerWorker: 3000 },
     rounds,
     medians: Object.fromEntries(keys.map((k) => [k, { pagesKept: med('baseline', k), pagesGivenBack: med('current', k) }])),
     cycleRatio: ratio('cycle'),
     perRound,
-  };
-  mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-  writeFileSync(new URL(`./results/${name}`, import.meta.url), `${JSON.stringify(record, null, 2)}\n`);
-  console.log(`recorded in bench/results/${name}`);
+  });
 }

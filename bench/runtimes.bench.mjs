@@ -10,7 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { coreRevision, machineInfo, machineTag, median } from './lib/harness.mjs';
+import { machineInfo, median, recordResults } from './lib/harness.mjs';
 
 const quick = process.argv.includes('--quick');
 const rounds = quick ? 1 : 3;
@@ -76,19 +76,5 @@ for (const r of rows) {
   );
 }
 if (!quick) {
-  const stem = `${new Date().toISOString().slice(0, 10)}-${machineTag()}-runtimes`;
-  let name = `${stem}.json`;
-  for (let n = 2; existsSync(new URL(`./results/${name}`, import.meta.url)); n++) name = `${stem}-${n}.json`;
-  const record = {
-    benchmark: 'bench/runtimes.bench.mjs',
-    date: new Date().toISOString(),
-    machine: m,
-    core: coreRevision(),
-    rounds,
-    medians: rows,
-    perRound: results,
-  };
-  mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-  writeFileSync(new URL(`./results/${name}`, import.meta.url), `${JSON.stringify(record, null, 2)}\n`);
-  console.log(`recorded in bench/results/${name}`);
+  recordResults('runtimes', { rounds, medians: rows, perRound: results });
 }

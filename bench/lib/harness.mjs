@@ -8,7 +8,7 @@
 //   --round <k>     internal: run one round in this process and write its figures to --json
 //   --quiet         internal: print nothing but the result (used for rounds after the first)
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, hostname, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -248,4 +248,25 @@ export function coreRevision() {
 export function cpuNote(atStart, atEnd) {
   if (atStart === null || atStart === undefined || atEnd === null || atEnd === undefined) return '';
   return atStart === atEnd ? ` on CPU ${atEnd}` : ` on CPU ${atStart}, then ${atEnd}`;
+}
+
+/**
+ * Records a standalone benchmark's figures in bench/results/<date>-<machine>-<kind>.json (or
+ * -2, -3 ... when that exists): which program, when, on what, at which core commit, then `fields`.
+ */
+export function recordResults(kind, fields) {
+  const results = new URL('../results/', import.meta.url);
+  const stem = `${new Date().toISOString().slice(0, 10)}-${machineTag()}-${kind}`;
+  let name = `${stem}.json`;
+  for (let n = 2; existsSync(new URL(name, results)); n++) name = `${stem}-${n}.json`;
+  const record = {
+    benchmark: `bench/${kind}.bench.mjs`,
+    date: new Date().toISOString(),
+    machine: machineInfo(),
+    core: coreRevision(),
+    ...fields,
+  };
+  mkdirSync(results, { recursive: true });
+  writeFileSync(new URL(name, results), `${JSON.stringify(record, null, 2)}\n`);
+  console.log(`recorded in bench/results/${name}`);
 }
